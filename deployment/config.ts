@@ -1,0 +1,29 @@
+import type { RecipeStoreKind } from './names';
+
+/** A recipe as written in the configuration (see the README for every field). */
+export type RecipeConfig = Record<string, unknown> & { name: string };
+
+/** Where Terraform keeps its state. */
+export type BackendConfig =
+  | { kind: 'local'; path?: string }
+  | { kind: 's3'; bucket: string; key: string; region: string; dynamodbTable?: string; encrypt?: boolean };
+
+/** The one typed configuration the stack and the local run are built from. */
+export interface AmiBakeConfig {
+  /** Prefix of every resource name; rules are named `<prefix>-<build id>`. 1-16 of a-z 0-9 -. */
+  namePrefix: string;
+  region: string;
+  /** EventBridge schedule expression of the trigger: rate(...) or cron(...). */
+  schedule: string;
+  recipeStore: RecipeStoreKind;
+  /** At most this many builds in flight at once. */
+  maxInFlight: number;
+  network: { subnetId?: string; securityGroupIds?: string[] };
+  /** Tags on every resource the stack creates (provider default tags). */
+  tags: Record<string, string>;
+  /** Days build logs are kept in the bucket, and function logs in CloudWatch. */
+  logRetentionDays: number;
+  architecture: 'arm64' | 'x86_64';
+  backend: BackendConfig;
+  recipes: RecipeConfig[];
+}

@@ -1,0 +1,193 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
+import { canonicalJson } from '../functions/shared/canonical-json';
+import { InvalidInputError } from '../functions/shared/errors';
+import { parseRecipes, type Recipe, recipeToDocument } from '../functions/shared/recipe';
+import { sha256Hex } from '../functions/shared/recipe-hash';
+import { checkObject, problemsFor } from '../functions/shared/validation';
+import type { AmiBakeConfig } from './config';
+import { type DeploymentNames, deploymentNames } from './names';
+
+/** A customisation script of the project, uploaded by the stack. */
+export interface ScriptObject {
+  path: string;
+  key: string;
+  content: string;
+  sha256: string;
+}
+
+/** Everything a deployment holds, resolved from the configuration: what the stack declares and the local run creates. */
+export interface Deployment {
+  config: AmiBakeConfig;
+  names: DeploymentNames;
+  bucket: string;
+  recipes: Recipe[];
+  scripts: ScriptObject[];
+  /** The S3 recipes document, byte-stable for equal recipes. */
+  recipesDocument: string;
+  /** One DynamoDB item per recipe (the same recipes as the document). */
+  recipeItems: Record<string, unknown>[];
+}
+
+export function resolveDeployment(
+  config: AmiBakeConfig,
+  options: { projectRoot: string; bucket: string },
+): Deployment {
+  validateSettings(config);
+  const { recipes, rejected } = parseRecipes(config.recipes, { scripts: 'file-or-s3' });
+  const problems = rejected.flatMap((r) => r.problems);
+  const names = deploymentNames(config.namePrefix);
+  const scripts = new Map<string, ScriptObject>();
+  const resolved = recipes.map((recipe) => {
+    if (recipe.script.kind !== 'file') return recipe;
+    const file = join(options.projectRoot, recipe.script.path);
+    if (!existsSync(file)) {
+      problems.push(
+        `recipe "${recipe.name}": script must name an existing file, got "${recipe.script.path}": create it or fix the path`,
+      );
+      return recipe;
+    }
+    const content = readFileSync(file, 'utf-8');
+    const script: ScriptObject = {
+      path: recipe.script.path,
+      key: `${names.scriptsPrefix}${recipe.script.path}`,
+      content,
+      sha256: sha256Hex(content),
+    };
+    scripts.set(script.path, script);
+    return {
+      ...recipe,
+      script: { kind: 's3' as const, bucket: options.bucket, key: script.key },
+      scriptSha256: script.sha256,
+    };
+  });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const documents = resolved.map(recipeToDocument);
+  return {
+    config,
+    names,
+    bucket: options.bucket,
+    recipes: resolved,
+    scripts: [...scripts.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    recipesDocument: `${JSON.stringify(JSON.parse(canonicalJson({ version: RECIPES_DOCUMENT_VERSION, recipes: documents })), null, 2)}\n`,
+    recipeItems: documents,
+  };
+}
+
+const SCHEDULE = /^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
+
+function validateSettings(config: AmiBakeConfig): void {
+  const check = checkObject({
+    namePrefix: {
+      required: true,
+      pattern: /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/,
+      expect: '2-16 characters of a-z 0-9 "-", starting with a letter, such as "amibake"',
+    },
+    region: {
+      required: true,
+      pattern: /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/,
+      expect: 'an AWS region such as "us-east-1"',
+    },
+    schedule: {
+      required: true,
+      pattern: SCHEDULE,
+      expect: 'an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"',
+    },
+    recipeStore: { required: true, oneOf: ['s3', 'dynamodb'] },
+    maxInFlight: {
+      required: true,
+      integer: { min: 1, max: 100 },
+      expect: 'a whole number from 1 to 100 (each build holds an EventBridge rule)',
+    },
+    network: {
+      required: true,
+      check: checkObject({
+        subnetId: {
+          pattern: /^subnet-[0-9a-f]{8,17}$/,
+          expect: 'a subnet id such as "subnet-0123456789abcdef0"',
+        },
+        securityGroupIds: {
+          list: { pattern: /^sg-[0-9a-f]{8,17}$/, min: 0, max: 5 },
+          expect: 'a list of at most 5 security group ids',
+        },
+      }),
+    },
+    tags: {
+      required: true,
+      custom: (v) =>
+        v !== null &&
+        typeof v === 'object' &&
+        !Array.isArray(v) &&
+        Object.values(v).every((t) => typeof t === 'string')
+          ? []
+          : ['must be a map of tag keys to string values'],
+    },
+    logRetentionDays: {
+      required: true,
+      integer: { min: 1, max: 3653 },
+      expect: 'a whole number of days from 1 to 3653',
+    },
+    architecture: { required: true, oneOf: ['arm64', 'x86_64'] },
+    backend: { required: true, custom: backendProblems },
+    recipes: {
+      required: true,
+      custom: (v) => (Array.isArray(v) && v.length > 0 ? [] : ['must be a non-empty list of recipes']),
+    },
+  });
+  const problems = problemsFor('configuration', config, check);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+function backendProblems(value: unknown): string[] {
+  const b = (value ?? {}) as Record<string, unknown>;
+  if (b.kind === 'local') return [];
+  if (b.kind === 's3') {
+    return typeof b.bucket === 'string' &&
+      b.bucket !== '' &&
+      typeof b.key === 'string' &&
+      b.key !== '' &&
+      typeof b.region === 'string'
+      ? []
+      : ['must name bucket, key and region for the "s3" backend'];
+  }
+  return ['must be {"kind": "local"} or {"kind": "s3", "bucket": ..., "key": ..., "region": ...}'];
+}
+
+/** The environment of each function: the only place their settings come from. */
+export function functionEnvironments(
+  deployment: Deployment,
+  arns: { imageCreate: string },
+): {
+  trigger: Record<string, string>;
+  instanceCreate: Record<string, string>;
+  imageCreate: Record<string, string>;
+} {
+  const { names, config } = deployment;
+  const common = { BUILDS_TABLE: names.buildsTable, LOG_LEVEL: 'info' };
+  const store: Record<string, string> =
+    config.recipeStore === 's3'
+      ? { RECIPES_STORE: 's3', RECIPES_BUCKET: deployment.bucket, RECIPES_KEY: names.recipesKey }
+      : { RECIPES_STORE: 'dynamodb', RECIPES_TABLE: names.recipesTable };
+  const instanceCreate: Record<string, string> = {
+    ...common,
+    ARTIFACTS_BUCKET: deployment.bucket,
+    BUILD_LOG_PREFIX: names.logPrefix,
+    RULE_PREFIX: names.rulePrefix,
+    IMAGE_CREATE_FUNCTION_ARN: arns.imageCreate,
+    BUILD_INSTANCE_PROFILE: names.buildInstanceProfile,
+  };
+  if (config.network.subnetId) instanceCreate.DEFAULT_SUBNET_ID = config.network.subnetId;
+  if (config.network.securityGroupIds?.length)
+    instanceCreate.DEFAULT_SECURITY_GROUP_IDS = config.network.securityGroupIds.join(',');
+  return {
+    trigger: {
+      ...common,
+      ...store,
+      MAX_IN_FLIGHT: String(config.maxInFlight),
+      INSTANCE_CREATE_FUNCTION: names.functions.instanceCreate,
+    },
+    instanceCreate,
+    imageCreate: { ...common, ARTIFACTS_BUCKET: deployment.bucket, BUILD_LOG_PREFIX: names.logPrefix },
+  };
+}

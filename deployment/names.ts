@@ -1,0 +1,47 @@
+/** Names of everything a deployment holds, derived from the prefix alone. */
+export type RecipeStoreKind = 's3' | 'dynamodb';
+
+export interface DeploymentNames {
+  prefix: string;
+  buildsTable: string;
+  recipesTable: string;
+  recipesKey: string;
+  scriptsPrefix: string;
+  logPrefix: string;
+  rulePrefix: string;
+  scheduleRule: string;
+  buildRole: string;
+  buildInstanceProfile: string;
+  functions: { trigger: string; instanceCreate: string; imageCreate: string };
+  functionRoles: { trigger: string; instanceCreate: string; imageCreate: string };
+}
+
+export function deploymentNames(prefix: string): DeploymentNames {
+  return {
+    prefix,
+    buildsTable: `${prefix}-builds`,
+    recipesTable: `${prefix}-recipes`,
+    recipesKey: 'recipes/recipes.json',
+    scriptsPrefix: 'scripts/',
+    logPrefix: 'builds/',
+    rulePrefix: prefix,
+    scheduleRule: `${prefix}-schedule`,
+    buildRole: `${prefix}-build-instance`,
+    buildInstanceProfile: `${prefix}-build-instance`,
+    functions: {
+      trigger: `${prefix}_ami_build_trigger`,
+      instanceCreate: `${prefix}_ami_ec2_instance_create`,
+      imageCreate: `${prefix}_ami_image_create`,
+    },
+    functionRoles: {
+      trigger: `${prefix}-ami-build-trigger`,
+      instanceCreate: `${prefix}-ami-ec2-instance-create`,
+      imageCreate: `${prefix}-ami-image-create`,
+    },
+  };
+}
+
+/** The artifacts bucket: globally unique through the account id and region. */
+export function artifactsBucketName(prefix: string, accountId: string, region: string): string {
+  return `${prefix}-artifacts-${accountId}-${region}`;
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { createDocumentClient, createEc2, createLambda, createS3, createSsm } from '../shared/aws/clients';
+import { integerEnv, optionalEnv, requireEnv } from '../shared/env';
+import { createLogger, parseLogLevel } from '../shared/logger';
+import { recipeStoreFrom } from '../shared/recipe-store-config';
+import { runTrigger } from './run-trigger';
+import { parseTriggerEvent } from './trigger-event';
+
+const ec2 = createEc2();
+const ssm = createSsm();
+const s3 = createS3();
+const lambda = createLambda();
+const doc = createDocumentClient();
+const log = createLogger('ami_build_trigger', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
+
+/** Scheduled daily (or invoked by hand): starts a build for every recipe that is due. */
+export async function handler(event: unknown) {
+  const rejection = parseTriggerEvent(event);
+  if (rejection) {
+    log.warn('event rejected', { reason: rejection });
+    return { rejected: rejection };
+  }
+  const decisions = await runTrigger(
+    {
+      store: recipeStoreFrom(
+        {
+          kind: requireEnv('RECIPES_STORE'),
+          bucket: optionalEnv('RECIPES_BUCKET'),
+          key: optionalEnv('RECIPES_KEY'),
+          table: optionalEnv('RECIPES_TABLE'),
+        },
+        { s3, doc },
+      ),
+      ec2,
+      ssm,
+      s3,
+      lambda,
+      table: { doc, tableName: requireEnv('BUILDS_TABLE') },
+      log,
+      now: () => new Date(),
+      randomHex: () => randomBytes(3).toString('hex'),
+    },
+    {
+      maxInFlight: integerEnv('MAX_IN_FLIGHT', 5),
+      instanceCreateFunction: requireEnv('INSTANCE_CREATE_FUNCTION'),
+    },
+  );
+  return { decisions };
+}

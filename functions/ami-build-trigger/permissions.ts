@@ -1,0 +1,21 @@
+import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
+import { IMAGES_ACTIONS as images } from '../shared/aws/images';
+import { INVOKE_ACTIONS as invoke } from '../shared/aws/invoke';
+import { OBJECTS_ACTIONS as objects } from '../shared/aws/objects';
+import { PARAMETERS_ACTIONS as parameters } from '../shared/aws/parameters';
+import { RECIPE_STORE_ACTIONS as store } from '../shared/aws/recipe-store';
+import { actionsOf } from '../shared/permissions';
+
+/** Every IAM action ami_build_trigger calls, for the recipe store in use. */
+export function triggerActions(recipeStore: 's3' | 'dynamodb'): string[] {
+  return actionsOf(
+    store[recipeStore],
+    images.describeCandidates,
+    parameters.getParameterValues,
+    objects.objectIdentity,
+    table.latestStatuses,
+    table.recordBuildStart,
+    table.finishBuild,
+    invoke.invokeAsync,
+  );
+}

@@ -1,0 +1,43 @@
+import wrapperTemplate from '../../user_data/wrapper.sh';
+import { createDocumentClient, createEc2, createEvents, createS3 } from '../shared/aws/clients';
+import { optionalEnv, requireEnv } from '../shared/env';
+import { InvalidInputError } from '../shared/errors';
+import { createLogger, parseLogLevel } from '../shared/logger';
+import { launchBuild } from './launch-build';
+import { parseLaunchEvent } from './launch-event';
+
+const ec2 = createEc2();
+const s3 = createS3();
+const events = createEvents();
+const doc = createDocumentClient();
+const log = createLogger('ami_ec2_instance_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
+
+/** Invoked asynchronously by the trigger with `{ "buildId": ... }`. */
+export async function handler(event: unknown) {
+  let buildId: string;
+  try {
+    buildId = parseLaunchEvent(event);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    log.warn('event rejected', { problems: error.problems });
+    return { outcome: 'rejected', reason: error.message };
+  }
+  const result = await launchBuild(
+    { ec2, s3, events, table: { doc, tableName: requireEnv('BUILDS_TABLE') }, log, now: () => new Date() },
+    {
+      bucket: requireEnv('ARTIFACTS_BUCKET'),
+      logPrefix: requireEnv('BUILD_LOG_PREFIX'),
+      rulePrefix: requireEnv('RULE_PREFIX'),
+      imageCreateFunctionArn: requireEnv('IMAGE_CREATE_FUNCTION_ARN'),
+      network: {
+        instanceProfile: optionalEnv('BUILD_INSTANCE_PROFILE'),
+        subnetId: optionalEnv('DEFAULT_SUBNET_ID'),
+        securityGroupIds: (optionalEnv('DEFAULT_SECURITY_GROUP_IDS') ?? '').split(',').filter(Boolean),
+      },
+      wrapperTemplate,
+    },
+    buildId,
+  );
+  log.info('launch finished', { ...result });
+  return result;
+}

@@ -1,0 +1,62 @@
+import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import type { BuildRecord } from '../shared/build-record';
+
+export interface NetworkDefaults {
+  instanceProfile?: string;
+  subnetId?: string;
+  securityGroupIds: string[];
+}
+
+/** Tags that mark everything a build creates; `amibake:build-id` scopes the IAM policies. */
+export function buildTags(build: BuildRecord): Tag[] {
+  return [
+    { Key: 'Name', Value: `amibake ${build.recipeName} ${build.buildId}` },
+    { Key: 'amibake:recipe', Value: build.recipeName },
+    { Key: 'amibake:build-id', Value: build.buildId },
+    { Key: 'amibake:base-image-id', Value: build.baseImageId },
+  ];
+}
+
+/** The RunInstances request of a build instance (pure: no SDK call). */
+export function runInstancesInput(
+  build: BuildRecord,
+  base: { rootDeviceName: string },
+  defaults: NetworkDefaults,
+  userData: string,
+): RunInstancesCommandInput {
+  const recipe = build.recipe;
+  const profile = recipe.instanceProfile ?? defaults.instanceProfile;
+  const subnetId = recipe.subnetId ?? defaults.subnetId;
+  const securityGroupIds =
+    recipe.securityGroupIds.length > 0 ? recipe.securityGroupIds : defaults.securityGroupIds;
+  const tags = buildTags(build);
+  return {
+    ImageId: build.baseImageId,
+    InstanceType: recipe.instanceType as RunInstancesCommandInput['InstanceType'],
+    MinCount: 1,
+    MaxCount: 1,
+    ClientToken: build.buildId,
+    UserData: Buffer.from(userData, 'utf-8').toString('base64'),
+    InstanceInitiatedShutdownBehavior: 'stop',
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+    ...(profile ? { IamInstanceProfile: { Name: profile } } : {}),
+    ...(subnetId ? { SubnetId: subnetId } : {}),
+    ...(securityGroupIds.length > 0 ? { SecurityGroupIds: securityGroupIds } : {}),
+    BlockDeviceMappings: [
+      {
+        DeviceName: base.rootDeviceName,
+        Ebs: {
+          DeleteOnTermination: true,
+          Encrypted: true,
+          VolumeType: recipe.rootVolume.type,
+          ...(recipe.rootVolume.sizeGiB ? { VolumeSize: recipe.rootVolume.sizeGiB } : {}),
+          ...(recipe.rootVolume.kmsKeyId ? { KmsKeyId: recipe.rootVolume.kmsKeyId } : {}),
+        },
+      },
+    ],
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ],
+  };
+}

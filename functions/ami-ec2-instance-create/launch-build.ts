@@ -1,0 +1,168 @@
+import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { putBuildRule, removeBuildRule } from '../shared/aws/build-rule';
+import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
+import { describeImage } from '../shared/aws/images';
+import { runInstance, terminateInstance } from '../shared/aws/instances';
+import { getText, presignGet, presignPut, putText, s3Uri } from '../shared/aws/objects';
+import { type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { awsErrorName, describeError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { scriptObject, scriptUri } from '../shared/recipe';
+import { type NetworkDefaults, runInstancesInput } from './instance-spec';
+import { buildRuleName, instanceStoppedPattern, stoppedEventInput } from './rule-pattern';
+import { fitsUserData, renderFetching, renderInline } from './user-data';
+
+export interface LaunchDeps {
+  ec2: EC2Client;
+  s3: S3Client;
+  events: CloudWatchEventsClient;
+  table: BuildsTable;
+  log: Logger;
+  now: () => Date;
+}
+
+export interface LaunchSettings {
+  bucket: string;
+  logPrefix: string;
+  rulePrefix: string;
+  imageCreateFunctionArn: string;
+  network: NetworkDefaults;
+  wrapperTemplate: string;
+}
+
+export type LaunchResult =
+  | {
+      outcome: 'launched';
+      buildId: string;
+      instanceId: string;
+      ruleName: string;
+      userData: 'inline' | 'fetch';
+    }
+  | { outcome: 'failed'; buildId: string; reason: string }
+  | { outcome: 'ignored'; buildId: string; reason: string };
+
+/** Pre-signed URLs outlive the build's timeout by this much, for boot and upload time. */
+const URL_MARGIN_SECONDS = 30 * 60;
+
+/** Launches a pending build's instance and arms the rule that fires when it stops. */
+export async function launchBuild(
+  deps: LaunchDeps,
+  settings: LaunchSettings,
+  buildId: string,
+): Promise<LaunchResult> {
+  const build = await getBuild(deps.table, buildId);
+  if (!build) return { outcome: 'ignored', buildId, reason: 'no such build' };
+  if (build.status !== 'pending')
+    return { outcome: 'ignored', buildId, reason: `build is already ${build.status}` };
+  const log = deps.log.child({ buildId, recipe: build.recipeName });
+
+  const base = await describeImage(deps.ec2, build.baseImageId);
+  if (!base?.RootDeviceName) {
+    return fail(
+      deps,
+      build,
+      `base image ${build.baseImageId} no longer exists (withdrawn by its owner?)`,
+      'InvalidAMIID.NotFound',
+    );
+  }
+  const script = await getText(deps.s3, scriptObject(build.recipe.script));
+  if (script === undefined) {
+    return fail(
+      deps,
+      build,
+      `customisation script ${scriptUri(build.recipe.script)} does not exist`,
+      'ScriptNotFound',
+    );
+  }
+
+  const { userData, mode } = await renderUserData(deps, settings, build, script);
+  let instanceId: string;
+  try {
+    const input = runInstancesInput(
+      build,
+      { rootDeviceName: base.RootDeviceName },
+      settings.network,
+      userData,
+    );
+    instanceId = await runInstance(deps.ec2, input);
+  } catch (error) {
+    return fail(
+      deps,
+      build,
+      `RunInstances failed: ${describeError(error)}`,
+      awsErrorName(error) ?? 'RunInstancesFailed',
+    );
+  }
+  log.info('instance launched', { instanceId, userData: mode });
+
+  const ruleName = buildRuleName(settings.rulePrefix, buildId);
+  try {
+    await putBuildRule(deps.events, {
+      ruleName,
+      description: `amibake: image build ${buildId} when instance ${instanceId} stops`,
+      pattern: instanceStoppedPattern(instanceId),
+      targetArn: settings.imageCreateFunctionArn,
+      input: stoppedEventInput(buildId),
+    });
+  } catch (error) {
+    await removeBuildRule(deps.events, ruleName);
+    await terminateInstance(deps.ec2, instanceId);
+    return fail(
+      deps,
+      build,
+      `could not create rule ${ruleName}: ${describeError(error)}`,
+      awsErrorName(error) ?? 'PutRuleFailed',
+    );
+  }
+
+  const logLocation = s3Uri({
+    bucket: settings.bucket,
+    key: buildReportKeys(settings.logPrefix, buildId).log,
+  });
+  await updateBuild(
+    deps.table,
+    buildId,
+    'pending',
+    { status: 'building', instanceId, ruleName, logLocation },
+    deps.now(),
+  );
+  log.info('build rule armed', { instanceId, ruleName });
+  return { outcome: 'launched', buildId, instanceId, ruleName, userData: mode };
+}
+
+async function renderUserData(
+  deps: LaunchDeps,
+  settings: LaunchSettings,
+  build: BuildRecord,
+  script: string,
+): Promise<{ userData: string; mode: 'inline' | 'fetch' }> {
+  const keys = buildReportKeys(settings.logPrefix, build.buildId);
+  const expires = build.recipe.timeoutMinutes * 60 + URL_MARGIN_SECONDS;
+  const values = {
+    buildId: build.buildId,
+    timeoutSeconds: build.recipe.timeoutMinutes * 60,
+    logUrl: await presignPut(deps.s3, { bucket: settings.bucket, key: keys.log }, expires),
+    statusUrl: await presignPut(deps.s3, { bucket: settings.bucket, key: keys.status }, expires),
+  };
+  const inline = renderInline(settings.wrapperTemplate, values, script);
+  if (fitsUserData(inline)) return { userData: inline, mode: 'inline' };
+  const copy = { bucket: settings.bucket, key: keys.userData };
+  await putText(deps.s3, copy, script, 'text/x-shellscript');
+  return {
+    userData: renderFetching(settings.wrapperTemplate, values, await presignGet(deps.s3, copy, expires)),
+    mode: 'fetch',
+  };
+}
+
+async function fail(
+  deps: LaunchDeps,
+  build: BuildRecord,
+  reason: string,
+  errorCode: string,
+): Promise<LaunchResult> {
+  await finishBuild(deps.table, build, 'failed', { reason, errorCode }, deps.now());
+  deps.log.error('build failed', { buildId: build.buildId, recipe: build.recipeName, reason, errorCode });
+  return { outcome: 'failed', buildId: build.buildId, reason };
+}

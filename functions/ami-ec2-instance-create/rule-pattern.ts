@@ -1,0 +1,27 @@
+import type { InputTransformer } from '@aws-sdk/client-cloudwatch-events';
+
+/** The pattern of the EC2 Instance State-change Notification for one instance reaching "stopped". */
+export function instanceStoppedPattern(instanceId: string): object {
+  return {
+    source: ['aws.ec2'],
+    'detail-type': ['EC2 Instance State-change Notification'],
+    detail: { 'instance-id': [instanceId], state: ['stopped'] },
+  };
+}
+
+/** What ami_image_create receives: the build id, and the instance and state from the event. */
+export function stoppedEventInput(buildId: string): InputTransformer {
+  return {
+    InputPathsMap: {
+      instanceId: '$.detail.instance-id',
+      state: '$.detail.state',
+      time: '$.time',
+      eventId: '$.id',
+    },
+    InputTemplate: `{"buildId": "${buildId}", "instanceId": "<instanceId>", "state": "<state>", "time": "<time>", "eventId": "<eventId>"}`,
+  };
+}
+
+export function buildRuleName(prefix: string, buildId: string): string {
+  return `${prefix}-${buildId}`;
+}

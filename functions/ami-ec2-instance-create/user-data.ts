@@ -1,0 +1,46 @@
+import { sha256Hex } from '../shared/recipe-hash';
+
+/** EC2 accepts at most 16 KB of user data before base64 encoding. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+export interface WrapperValues {
+  buildId: string;
+  timeoutSeconds: number;
+  logUrl: string;
+  statusUrl: string;
+}
+
+/** Quotes a value for a single-quoted bash string. */
+export function shellQuoteInner(value: string): string {
+  return value.replace(/'/g, `'\\''`);
+}
+
+function fill(template: string, values: WrapperValues, customisation: string): string {
+  const simple: Record<string, string> = {
+    BUILD_ID: shellQuoteInner(values.buildId),
+    TIMEOUT_SECONDS: String(Math.trunc(values.timeoutSeconds)),
+    LOG_URL: shellQuoteInner(values.logUrl),
+    STATUS_URL: shellQuoteInner(values.statusUrl),
+  };
+  const filled = template.replace(/\{\{([A-Z_]+)\}\}/g, (match, name: string) =>
+    name === 'CUSTOMISATION' ? match : (simple[name] ?? match),
+  );
+  return filled.split('{{CUSTOMISATION}}').join(customisation);
+}
+
+/** The wrapper with the script embedded as a quoted here-document (nothing in it is expanded). */
+export function renderInline(template: string, values: WrapperValues, script: string): string {
+  let delimiter = `AMIBAKE_SCRIPT_${sha256Hex(script).slice(0, 12).toUpperCase()}`;
+  while (script.split('\n').includes(delimiter)) delimiter += '_';
+  const body = script.endsWith('\n') ? script : `${script}\n`;
+  return fill(template, values, `  cat >"$1" <<'${delimiter}'\n${body}${delimiter}`);
+}
+
+/** The wrapper that downloads the script from a pre-signed URL: a small bootstrap of fixed size. */
+export function renderFetching(template: string, values: WrapperValues, scriptUrl: string): string {
+  return fill(template, values, `  amibake_transfer get "$1" '${shellQuoteInner(scriptUrl)}'`);
+}
+
+export function fitsUserData(userData: string): boolean {
+  return Buffer.byteLength(userData, 'utf-8') <= USER_DATA_LIMIT_BYTES;
+}

@@ -1,0 +1,20 @@
+import { BUILD_RULE_ACTIONS as rule } from '../shared/aws/build-rule';
+import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
+import { IMAGES_ACTIONS as images } from '../shared/aws/images';
+import { INSTANCES_ACTIONS as instances } from '../shared/aws/instances';
+import { OBJECTS_ACTIONS as objects } from '../shared/aws/objects';
+import { actionsOf } from '../shared/permissions';
+
+/** Every IAM action ami_image_create calls. */
+export const IMAGE_CREATE_ACTIONS = actionsOf(
+  table.getBuild,
+  table.updateBuild,
+  table.finishBuild,
+  instances.describeInstance,
+  instances.terminateInstance,
+  objects.getText,
+  images.findImagesByTag,
+  images.createImage,
+  images.describeImage,
+  rule.removeBuildRule,
+);

@@ -1,0 +1,61 @@
+import {
+  type CloudWatchEventsClient,
+  DeleteRuleCommand,
+  type InputTransformer,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-cloudwatch-events';
+import { AmiBakeError } from '../errors';
+
+/** The per-build EventBridge rule that turns "instance stopped" into a call to ami_image_create. */
+export const BUILD_RULE_ACTIONS = {
+  putBuildRule: ['events:PutRule', 'events:PutTargets'],
+  removeBuildRule: ['events:RemoveTargets', 'events:DeleteRule'],
+} as const;
+
+export const BUILD_RULE_TARGET_ID = 'ami_image_create';
+
+export interface BuildRule {
+  ruleName: string;
+  description: string;
+  pattern: object;
+  targetArn: string;
+  input: InputTransformer;
+}
+
+export async function putBuildRule(events: CloudWatchEventsClient, rule: BuildRule): Promise<void> {
+  await events.send(
+    new PutRuleCommand({
+      Name: rule.ruleName,
+      Description: rule.description,
+      EventPattern: JSON.stringify(rule.pattern),
+      State: 'ENABLED',
+    }),
+  );
+  const result = await events.send(
+    new PutTargetsCommand({
+      Rule: rule.ruleName,
+      Targets: [{ Id: BUILD_RULE_TARGET_ID, Arn: rule.targetArn, InputTransformer: rule.input }],
+    }),
+  );
+  const failed = result.FailedEntries?.[0];
+  if ((result.FailedEntryCount ?? 0) > 0) {
+    throw new AmiBakeError(
+      `rule ${rule.ruleName}: PutTargets failed: ${failed?.ErrorCode} ${failed?.ErrorMessage}`,
+      {
+        code: failed?.ErrorCode ?? 'PutTargetsFailed',
+      },
+    );
+  }
+}
+
+/** Removes the rule and its target; a rule that is already gone is not an error. */
+export async function removeBuildRule(events: CloudWatchEventsClient, ruleName: string): Promise<void> {
+  try {
+    await events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: [BUILD_RULE_TARGET_ID] }));
+    await events.send(new DeleteRuleCommand({ Name: ruleName }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+}

@@ -1,0 +1,24 @@
+import { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * SDK clients with amibake's retry policy: adaptive retries (client-side rate limiting on
+ * throttling) with more attempts than the default, since a daily run may as well wait.
+ * Endpoints come from the environment only (AWS_ENDPOINT_URL for the emulator).
+ */
+const retry = { maxAttempts: 6, retryMode: 'adaptive' } as const;
+
+export const createEc2 = () => new EC2Client(retry);
+export const createS3 = () => new S3Client({ ...retry, forcePathStyle: true });
+export const createSsm = () => new SSMClient(retry);
+export const createLambda = () => new LambdaClient(retry);
+export const createEvents = () => new CloudWatchEventsClient(retry);
+export const createDocumentClient = () =>
+  DynamoDBDocumentClient.from(new DynamoDBClient(retry), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });

@@ -1,0 +1,76 @@
+import {
+  CreateImageCommand,
+  type CreateImageCommandInput,
+  DescribeImagesCommand,
+  type EC2Client,
+  type Image,
+  paginateDescribeImages,
+} from '@aws-sdk/client-ec2';
+import type { BaseSelector } from '../recipe';
+
+export const IMAGES_ACTIONS = {
+  describeCandidates: ['ec2:DescribeImages'],
+  describeImage: ['ec2:DescribeImages'],
+  findImagesByTag: ['ec2:DescribeImages'],
+  createImage: ['ec2:CreateImage', 'ec2:CreateTags'],
+} as const;
+
+/** Every image a describe selector matches, following NextToken pages. */
+export async function describeCandidates(
+  ec2: EC2Client,
+  selector: Extract<BaseSelector, { kind: 'describe' }>,
+): Promise<Image[]> {
+  const images: Image[] = [];
+  const pages = paginateDescribeImages(
+    { client: ec2, pageSize: 1000 },
+    {
+      Owners: selector.owners,
+      IncludeDeprecated: selector.includeDeprecated,
+      Filters: [
+        { Name: 'name', Values: [selector.name] },
+        { Name: 'architecture', Values: [selector.architecture] },
+        { Name: 'state', Values: ['available'] },
+        { Name: 'image-type', Values: ['machine'] },
+        ...selector.filters.map((f) => ({ Name: f.name, Values: f.values })),
+      ],
+    },
+  );
+  for await (const page of pages) images.push(...(page.Images ?? []));
+  return images;
+}
+
+/** One image by id, or undefined when it does not exist (withdrawn or never existed). */
+export async function describeImage(ec2: EC2Client, imageId: string): Promise<Image | undefined> {
+  try {
+    const result = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+    return result.Images?.[0];
+  } catch (error) {
+    if (
+      (error as Error).name === 'InvalidAMIID.NotFound' ||
+      (error as Error).name === 'InvalidAMIID.Unavailable'
+    ) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Images of this account carrying a tag (for example the build id): finds an image already made. */
+export async function findImagesByTag(ec2: EC2Client, key: string, value: string): Promise<Image[]> {
+  const result = await ec2.send(
+    new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: `tag:${key}`, Values: [value] }] }),
+  );
+  return result.Images ?? [];
+}
+
+export async function createImage(ec2: EC2Client, input: CreateImageCommandInput): Promise<string> {
+  const result = await ec2.send(new CreateImageCommand(input));
+  if (!result.ImageId) throw new Error('CreateImage returned no ImageId');
+  return result.ImageId;
+}
+
+/** True when every EBS volume of the image has its snapshot: the instance may then go. */
+export function snapshotsExist(image: Image | undefined): boolean {
+  const ebs = (image?.BlockDeviceMappings ?? []).filter((m) => m.Ebs);
+  return ebs.length > 0 && ebs.every((m) => Boolean(m.Ebs?.SnapshotId));
+}

@@ -1,0 +1,19 @@
+import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+
+export const PARAMETERS_ACTIONS = { getParameterValues: ['ssm:GetParameters'] } as const;
+
+/** Values of SSM parameters, asking for up to 10 names per call. Unknown names are left out. */
+export async function getParameterValues(
+  ssm: SSMClient,
+  names: readonly string[],
+): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  const unique = [...new Set(names)];
+  for (let i = 0; i < unique.length; i += 10) {
+    const result = await ssm.send(new GetParametersCommand({ Names: unique.slice(i, i + 10) }));
+    for (const parameter of result.Parameters ?? []) {
+      if (parameter.Name && parameter.Value) values.set(parameter.Name, parameter.Value);
+    }
+  }
+  return values;
+}

@@ -1,0 +1,62 @@
+import type { Recipe } from './recipe';
+
+/**
+ * A build's life: pending (recorded, launch requested) -> building (instance up, rule armed)
+ * -> succeeded | failed | timed_out. `imaging` means the image exists but is not available yet.
+ */
+export const IN_FLIGHT_STATUSES = ['pending', 'building', 'imaging'] as const;
+export const FINAL_STATUSES = ['succeeded', 'failed', 'timed_out'] as const;
+export type InFlightStatus = (typeof IN_FLIGHT_STATUSES)[number];
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+export type BuildStatus = InFlightStatus | FinalStatus;
+
+export interface BuildRecord {
+  buildId: string;
+  recipeName: string;
+  recipeHash: string;
+  /** The recipe as it was when the build started: later edits do not change a running build. */
+  recipe: Recipe;
+  baseImageId: string;
+  status: BuildStatus;
+  createdAt: string;
+  updatedAt: string;
+  baseImageName?: string;
+  instanceId?: string;
+  ruleName?: string;
+  imageId?: string;
+  imageName?: string;
+  /** s3://bucket/key of the instance's log. */
+  logLocation?: string;
+  reason?: string;
+  errorCode?: string;
+  finishedAt?: string;
+}
+
+export function isFinal(status: BuildStatus): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * Whether a recipe is due, from the status of the latest build of the same
+ * (recipe, base image, content hash): due unless that build succeeded or is in flight.
+ */
+export function isDue(existing: BuildStatus | undefined): boolean {
+  return existing === undefined || existing === 'failed' || existing === 'timed_out';
+}
+
+/** Build ids carry the recipe and the start time, so that logs and rule names read well. */
+export function newBuildId(recipeName: string, now: Date, random: string): string {
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${recipeName}-${stamp}-${random}`;
+}
+
+export const BUILD_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?-\d{14}-[0-9a-f]{6}$/;
+
+/** Where a build's instance reports: its log and its exit status. */
+export function buildReportKeys(
+  logPrefix: string,
+  buildId: string,
+): { log: string; status: string; userData: string } {
+  const base = `${logPrefix}${buildId}/`;
+  return { log: `${base}build.log`, status: `${base}status.json`, userData: `${base}user-data.sh` };
+}

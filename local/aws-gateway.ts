@@ -1,0 +1,220 @@
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { topLevelItems, xmlValue } from './xml-items';
+
+/**
+ * A loopback endpoint in front of moto that plays the parts moto does not
+ * (see ../shared/notes/moto.md), so that amibake's code runs unchanged against it:
+ * - Lambda asynchronous invokes are handed to the local Lambda runtime;
+ * - RunInstances honours ClientToken (moto launches a new instance every time);
+ * - CreateImage accepts snapshot TagSpecifications (moto answers 500): the tags are applied after;
+ * - a "vendor" can publish images that DescribeImages shows as the vendor's (moto shows an
+ *   account only its own images and the default catalog).
+ * Everything else goes to moto untouched.
+ */
+export interface GatewayHooks {
+  asyncInvoke(functionName: string, payload: string): void;
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export const VENDOR_ACCOUNT = '591542846629';
+
+export class AwsGateway {
+  readonly vendorImages = new Set<string>();
+  private readonly clientTokens = new Map<string, Answer>();
+  private server: Server | undefined;
+  url = '';
+
+  constructor(
+    private readonly motoUrl: string,
+    private readonly hooks: GatewayHooks,
+  ) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.handle(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks))
+          .then((answer) => {
+            const headers = { ...answer.headers };
+            delete headers['content-length'];
+            delete headers['transfer-encoding'];
+            res.writeHead(answer.status, { ...headers, 'content-length': String(answer.body.length) });
+            res.end(answer.body);
+          })
+          .catch((error: Error) => {
+            res.writeHead(502, { 'content-type': 'text/plain' });
+            res.end(`gateway error: ${error.message}`);
+          });
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<Answer> {
+    const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(path);
+    if (invoke?.[1] && method === 'POST' && headers['x-amz-invocation-type'] === 'Event') {
+      this.hooks.asyncInvoke(decodeURIComponent(invoke[1]), body.toString('utf-8'));
+      return { status: 202, headers: { 'x-amz-request-id': `local-${Date.now()}` }, body: Buffer.alloc(0) };
+    }
+    const isQuery =
+      method === 'POST' && String(headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+    const form = isQuery ? new URLSearchParams(body.toString('utf-8')) : undefined;
+    switch (form?.get('Action')) {
+      case 'RunInstances':
+        return this.runInstances(path, headers, form as URLSearchParams);
+      case 'CreateImage':
+        return this.createImage(path, headers, form as URLSearchParams);
+      case 'DescribeImages':
+        return this.describeImages(path, headers, form as URLSearchParams);
+      default:
+        return this.forward(method, path, headers, body);
+    }
+  }
+
+  private async runInstances(
+    path: string,
+    headers: IncomingHttpHeaders,
+    form: URLSearchParams,
+  ): Promise<Answer> {
+    const token = form.get('ClientToken');
+    const cached = token ? this.clientTokens.get(token) : undefined;
+    if (cached) return cached;
+    const answer = await this.forwardForm(path, headers, form);
+    if (token && answer.status === 200) this.clientTokens.set(token, answer);
+    return answer;
+  }
+
+  private async createImage(
+    path: string,
+    headers: IncomingHttpHeaders,
+    form: URLSearchParams,
+  ): Promise<Answer> {
+    const snapshotTags: [string, string][] = [];
+    const kept = new URLSearchParams();
+    const snapshotSpecs = new Set<string>();
+    for (const [key, value] of form) {
+      const spec = /^TagSpecification\.(\d+)\.ResourceType$/.exec(key);
+      if (spec?.[1] && value === 'snapshot') snapshotSpecs.add(spec[1]);
+    }
+    for (const [key, value] of form) {
+      const spec = /^TagSpecification\.(\d+)\.(.*)$/.exec(key);
+      if (spec?.[1] && snapshotSpecs.has(spec[1])) {
+        const tag = /^Tag\.(\d+)\.(Key|Value)$/.exec(spec[2] ?? '');
+        if (tag?.[2] === 'Key')
+          snapshotTags.push([value, form.get(`TagSpecification.${spec[1]}.Tag.${tag[1]}.Value`) ?? '']);
+        continue;
+      }
+      kept.append(key, value);
+    }
+    const answer = await this.forwardForm(path, headers, kept);
+    const imageId = xmlValue(answer.body.toString('utf-8'), 'imageId');
+    if (answer.status !== 200 || !imageId || snapshotTags.length === 0) return answer;
+    const described = await this.forwardForm(
+      path,
+      headers,
+      new URLSearchParams({
+        Action: 'DescribeImages',
+        Version: form.get('Version') ?? '2016-11-15',
+        'ImageId.1': imageId,
+      }),
+    );
+    const snapshots = [
+      ...described.body.toString('utf-8').matchAll(/<snapshotId>([^<]+)<\/snapshotId>/g),
+    ].map((m) => m[1] as string);
+    if (snapshots.length > 0) {
+      const tagging = new URLSearchParams({
+        Action: 'CreateTags',
+        Version: form.get('Version') ?? '2016-11-15',
+      });
+      snapshots.forEach((id, i) => {
+        tagging.append(`ResourceId.${i + 1}`, id);
+      });
+      snapshotTags.forEach(([key, value], i) => {
+        tagging.append(`Tag.${i + 1}.Key`, key);
+        tagging.append(`Tag.${i + 1}.Value`, value);
+      });
+      await this.forwardForm(path, headers, tagging);
+    }
+    return answer;
+  }
+
+  /** Adds the vendor's published images to answers that ask for the vendor's ("amazon") images. */
+  private async describeImages(
+    path: string,
+    headers: IncomingHttpHeaders,
+    form: URLSearchParams,
+  ): Promise<Answer> {
+    const answer = await this.forwardForm(path, headers, form);
+    const owners = [...form].filter(([k]) => /^Owner\.\d+$/.test(k)).map(([, v]) => v);
+    if (
+      this.vendorImages.size === 0 ||
+      !(owners.includes('amazon') || owners.includes(VENDOR_ACCOUNT)) ||
+      answer.status !== 200
+    ) {
+      return answer;
+    }
+    const own = new URLSearchParams();
+    for (const [key, value] of form) if (!/^Owner\.\d+$/.test(key)) own.append(key, value);
+    own.append('Owner.1', 'self');
+    const published = await this.forwardForm(path, headers, own);
+    const extra = topLevelItems(published.body.toString('utf-8'), 'imagesSet')
+      ?.items.filter((item) => this.vendorImages.has(xmlValue(item, 'imageId') ?? ''))
+      .map((item) =>
+        item.replace(
+          /<imageOwnerId>[^<]*<\/imageOwnerId>/,
+          `<imageOwnerId>${VENDOR_ACCOUNT}</imageOwnerId><imageOwnerAlias>amazon</imageOwnerAlias>`,
+        ),
+      );
+    const xml = answer.body.toString('utf-8');
+    const set = topLevelItems(xml, 'imagesSet');
+    if (!extra?.length || !set) return answer;
+    return { ...answer, body: Buffer.from(xml.slice(0, set.end) + extra.join('') + xml.slice(set.end)) };
+  }
+
+  private forwardForm(path: string, headers: IncomingHttpHeaders, form: URLSearchParams): Promise<Answer> {
+    return this.forward('POST', path, headers, Buffer.from(form.toString()));
+  }
+
+  private forward(method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Answer> {
+    const target = new URL(path, this.motoUrl);
+    return new Promise((resolve, reject) => {
+      const outgoing = request(
+        target,
+        { method, headers: { ...headers, host: target.host, 'content-length': String(body.length) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 500,
+              headers: response.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          response.on('error', reject);
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+}

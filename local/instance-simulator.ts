@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeInstanceAttributeCommand, type EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
+
+/** A harmless customisation that stands in for the recipe's real script on this machine. */
+export const STAND_IN_SUCCESS =
+  '#!/bin/bash\necho "stand-in customisation: the recipe script is not run on this machine"\n';
+
+export interface SimulationOptions {
+  /** Replaces the recipe's customisation (which would change this machine). */
+  standIn: string;
+  /** A scratch directory: the instance's /var/lib/amibake. */
+  workdir: string;
+  /** Give up on an instance that neither powers off nor exits within this time. */
+  timeoutMs: number;
+}
+
+export interface SimulationResult {
+  poweredOff: boolean;
+  /** The wrapper's log, as the instance wrote it. */
+  log: string;
+}
+
+/**
+ * Boots an emulated instance as far as amibake cares: runs the real wrapper from the
+ * instance's user data under bash, with its customisation replaced by a stand-in and
+ * power-off replaced by stopping the emulated instance.
+ */
+export async function simulateInstance(
+  ec2: EC2Client,
+  instanceId: string,
+  options: SimulationOptions,
+): Promise<SimulationResult> {
+  const attribute = await ec2.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+  );
+  const userData = Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf-8');
+  mkdirSync(options.workdir, { recursive: true });
+  const script = join(options.workdir, 'user-data.sh');
+  const marker = join(options.workdir, 'powered-off');
+  writeFileSync(script, simulatedUserData(userData, options.standIn));
+  const poweredOff = await runUntilPowerOff(script, marker, join(options.workdir, 'root'), options.timeoutMs);
+  if (poweredOff) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+  const logFile = join(options.workdir, 'root', 'build.log');
+  return { poweredOff, log: existsSync(logFile) ? readFileSync(logFile, 'utf-8') : '' };
+}
+
+/** The user data with the two local substitutions, inserted before the wrapper's last line (`amibake_main`). */
+export function simulatedUserData(userData: string, standIn: string): string {
+  const lines = userData.trimEnd().split('\n');
+  const last = lines.pop();
+  if (last !== 'amibake_main')
+    throw new Error('user data is not an amibake wrapper (its last line is not amibake_main)');
+  const body = standIn.endsWith('\n') ? standIn : `${standIn}\n`;
+  const overrides = [
+    '# local simulation: power-off stops the emulated instance; the customisation is a stand-in',
+    'amibake_poweroff() { amibake_say "powering off"; sync; : >"$AMIBAKE_SIMULATED_POWEROFF"; sleep 3600; }',
+    'eval "amibake_recipe_customisation() $(declare -f amibake_write_customisation | tail -n +2)"',
+    'amibake_write_customisation() {',
+    '  amibake_recipe_customisation "$1" || return 1',
+    '  mv "$1" "$1.recipe"',
+    '  cat >"$1" <<\'AMIBAKE_STAND_IN\'',
+    `${body}AMIBAKE_STAND_IN`,
+    '}',
+  ];
+  return `${[...lines, ...overrides, last].join('\n')}\n`;
+}
+
+function runUntilPowerOff(script: string, marker: string, root: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [script], {
+      detached: true,
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        AMIBAKE_DIR: root,
+        AMIBAKE_SIMULATED_POWEROFF: marker,
+      },
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (existsSync(marker)) {
+        clearInterval(timer);
+        killGroup();
+        resolve(true);
+      } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        killGroup();
+        resolve(false);
+      }
+    }, 50);
+  });
+}

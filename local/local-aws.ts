@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AmiBakeConfig } from '../deployment/config';
+import { type Deployment, functionEnvironments, resolveDeployment } from '../deployment/model';
+import { artifactsBucketName } from '../deployment/names';
+import { DIST, PROJECT_ROOT } from '../scripts/bundle-functions';
+import { AwsGateway } from './aws-gateway';
+import { LocalLambdaRuntime } from './lambda-runtime';
+import { type MotoServer, startMoto } from './moto-server';
+import { provision } from './provision';
+
+export const LOCAL_ACCOUNT = '123456789012';
+
+export interface LocalClients {
+  ec2: EC2Client;
+  s3: S3Client;
+  ssm: SSMClient;
+  dynamodb: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  events: CloudWatchEventsClient;
+  iam: IAMClient;
+}
+
+/** moto behind the gateway, with the process environment pointing every AWS SDK client at it. */
+export interface LocalAws {
+  moto: MotoServer;
+  gateway: AwsGateway;
+  endpoint: string;
+  region: string;
+  clients: LocalClients;
+  /** Asynchronous invokes received by the gateway, in order. */
+  invokeQueue: { functionName: string; payload: string }[];
+  stop(): Promise<void>;
+}
+
+export async function startLocalAws(region = 'us-east-1'): Promise<LocalAws> {
+  const moto = await startMoto();
+  const invokeQueue: LocalAws['invokeQueue'] = [];
+  const gateway = new AwsGateway(moto.url, {
+    asyncInvoke: (functionName, payload) => invokeQueue.push({ functionName, payload }),
+  });
+  try {
+    const endpoint = await gateway.start();
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    delete process.env.AWS_PROFILE;
+    const config = { endpoint, region };
+    const dynamodb = new DynamoDBClient(config);
+    const clients: LocalClients = {
+      ec2: new EC2Client(config),
+      s3: new S3Client({ ...config, forcePathStyle: true }),
+      ssm: new SSMClient(config),
+      dynamodb,
+      doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+      events: new CloudWatchEventsClient(config),
+      iam: new IAMClient(config),
+    };
+    return {
+      moto,
+      gateway,
+      endpoint,
+      region,
+      clients,
+      invokeQueue,
+      stop: async () => {
+        await gateway.stop();
+        await moto.stop();
+      },
+    };
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
+}
+
+export interface LocalDeployment {
+  deployment: Deployment;
+  runtime: LocalLambdaRuntime;
+}
+
+/** Wipes the emulator, then creates the stack's resources for `config` and loads the bundled functions. */
+export async function deployLocally(
+  aws: LocalAws,
+  config: AmiBakeConfig,
+  options: { logLevel?: string | undefined } = {},
+): Promise<LocalDeployment> {
+  await aws.moto.reset();
+  aws.gateway.vendorImages.clear();
+  aws.invokeQueue.length = 0;
+  const deployment = resolveDeployment(
+    { ...config, region: aws.region },
+    { projectRoot: PROJECT_ROOT, bucket: artifactsBucketName(config.namePrefix, LOCAL_ACCOUNT, aws.region) },
+  );
+  await provision(aws.clients, deployment);
+  const arn = (name: string) => `arn:aws:lambda:${aws.region}:${LOCAL_ACCOUNT}:function:${name}`;
+  const { functions } = deployment.names;
+  const env = functionEnvironments(deployment, { imageCreate: arn(functions.imageCreate) });
+  if (options.logLevel) for (const e of Object.values(env)) e.LOG_LEVEL = options.logLevel;
+  const runtime = new LocalLambdaRuntime([
+    {
+      name: functions.trigger,
+      arn: arn(functions.trigger),
+      bundle: join(DIST, 'ami-build-trigger', 'index.js'),
+      environment: env.trigger,
+      timeoutSeconds: 300,
+    },
+    {
+      name: functions.instanceCreate,
+      arn: arn(functions.instanceCreate),
+      bundle: join(DIST, 'ami-ec2-instance-create', 'index.js'),
+      environment: env.instanceCreate,
+      timeoutSeconds: 120,
+    },
+    {
+      name: functions.imageCreate,
+      arn: arn(functions.imageCreate),
+      bundle: join(DIST, 'ami-image-create', 'index.js'),
+      environment: env.imageCreate,
+      timeoutSeconds: 900,
+    },
+  ]);
+  return { deployment, runtime };
+}

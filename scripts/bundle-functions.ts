@@ -1,0 +1,60 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+import { deterministicZip } from './deterministic-zip';
+
+/** The three functions: their source folder doubles as their bundle name. */
+export const FUNCTION_NAMES = ['ami-build-trigger', 'ami-ec2-instance-create', 'ami-image-create'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export const PROJECT_ROOT = resolve(__dirname, '..');
+export const DIST = join(PROJECT_ROOT, 'dist', 'functions');
+
+export interface Bundle {
+  name: FunctionName;
+  /** dist/functions/<name>/index.js: what the local run loads. */
+  file: string;
+  /** dist/functions/<name>.zip: what the stack deploys. */
+  zip: string;
+  bytes: number;
+}
+
+/**
+ * Bundles each handler into one minified CommonJS file for the Lambda Node.js runtime,
+ * SDK included (pinned versions, no dependency on the runtime's copy), then zips it.
+ */
+export function bundleFunctions(): Bundle[] {
+  return FUNCTION_NAMES.map((name) => {
+    const outdir = join(DIST, name);
+    mkdirSync(outdir, { recursive: true });
+    const result = buildSync({
+      absWorkingDir: PROJECT_ROOT,
+      entryPoints: [`functions/${name}/handler.ts`],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      write: false,
+      legalComments: 'none',
+      loader: { '.sh': 'text' },
+      mainFields: ['module', 'main'],
+      logLevel: 'warning',
+    });
+    const code = result.outputFiles[0];
+    if (!code) throw new Error(`esbuild produced nothing for ${name}`);
+    const file = join(outdir, 'index.js');
+    writeFileSync(file, code.contents);
+    const zip = join(DIST, `${name}.zip`);
+    writeFileSync(zip, deterministicZip([{ name: 'index.js', content: Buffer.from(code.contents) }]));
+    return { name, file, zip, bytes: code.contents.length };
+  });
+}
+
+if (require.main === module) {
+  for (const bundle of bundleFunctions()) {
+    console.log(
+      `${bundle.name.padEnd(24)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB  ${bundle.zip}`,
+    );
+  }
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# amibake build wrapper for build {{BUILD_ID}}.
+# Runs the recipe's customisation as root, logs everything, reports the exit status and the
+# log to pre-signed S3 URLs, and powers the instance off: on success, on failure, and from a
+# watchdog when the customisation outlives the build's timeout. Needs bash and curl or wget.
+set -u
+
+AMIBAKE_BUILD_ID='{{BUILD_ID}}'
+AMIBAKE_TIMEOUT_SECONDS={{TIMEOUT_SECONDS}}
+AMIBAKE_LOG_URL='{{LOG_URL}}'
+AMIBAKE_STATUS_URL='{{STATUS_URL}}'
+AMIBAKE_DIR="${AMIBAKE_DIR:-/var/lib/amibake}"
+AMIBAKE_LOG="$AMIBAKE_DIR/build.log"
+AMIBAKE_STARTED_AT=''
+
+amibake_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+amibake_say() { echo "amibake: $(amibake_now) $*"; }
+amibake_json_escape() {
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '%s' "${s//$'\n'/ }"
+}
+
+# Transfers with retries: $1 is "put" or "get", $2 the file, $3 the pre-signed URL.
+amibake_transfer() {
+  local direction="$1" file="$2" url="$3" attempt
+  for attempt in 1 2 3 4 5; do
+    if command -v curl >/dev/null 2>&1; then
+      if [ "$direction" = put ]; then
+        curl -sS -f -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$url" >/dev/null && return 0
+      else
+        curl -sS -f -o "$file" "$url" && return 0
+      fi
+    elif command -v wget >/dev/null 2>&1; then
+      if [ "$direction" = put ]; then
+        wget -q -O /dev/null --method=PUT --header='Content-Type: application/octet-stream' --body-file="$file" "$url" && return 0
+      else
+        wget -q -O "$file" "$url" && return 0
+      fi
+    else
+      amibake_say "neither curl nor wget is installed"
+      return 1
+    fi
+    sleep $((attempt * 2))
+  done
+  return 1
+}
+
+# Reports once (the first caller wins): the log first, then the status, whose arrival tells
+# the pipeline that the build has ended.
+amibake_report() {
+  local code="$1" reason="$2"
+  mkdir "$AMIBAKE_DIR/reported" 2>/dev/null || return 0
+  amibake_say "exit status $code: $reason"
+  printf '{"buildId":"%s","exitCode":%d,"reason":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
+    "$AMIBAKE_BUILD_ID" "$code" "$(amibake_json_escape "$reason")" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
+    >"$AMIBAKE_DIR/status.json"
+  amibake_transfer put "$AMIBAKE_LOG" "$AMIBAKE_LOG_URL" || amibake_say "log upload failed"
+  amibake_transfer put "$AMIBAKE_DIR/status.json" "$AMIBAKE_STATUS_URL" || amibake_say "status upload failed"
+}
+
+amibake_poweroff() {
+  amibake_say "powering off"
+  sync
+  poweroff || shutdown -h now || halt -p
+}
+
+# Writes the recipe's customisation script to $1.
+amibake_write_customisation() {
+{{CUSTOMISATION}}
+}
+
+amibake_watchdog() {
+  sleep "$AMIBAKE_TIMEOUT_SECONDS"
+  amibake_report 124 "watchdog: the customisation ran longer than $AMIBAKE_TIMEOUT_SECONDS seconds"
+  amibake_poweroff
+}
+
+amibake_main() {
+  mkdir -p "$AMIBAKE_DIR"
+  exec >>"$AMIBAKE_LOG" 2>&1
+  AMIBAKE_STARTED_AT="$(amibake_now)"
+  amibake_say "build $AMIBAKE_BUILD_ID started"
+  amibake_watchdog &
+  local script="$AMIBAKE_DIR/customise.sh" code
+  if amibake_write_customisation "$script"; then
+    chmod 700 "$script"
+    (cd "$AMIBAKE_DIR" && "$script") </dev/null
+    code=$?
+    if [ "$code" -eq 0 ]; then
+      amibake_report 0 "customisation succeeded"
+    else
+      amibake_report "$code" "customisation exited with status $code"
+    fi
+  else
+    amibake_report 1 "could not obtain the customisation script"
+  fi
+  amibake_poweroff
+}
+
+amibake_main
