@@ -25,6 +25,8 @@ export const VENDOR_ACCOUNT = '591542846629';
 
 export class AwsGateway {
   readonly vendorImages = new Set<string>();
+  /** Calls received per API action ("ec2:DescribeImages", "s3:PUT", ...): the AWS calls a run made. */
+  readonly calls = new Map<string, number>();
   private readonly clientTokens = new Map<string, Answer>();
   private server: Server | undefined;
   url = '';
@@ -72,12 +74,14 @@ export class AwsGateway {
   ): Promise<Answer> {
     const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(path);
     if (invoke?.[1] && method === 'POST' && headers['x-amz-invocation-type'] === 'Event') {
+      this.bump('lambda:Invoke');
       this.hooks.asyncInvoke(decodeURIComponent(invoke[1]), body.toString('utf-8'));
       return { status: 202, headers: { 'x-amz-request-id': `local-${Date.now()}` }, body: Buffer.alloc(0) };
     }
     const isQuery =
       method === 'POST' && String(headers['content-type'] ?? '').includes('x-www-form-urlencoded');
     const form = isQuery ? new URLSearchParams(body.toString('utf-8')) : undefined;
+    this.count(path, headers, form, method);
     switch (form?.get('Action')) {
       case 'RunInstances':
         return this.runInstances(path, headers, form as URLSearchParams);
@@ -88,6 +92,28 @@ export class AwsGateway {
       default:
         return this.forward(method, path, headers, body);
     }
+  }
+
+  totalCalls(): number {
+    return [...this.calls.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private bump(action: string): void {
+    this.calls.set(action, (this.calls.get(action) ?? 0) + 1);
+  }
+
+  private count(
+    path: string,
+    headers: IncomingHttpHeaders,
+    form: URLSearchParams | undefined,
+    method: string,
+  ): void {
+    const target = headers['x-amz-target'];
+    const scope =
+      /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? 'unknown';
+    if (form?.get('Action')) this.bump(`${scope}:${form.get('Action')}`);
+    else if (typeof target === 'string') this.bump(`${scope}:${target.split('.').pop()}`);
+    else if (!path.startsWith('/2015-03-31/functions/')) this.bump(`${scope}:${method}`);
   }
 
   private async runInstances(

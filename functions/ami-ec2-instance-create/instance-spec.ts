@@ -17,10 +17,13 @@ export function buildTags(build: BuildRecord): Tag[] {
   ];
 }
 
-/** The RunInstances request of a build instance (pure: no SDK call). */
+/**
+ * The RunInstances request of a build instance (pure: no SDK call). The root volume keeps the
+ * base's size unless the recipe sets one.
+ */
 export function runInstancesInput(
   build: BuildRecord,
-  base: { rootDeviceName: string },
+  base: { rootDeviceName: string; rootVolumeSizeGiB?: number | undefined },
   defaults: NetworkDefaults,
   userData: string,
 ): RunInstancesCommandInput {
@@ -30,6 +33,7 @@ export function runInstancesInput(
   const securityGroupIds =
     recipe.securityGroupIds.length > 0 ? recipe.securityGroupIds : defaults.securityGroupIds;
   const tags = buildTags(build);
+  const size = recipe.rootVolume.sizeGiB ?? base.rootVolumeSizeGiB;
   return {
     ImageId: build.baseImageId,
     InstanceType: recipe.instanceType as RunInstancesCommandInput['InstanceType'],
@@ -49,7 +53,7 @@ export function runInstancesInput(
           DeleteOnTermination: true,
           Encrypted: true,
           VolumeType: recipe.rootVolume.type,
-          ...(recipe.rootVolume.sizeGiB ? { VolumeSize: recipe.rootVolume.sizeGiB } : {}),
+          ...(size ? { VolumeSize: size } : {}),
           ...(recipe.rootVolume.kmsKeyId ? { KmsKeyId: recipe.rootVolume.kmsKeyId } : {}),
         },
       },

@@ -80,9 +80,10 @@ export async function launchBuild(
   const { userData, mode } = await renderUserData(deps, settings, build, script);
   let instanceId: string;
   try {
+    const root = base.BlockDeviceMappings?.find((m) => m.DeviceName === base.RootDeviceName);
     const input = runInstancesInput(
       build,
-      { rootDeviceName: base.RootDeviceName },
+      { rootDeviceName: base.RootDeviceName, rootVolumeSizeGiB: root?.Ebs?.VolumeSize },
       settings.network,
       userData,
     );

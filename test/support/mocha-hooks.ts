@@ -1,2 +1,12 @@
+import { stopLocalAws } from './local-aws';
+
 // Quiet the AWS SDK's notice about Node.js 20 (the functions run on nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.LOG_LEVEL = 'silent';
+
+/** Stops the shared emulator, if a test started it. */
+export const mochaHooks = {
+  async afterAll() {
+    await stopLocalAws();
+  },
+};

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { parseTriggerEvent } from '../../../functions/ami-build-trigger/trigger-event';
+import { parseLaunchEvent } from '../../../functions/ami-ec2-instance-create/launch-event';
+import { outcomeOf } from '../../../functions/ami-image-create/build-report';
+import { parseStoppedEvent } from '../../../functions/ami-image-create/stopped-event';
+import { InvalidInputError } from '../../../functions/shared/errors';
+import stopped from '../../fixtures/events/ec2-instance-stopped.json';
+import scheduled from '../../fixtures/events/scheduled.json';
+
+const buildId = 'ecs-20261124120000-abcdef';
+
+describe('parseStoppedEvent', () => {
+  it('accepts what the build rule delivers', () => {
+    const event = {
+      buildId,
+      instanceId: 'i-1234567890abcdef0',
+      state: 'stopped',
+      time: '2026-11-24T12:00:00Z',
+    };
+    expect(parseStoppedEvent(event)).to.deep.equal(event);
+  });
+
+  it('rejects a raw state-change event with every problem named', () => {
+    expect(() => parseStoppedEvent(stopped)).to.throw(
+      InvalidInputError,
+      /event.buildId must be an amibake build id.*got nothing/s,
+    );
+  });
+
+  it('rejects a state other than stopped', () => {
+    expect(() =>
+      parseStoppedEvent({ buildId, instanceId: 'i-1234567890abcdef0', state: 'running' }),
+    ).to.throw(/event.state must be "stopped", got "running"/);
+  });
+});
+
+describe('parseLaunchEvent', () => {
+  it('returns the build id', () => {
+    expect(parseLaunchEvent({ buildId })).to.equal(buildId);
+  });
+
+  it('rejects anything else', () => {
+    expect(() => parseLaunchEvent({ buildId: '../etc' })).to.throw(/got "..\/etc"/);
+    expect(() => parseLaunchEvent(null)).to.throw(/got nothing/);
+  });
+});
+
+describe('parseTriggerEvent', () => {
+  it('accepts the schedule and a manual {}', () => {
+    expect(parseTriggerEvent(scheduled)).to.equal(undefined);
+    expect(parseTriggerEvent({})).to.equal(undefined);
+  });
+
+  it('rejects a foreign event', () => {
+    expect(parseTriggerEvent(stopped)).to.match(/got source "aws.ec2"/);
+  });
+});
+
+describe('outcomeOf', () => {
+  it('succeeds on exit status 0 for this build', () => {
+    const outcome = outcomeOf(JSON.stringify({ buildId, exitCode: 0, reason: 'ok' }), buildId);
+    expect(outcome).to.deep.include({ succeeded: true });
+  });
+
+  it('fails with the reported reason on a non-zero status', () => {
+    expect(
+      outcomeOf(
+        JSON.stringify({ buildId, exitCode: 3, reason: 'customisation exited with status 3' }),
+        buildId,
+      ),
+    ).to.deep.equal({
+      succeeded: false,
+      errorCode: 'CustomisationFailed',
+      reason: 'customisation exited with status 3',
+    });
+  });
+
+  it('names the watchdog', () => {
+    expect(
+      outcomeOf(JSON.stringify({ buildId, exitCode: 124, reason: 'watchdog' }), buildId),
+    ).to.deep.include({ errorCode: 'CustomisationTimedOut' });
+  });
+
+  it('fails when nothing was reported', () => {
+    expect(outcomeOf(undefined, buildId)).to.deep.include({ succeeded: false, errorCode: 'NoReport' });
+  });
+
+  it("fails on another build's report or garbage", () => {
+    expect(
+      outcomeOf(JSON.stringify({ buildId: 'other-20261124120000-abcdef', exitCode: 0 }), buildId),
+    ).to.deep.include({ errorCode: 'BadReport' });
+    expect(outcomeOf('not json', buildId)).to.deep.include({ errorCode: 'BadReport' });
+  });
+});

@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import {
+  buildRuleName,
+  instanceStoppedPattern,
+  stoppedEventInput,
+} from '../../../functions/ami-ec2-instance-create/rule-pattern';
+import { transform } from '../../../local/input-transformer';
+import stateChange from '../../fixtures/events/ec2-instance-stopped.json';
+
+describe('instanceStoppedPattern', () => {
+  it('names the real instance id and the stopped state', () => {
+    expect(instanceStoppedPattern('i-1234567890abcdef0')).to.deep.equal({
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      detail: { 'instance-id': ['i-1234567890abcdef0'], state: ['stopped'] },
+    });
+  });
+});
+
+describe('stoppedEventInput', () => {
+  it('gives ami_image_create the build id with the instance and state of the event', () => {
+    expect(transform(stoppedEventInput('ecs-20261124120000-abcdef'), stateChange)).to.deep.equal({
+      buildId: 'ecs-20261124120000-abcdef',
+      instanceId: 'i-1234567890abcdef0',
+      state: 'stopped',
+      time: '2021-11-11T21:29:54Z',
+      eventId: '7bf73129-1428-4cd3-a780-95db273d1602',
+    });
+  });
+});
+
+describe('buildRuleName', () => {
+  it('fits the 64-character limit for the longest recipe name', () => {
+    expect(buildRuleName('abcdefghijklmnop', `${'r'.repeat(24)}-20261124120000-abcdef`).length).to.be.at.most(
+      64,
+    );
+  });
+});

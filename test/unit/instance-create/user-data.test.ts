@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import {
+  fitsUserData,
+  renderFetching,
+  renderInline,
+  USER_DATA_LIMIT_BYTES,
+} from '../../../functions/ami-ec2-instance-create/user-data';
+
+const template = readFileSync(join(__dirname, '../../../user_data/wrapper.sh'), 'utf-8');
+const values = {
+  buildId: 'ecs-20261124120000-abcdef',
+  timeoutSeconds: 3600,
+  logUrl: 'http://s3/log?a=1&b=2',
+  statusUrl: "http://s3/status?x='y'",
+};
+
+describe('renderInline', () => {
+  it('fills every placeholder', () => {
+    const userData = renderInline(template, values, 'echo hi\n');
+    expect(userData).not.to.match(/\{\{[A-Z_]+\}\}/);
+    expect(userData).to.include("AMIBAKE_BUILD_ID='ecs-20261124120000-abcdef'");
+    expect(userData).to.include('AMIBAKE_TIMEOUT_SECONDS=3600');
+  });
+
+  it('quotes URLs for bash', () => {
+    expect(renderInline(template, values, 'true')).to.include(
+      `AMIBAKE_STATUS_URL='http://s3/status?x='\\''y'\\'''`,
+    );
+  });
+
+  it('embeds the script verbatim in a quoted here-document', () => {
+    const script = 'echo "$HOME" $(date) `id` {{BUILD_ID}} $&\n';
+    const userData = renderInline(template, values, script);
+    expect(userData).to.match(
+      /<<'AMIBAKE_SCRIPT_[0-9A-F]{12}'\necho "\$HOME" \$\(date\) `id` \{\{BUILD_ID\}\} \$&\nAMIBAKE_SCRIPT_/,
+    );
+  });
+
+  it('picks a delimiter that does not occur in the script', () => {
+    const first = /<<'(AMIBAKE_SCRIPT_[0-9A-F]+)'/.exec(renderInline(template, values, 'x'))?.[1] ?? '';
+    const script = `echo\n${first}\n`;
+    const delimiter =
+      /<<'(AMIBAKE_SCRIPT_[0-9A-F_]+)'/.exec(renderInline(template, values, script))?.[1] ?? '';
+    expect(script.split('\n')).not.to.include(delimiter);
+  });
+});
+
+describe('the 16 KB switch', () => {
+  it('keeps a small script inline', () => {
+    expect(fitsUserData(renderInline(template, values, 'echo small\n'))).to.equal(true);
+  });
+
+  it('does not fit a script that takes the wrapper past 16 KB', () => {
+    const big = `${'echo padding\n'.repeat(1300)}`;
+    const userData = renderInline(template, values, big);
+    expect(Buffer.byteLength(userData)).to.be.greaterThan(USER_DATA_LIMIT_BYTES);
+    expect(fitsUserData(userData)).to.equal(false);
+  });
+
+  it('renders a fetching wrapper of fixed, small size', () => {
+    const userData = renderFetching(template, values, 'http://s3/user-data.sh?sig=1');
+    expect(userData).to.include('amibake_transfer get "$1" \'http://s3/user-data.sh?sig=1\'');
+    expect(fitsUserData(userData)).to.equal(true);
+  });
+});

@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import { InvalidInputError } from '../../../functions/shared/errors';
+import { parseRecipe, parseRecipes, RECIPE_DEFAULTS } from '../../../functions/shared/recipe';
+
+const valid = {
+  name: 'ecs-base',
+  base: { describe: { name: 'al2023-ami-ecs-hvm-*-kernel-6.1-x86_64' } },
+  script: 'user_data/ecs-node.sh',
+};
+const problemsOf = (input: unknown): string[] => {
+  try {
+    parseRecipe(input, { scripts: 'file-or-s3' });
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidInputError) return [...error.problems];
+    throw error;
+  }
+};
+
+describe('parseRecipe', () => {
+  it('applies the defaults', () => {
+    const recipe = parseRecipe(valid, { scripts: 'file-or-s3' });
+    expect(recipe.base).to.deep.equal({
+      kind: 'describe',
+      owners: ['amazon'],
+      name: valid.base.describe.name,
+      architecture: 'x86_64',
+      filters: [],
+      includeDeprecated: false,
+    });
+    expect(recipe.instanceType).to.equal(RECIPE_DEFAULTS.instanceType);
+    expect(recipe.timeoutMinutes).to.equal(60);
+    expect(recipe.amiName).to.equal('{recipe}-{yyyyMMdd-HHmmss}');
+    expect(recipe.script).to.deep.equal({ kind: 'file', path: 'user_data/ecs-node.sh' });
+  });
+
+  it('reads an SSM selector and an s3:// script', () => {
+    const recipe = parseRecipe(
+      { name: 'al2023', base: { ssmParameter: '/aws/service/x' }, script: 's3://my-bucket/scripts/a.sh' },
+      { scripts: 's3' },
+    );
+    expect(recipe.base).to.deep.equal({ kind: 'ssm', parameter: '/aws/service/x' });
+    expect(recipe.script).to.deep.equal({ kind: 's3', bucket: 'my-bucket', key: 'scripts/a.sh' });
+  });
+
+  const cases: [string, object, string][] = [
+    [
+      'empty glob',
+      { base: { describe: { name: '' } } },
+      'recipe "ecs-base": base.describe.name must be a non-empty glob such as "al2023-ami-ecs-hvm-*-x86_64", got ""',
+    ],
+    [
+      'unknown key',
+      { colour: 'blue' },
+      'recipe "ecs-base": colour is not a known field, got "blue": remove it or use one of name, base,',
+    ],
+    [
+      'both selectors',
+      { base: { describe: { name: 'a*' }, ssmParameter: '/a' } },
+      'recipe "ecs-base": base must set exactly one of describe or ssmParameter, got describe and ssmParameter',
+    ],
+    [
+      'neither selector',
+      { base: {} },
+      'recipe "ecs-base": base must set exactly one of describe or ssmParameter, got neither',
+    ],
+    ['bad name', { name: 'Ecs_Base' }, 'recipe "Ecs_Base": name must be 1-24 characters of a-z 0-9 and "-"'],
+    [
+      'bad architecture',
+      { base: { describe: { name: 'a*', architecture: 'amd64' } } },
+      'base.describe.architecture must be one of "x86_64", "arm64"',
+    ],
+    [
+      'empty owners',
+      { base: { describe: { name: 'a*', owners: [] } } },
+      'base.describe.owners must be a non-empty list',
+    ],
+    [
+      'bad filter',
+      { base: { describe: { name: 'a*', filters: { 'root-device-type': [] } } } },
+      'base.describe.filters must be a map of EC2 filter names',
+    ],
+    [
+      'bad parameter',
+      { base: { ssmParameter: 'aws/service' } },
+      'base.ssmParameter must be a parameter name starting with "/"',
+    ],
+    ['bad script', { script: 'scripts/a.sh' }, 'script must be a file under user_data/'],
+    [
+      'bad instance type',
+      { instanceType: 'large' },
+      'instanceType must be an EC2 instance type such as "t3.small"',
+    ],
+    ['bad subnet', { subnetId: 'subnet-xyz' }, 'subnetId must be a subnet id'],
+    [
+      'bad security group',
+      { securityGroupIds: ['default'] },
+      'securityGroupIds must be a list of at most 5 security group ids',
+    ],
+    [
+      'bad volume size',
+      { rootVolume: { sizeGiB: 0 } },
+      'rootVolume.sizeGiB must be a whole number of GiB from 1 to 16384',
+    ],
+    ['bad volume type', { rootVolume: { type: 'st1' } }, 'rootVolume.type must be one of "gp3"'],
+    ['bad kms key', { rootVolume: { kmsKeyId: 'my-key' } }, 'rootVolume.kmsKeyId must be a KMS key id'],
+    ['bad AMI name template', { amiName: '{recipe}-{date}' }, 'amiName must use only the placeholders'],
+    [
+      'timeout too short',
+      { timeoutMinutes: 1 },
+      'timeoutMinutes must be a whole number of minutes from 5 to 720, got 1',
+    ],
+    [
+      'timeout too long',
+      { timeoutMinutes: 1000 },
+      'timeoutMinutes must be a whole number of minutes from 5 to 720, got 1000',
+    ],
+    ['reserved tag', { tags: { 'amibake:recipe': 'x' } }, 'tags must not use the reserved key prefixes'],
+    ['missing script', { script: undefined }, 'recipe "ecs-base": script is required'],
+  ];
+  for (const [label, change, message] of cases) {
+    it(`rejects ${label} naming the recipe, the field and the value`, () => {
+      const problems = problemsOf({ ...valid, ...change });
+      expect(problems.join('\n')).to.include(message);
+    });
+  }
+
+  it('rejects a project file when scripts must already be in S3', () => {
+    expect(() => parseRecipe(valid, { scripts: 's3' })).to.throw(
+      InvalidInputError,
+      /script must be an s3:\/\/bucket\/key URL/,
+    );
+  });
+
+  it('reports every problem of a recipe at once', () => {
+    expect(problemsOf({ ...valid, instanceType: 'x', timeoutMinutes: 0 })).to.have.length(2);
+  });
+});
+
+describe('parseRecipes', () => {
+  it('keeps the valid recipes when others are invalid', () => {
+    const { recipes, rejected } = parseRecipes(
+      [valid, { ...valid, name: 'broken', instanceType: '' }, { ...valid, name: 'other' }],
+      { scripts: 'file-or-s3' },
+    );
+    expect(recipes.map((r) => r.name)).to.deep.equal(['ecs-base', 'other']);
+    expect(rejected.map((r) => r.name)).to.deep.equal(['"broken"']);
+  });
+
+  it('rejects every recipe sharing a duplicate name', () => {
+    const { recipes, rejected } = parseRecipes([valid, valid], { scripts: 'file-or-s3' });
+    expect(recipes).to.deep.equal([]);
+    expect(rejected[0]?.problems[0]).to.equal(
+      'recipe "ecs-base": name must be unique, got "ecs-base" 2 times: rename or remove the duplicates',
+    );
+  });
+
+  it('rejects a document that is not a list', () => {
+    expect(() => parseRecipes({ recipes: 1 }, { scripts: 's3' })).to.throw(
+      InvalidInputError,
+      /recipes must be a list/,
+    );
+  });
+});
