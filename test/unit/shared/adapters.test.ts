@@ -8,7 +8,7 @@ import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { removeBuildRule } from '../../../functions/shared/aws/build-rule';
 import { recordBuildStart } from '../../../functions/shared/aws/builds-table';
@@ -19,11 +19,11 @@ import type { BuildRecord } from '../../../functions/shared/build-record';
 import { parseRecipe } from '../../../functions/shared/recipe';
 
 // mockClient(Class) patches the class for the whole process: create in before(), restore in after().
-let ec2: ReturnType<typeof mockClient<EC2Client>>;
-let ssm: ReturnType<typeof mockClient<SSMClient>>;
-let events: ReturnType<typeof mockClient<CloudWatchEventsClient>>;
-let lambda: ReturnType<typeof mockClient<LambdaClient>>;
-let doc: ReturnType<typeof mockClient<DynamoDBDocumentClient>>;
+let ec2: AwsClientStub<EC2Client>;
+let ssm: AwsClientStub<SSMClient>;
+let events: AwsClientStub<CloudWatchEventsClient>;
+let lambda: AwsClientStub<LambdaClient>;
+let doc: AwsClientStub<DynamoDBDocumentClient>;
 
 const awsError = (name: string, extra: object = {}) =>
   Object.assign(new Error(name), { name, $metadata: {} }, extra);

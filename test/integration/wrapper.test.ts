@@ -1,0 +1,96 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { renderFetching, renderInline, type WrapperValues } from '../../functions/ami-ec2-instance-create/user-data';
+import { getText, presignGet, presignPut, putText } from '../../functions/shared/aws/objects';
+import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
+import { deployLocally, type LocalAws } from '../../local/local-aws';
+import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+
+const template = readFileSync(join(__dirname, '../../user_data/wrapper.sh'), 'utf-8');
+
+describe('the user-data wrapper under bash', function () {
+  this.timeout(30_000);
+  let aws: LocalAws;
+  let bucket: string;
+  let scratch: ReturnType<typeof scratchDir>;
+
+  before(async () => {
+    aws = await localAws();
+    bucket = (await deployLocally(aws, testConfig([ecsRecipe('wrapper')]), { logLevel: 'silent' })).deployment.bucket;
+    scratch = scratchDir();
+  });
+  after(() => scratch.remove());
+
+  async function values(name: string, timeoutSeconds = 60): Promise<WrapperValues> {
+    return {
+      buildId: `${name}-20261124120000-abcdef`,
+      timeoutSeconds,
+      logUrl: await presignPut(aws.clients.s3, { bucket, key: `t/${name}/build.log` }, 600),
+      statusUrl: await presignPut(aws.clients.s3, { bucket, key: `t/${name}/status.json` }, 600),
+    };
+  }
+
+  async function run(name: string, userData: string, standIn: string) {
+    const dir = join(scratch.path, name);
+    const file = join(scratch.path, `${name}.sh`);
+    writeFileSync(file, simulatedUserData(userData, standIn));
+    const started = Date.now();
+    const poweredOff = await runUntilPowerOff(file, join(scratch.path, `${name}.off`), dir, 20_000);
+    const status = await getText(aws.clients.s3, { bucket, key: `t/${name}/status.json` });
+    const log = await getText(aws.clients.s3, { bucket, key: `t/${name}/build.log` });
+    return { poweredOff, status: status && JSON.parse(status), log: log ?? '', seconds: (Date.now() - started) / 1000, dir };
+  }
+
+  it('reports success with the log and powers off', async () => {
+    const v = await values('success');
+    const result = await run('success', renderInline(template, v, 'echo recipe'), 'echo "hello from the customisation"\n');
+    expect(result.poweredOff).to.equal(true);
+    expect(result.status).to.deep.include({ buildId: v.buildId, exitCode: 0, reason: 'customisation succeeded' });
+    expect(result.log).to.include('hello from the customisation');
+    expect(result.log).to.match(/build success-20261124120000-abcdef started/);
+  });
+
+  it('reports the exit status of a failing customisation and still powers off', async () => {
+    const v = await values('failure');
+    const result = await run('failure', renderInline(template, v, 'echo recipe'), 'echo "about to fail" >&2\nexit 7\n');
+    expect(result.poweredOff).to.equal(true);
+    expect(result.status).to.deep.include({ exitCode: 7, reason: 'customisation exited with status 7' });
+    expect(result.log).to.include('about to fail');
+  });
+
+  it('powers off from the watchdog when the customisation outlives the timeout', async () => {
+    const v = await values('watchdog', 1);
+    const result = await run('watchdog', renderInline(template, v, 'echo recipe'), 'echo "hanging"\nsleep 60\n');
+    expect(result.poweredOff).to.equal(true);
+    expect(result.status).to.deep.include({ exitCode: 124 });
+    expect(result.status.reason).to.match(/watchdog: the customisation ran longer than 1 seconds/);
+    expect(result.seconds).to.be.below(15);
+  });
+
+  it('embeds the recipe script exactly', async () => {
+    const v = await values('inline');
+    const script = '#!/bin/bash\necho "$HOME" \'quoted\' `date`\n';
+    const result = await run('inline', renderInline(template, v, script), 'true');
+    expect(readFileSync(join(result.dir, 'customise.sh.recipe'), 'utf-8')).to.equal(script);
+  });
+
+  it('fetches a large customisation from its pre-signed URL', async () => {
+    const v = await values('fetch');
+    const script = `#!/bin/bash\n${'echo step\n'.repeat(2000)}`;
+    await putText(aws.clients.s3, { bucket, key: 't/fetch/user-data.sh' }, script);
+    const url = await presignGet(aws.clients.s3, { bucket, key: 't/fetch/user-data.sh' }, 600);
+    const result = await run('fetch', renderFetching(template, v, url), 'true');
+    expect(result.status).to.deep.include({ exitCode: 0 });
+    expect(readFileSync(join(result.dir, 'customise.sh.recipe'), 'utf-8')).to.equal(script);
+  });
+
+  it('reports a failure when the customisation cannot be fetched', async () => {
+    const v = await values('missing');
+    const url = await presignGet(aws.clients.s3, { bucket, key: 't/missing/nothing-here.sh' }, 600);
+    const result = await run('missing', renderFetching(template, v, url).replace('sleep $((attempt * 2))', 'sleep 0'), 'true');
+    expect(result.poweredOff).to.equal(true);
+    expect(result.status).to.deep.include({ exitCode: 1, reason: 'could not obtain the customisation script' });
+    expect(existsSync(join(result.dir, 'customise.sh.recipe'))).to.equal(false);
+  });
+});
