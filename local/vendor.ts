@@ -21,7 +21,7 @@ export async function publishNewBase(
 ): Promise<{ imageId: string; name: string }> {
   if (recipe.base.kind !== 'describe')
     throw new Error(`recipe ${recipe.name} follows an SSM parameter: publish by changing it`);
-  const current = pickNewestImage(await describeCandidates(ec2, recipe.base), {
+  const current = pickNewestImage(await describeCandidates(ec2, [recipe.base]), {
     includeDeprecated: false,
     now,
   });

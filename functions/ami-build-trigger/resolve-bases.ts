@@ -1,8 +1,9 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { describeCandidates } from '../shared/aws/images';
 import { getParameterValues } from '../shared/aws/parameters';
 import { awsErrorName, describeError } from '../shared/errors';
+import { globToRegExp } from '../shared/glob';
 import { pickNewestImage } from '../shared/newest-image';
 import type { BaseSelector, Recipe } from '../shared/recipe';
 import { selectorKey } from '../shared/recipe-hash';
@@ -13,7 +14,8 @@ export type BaseResolution =
 
 /**
  * The newest base image of every distinct selector among the recipes: one DescribeImages
- * walk per distinct describe selector, and one GetParameters call per 10 distinct parameters.
+ * walk per group of describe selectors that differ only in their name glob, and one
+ * GetParameters call per 10 distinct parameters.
  * A selector that fails affects only the recipes that use it.
  */
 export async function resolveBases(
@@ -51,13 +53,23 @@ export async function resolveBases(
     }
   }
 
-  for (const [key, selector] of selectors) {
-    if (selector.kind !== 'describe') continue;
+  for (const group of describeGroups(selectors)) {
+    let images: Image[];
     try {
-      const newest = pickNewestImage(await describeCandidates(clients.ec2, selector), {
-        includeDeprecated: selector.includeDeprecated,
-        now,
-      });
+      images = await describeCandidates(
+        clients.ec2,
+        group.map(([, selector]) => selector),
+      );
+    } catch (error) {
+      for (const [key] of group) resolutions.set(key, failure('DescribeImages failed', error));
+      continue;
+    }
+    for (const [key, selector] of group) {
+      const name = globToRegExp(selector.name);
+      const newest = pickNewestImage(
+        images.filter((image) => name.test(image.Name ?? '')),
+        { includeDeprecated: selector.includeDeprecated, now },
+      );
       resolutions.set(
         key,
         newest?.ImageId
@@ -68,11 +80,29 @@ export async function resolveBases(
               errorCode: 'NoBaseImage',
             },
       );
-    } catch (error) {
-      resolutions.set(key, failure('DescribeImages failed', error));
     }
   }
   return resolutions;
+}
+
+type DescribeSelector = Extract<BaseSelector, { kind: 'describe' }>;
+
+/**
+ * Describe selectors that differ only in their name glob share one DescribeImages walk
+ * (at most 200 globs each, the filter's limit).
+ */
+export function describeGroups(selectors: Map<string, BaseSelector>): [string, DescribeSelector][][] {
+  const groups = new Map<string, [string, DescribeSelector][]>();
+  for (const [key, selector] of selectors) {
+    if (selector.kind !== 'describe') continue;
+    const groupKey = selectorKey({ ...selector, name: '' });
+    groups.set(groupKey, [...(groups.get(groupKey) ?? []), [key, selector]]);
+  }
+  const chunks: [string, DescribeSelector][][] = [];
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i += 200) chunks.push(group.slice(i, i + 200));
+  }
+  return chunks;
 }
 
 function failure(what: string, error: unknown): BaseResolution {

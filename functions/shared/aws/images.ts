@@ -15,23 +15,27 @@ export const IMAGES_ACTIONS = {
   createImage: ['ec2:CreateImage', 'ec2:CreateTags'],
 } as const;
 
-/** Every image a describe selector matches, following NextToken pages. */
-export async function describeCandidates(
-  ec2: EC2Client,
-  selector: Extract<BaseSelector, { kind: 'describe' }>,
-): Promise<Image[]> {
+type DescribeSelector = Extract<BaseSelector, { kind: 'describe' }>;
+
+/**
+ * Every image matching any of the selectors, in one DescribeImages walk (following NextToken
+ * pages): the selectors must differ only in their name glob, since filter values are ORed.
+ */
+export async function describeCandidates(ec2: EC2Client, selectors: readonly DescribeSelector[]): Promise<Image[]> {
+  const [first] = selectors;
+  if (!first) return [];
   const images: Image[] = [];
   const pages = paginateDescribeImages(
     { client: ec2, pageSize: 1000 },
     {
-      Owners: selector.owners,
-      IncludeDeprecated: selector.includeDeprecated,
+      Owners: first.owners,
+      IncludeDeprecated: first.includeDeprecated,
       Filters: [
-        { Name: 'name', Values: [selector.name] },
-        { Name: 'architecture', Values: [selector.architecture] },
+        { Name: 'name', Values: [...new Set(selectors.map((s) => s.name))] },
+        { Name: 'architecture', Values: [first.architecture] },
         { Name: 'state', Values: ['available'] },
         { Name: 'image-type', Values: ['machine'] },
-        ...selector.filters.map((f) => ({ Name: f.name, Values: f.values })),
+        ...first.filters.map((f) => ({ Name: f.name, Values: f.values })),
       ],
     },
   );
