@@ -71,7 +71,12 @@ export function simulatedUserData(userData: string, standIn: string): string {
  * Runs a (simulated) user data script under bash until it powers off (true) or exits or
  * outlives the timeout (false); then kills what is left of it, as power loss would.
  */
-export function runUntilPowerOff(script: string, marker: string, root: string, timeoutMs: number): Promise<boolean> {
+export function runUntilPowerOff(
+  script: string,
+  marker: string,
+  root: string,
+  timeoutMs: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn('bash', [script], {
       detached: true,

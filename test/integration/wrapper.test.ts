@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { renderFetching, renderInline, type WrapperValues } from '../../functions/ami-ec2-instance-create/user-data';
+import {
+  renderFetching,
+  renderInline,
+  type WrapperValues,
+} from '../../functions/ami-ec2-instance-create/user-data';
 import { getText, presignGet, presignPut, putText } from '../../functions/shared/aws/objects';
 import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
 import { deployLocally, type LocalAws } from '../../local/local-aws';
@@ -17,7 +21,8 @@ describe('the user-data wrapper under bash', function () {
 
   before(async () => {
     aws = await localAws();
-    bucket = (await deployLocally(aws, testConfig([ecsRecipe('wrapper')]), { logLevel: 'silent' })).deployment.bucket;
+    bucket = (await deployLocally(aws, testConfig([ecsRecipe('wrapper')]), { logLevel: 'silent' })).deployment
+      .bucket;
     scratch = scratchDir();
   });
   after(() => scratch.remove());
@@ -39,21 +44,39 @@ describe('the user-data wrapper under bash', function () {
     const poweredOff = await runUntilPowerOff(file, join(scratch.path, `${name}.off`), dir, 20_000);
     const status = await getText(aws.clients.s3, { bucket, key: `t/${name}/status.json` });
     const log = await getText(aws.clients.s3, { bucket, key: `t/${name}/build.log` });
-    return { poweredOff, status: status && JSON.parse(status), log: log ?? '', seconds: (Date.now() - started) / 1000, dir };
+    return {
+      poweredOff,
+      status: status && JSON.parse(status),
+      log: log ?? '',
+      seconds: (Date.now() - started) / 1000,
+      dir,
+    };
   }
 
   it('reports success with the log and powers off', async () => {
     const v = await values('success');
-    const result = await run('success', renderInline(template, v, 'echo recipe'), 'echo "hello from the customisation"\n');
+    const result = await run(
+      'success',
+      renderInline(template, v, 'echo recipe'),
+      'echo "hello from the customisation"\n',
+    );
     expect(result.poweredOff).to.equal(true);
-    expect(result.status).to.deep.include({ buildId: v.buildId, exitCode: 0, reason: 'customisation succeeded' });
+    expect(result.status).to.deep.include({
+      buildId: v.buildId,
+      exitCode: 0,
+      reason: 'customisation succeeded',
+    });
     expect(result.log).to.include('hello from the customisation');
     expect(result.log).to.match(/build success-20261124120000-abcdef started/);
   });
 
   it('reports the exit status of a failing customisation and still powers off', async () => {
     const v = await values('failure');
-    const result = await run('failure', renderInline(template, v, 'echo recipe'), 'echo "about to fail" >&2\nexit 7\n');
+    const result = await run(
+      'failure',
+      renderInline(template, v, 'echo recipe'),
+      'echo "about to fail" >&2\nexit 7\n',
+    );
     expect(result.poweredOff).to.equal(true);
     expect(result.status).to.deep.include({ exitCode: 7, reason: 'customisation exited with status 7' });
     expect(result.log).to.include('about to fail');
@@ -61,7 +84,11 @@ describe('the user-data wrapper under bash', function () {
 
   it('powers off from the watchdog when the customisation outlives the timeout', async () => {
     const v = await values('watchdog', 1);
-    const result = await run('watchdog', renderInline(template, v, 'echo recipe'), 'echo "hanging"\nsleep 60\n');
+    const result = await run(
+      'watchdog',
+      renderInline(template, v, 'echo recipe'),
+      'echo "hanging"\nsleep 60\n',
+    );
     expect(result.poweredOff).to.equal(true);
     expect(result.status).to.deep.include({ exitCode: 124 });
     expect(result.status.reason).to.match(/watchdog: the customisation ran longer than 1 seconds/);
@@ -88,9 +115,16 @@ describe('the user-data wrapper under bash', function () {
   it('reports a failure when the customisation cannot be fetched', async () => {
     const v = await values('missing');
     const url = await presignGet(aws.clients.s3, { bucket, key: 't/missing/nothing-here.sh' }, 600);
-    const result = await run('missing', renderFetching(template, v, url).replace('sleep $((attempt * 2))', 'sleep 0'), 'true');
+    const result = await run(
+      'missing',
+      renderFetching(template, v, url).replace('sleep $((attempt * 2))', 'sleep 0'),
+      'true',
+    );
     expect(result.poweredOff).to.equal(true);
-    expect(result.status).to.deep.include({ exitCode: 1, reason: 'could not obtain the customisation script' });
+    expect(result.status).to.deep.include({
+      exitCode: 1,
+      reason: 'could not obtain the customisation script',
+    });
     expect(existsSync(join(result.dir, 'customise.sh.recipe'))).to.equal(false);
   });
 });

@@ -21,7 +21,10 @@ type DescribeSelector = Extract<BaseSelector, { kind: 'describe' }>;
  * Every image matching any of the selectors, in one DescribeImages walk (following NextToken
  * pages): the selectors must differ only in their name glob, since filter values are ORed.
  */
-export async function describeCandidates(ec2: EC2Client, selectors: readonly DescribeSelector[]): Promise<Image[]> {
+export async function describeCandidates(
+  ec2: EC2Client,
+  selectors: readonly DescribeSelector[],
+): Promise<Image[]> {
   const [first] = selectors;
   if (!first) return [];
   const images: Image[] = [];

@@ -54,13 +54,19 @@ describe('AWS adapters', () => {
         { scripts: 's3' },
       );
       if (recipe.base.kind !== 'describe') throw new Error('describe selector expected');
-      const images = await describeCandidates(new EC2Client({}), [recipe.base, { ...recipe.base, name: 'al2-*' }]);
+      const images = await describeCandidates(new EC2Client({}), [
+        recipe.base,
+        { ...recipe.base, name: 'al2-*' },
+      ]);
       expect(images.map((i) => i.ImageId)).to.deep.equal(['ami-1', 'ami-2']);
       const calls = ec2.commandCalls(DescribeImagesCommand);
       expect(calls[1]?.args[0].input.NextToken).to.equal('page-2');
       expect(calls[0]?.args[0].input.Filters).to.deep.include({ Name: 'architecture', Values: ['arm64'] });
       expect(calls[0]?.args[0].input.Owners).to.deep.equal(['amazon']);
-      expect(calls[0]?.args[0].input.Filters).to.deep.include({ Name: 'name', Values: ['al2023-*', 'al2-*'] });
+      expect(calls[0]?.args[0].input.Filters).to.deep.include({
+        Name: 'name',
+        Values: ['al2023-*', 'al2-*'],
+      });
     });
   });
 

@@ -10,12 +10,23 @@ const keyed = (selectors: BaseSelector[]) => new Map(selectors.map((s) => [selec
 
 describe('describeGroups', () => {
   it('groups selectors that differ only in their name glob', () => {
-    const groups = describeGroups(keyed([selector({ name: 'a-*' }), selector({ name: 'b-*' }), selector({ name: 'c-*', architecture: 'arm64' })]));
-    expect(groups.map((g) => g.map(([, s]) => (s.kind === 'describe' ? s.name : '')))).to.deep.equal([['a-*', 'b-*'], ['c-*']]);
+    const groups = describeGroups(
+      keyed([
+        selector({ name: 'a-*' }),
+        selector({ name: 'b-*' }),
+        selector({ name: 'c-*', architecture: 'arm64' }),
+      ]),
+    );
+    expect(groups.map((g) => g.map(([, s]) => (s.kind === 'describe' ? s.name : '')))).to.deep.equal([
+      ['a-*', 'b-*'],
+      ['c-*'],
+    ]);
   });
 
   it('keeps selectors with other owners apart', () => {
-    expect(describeGroups(keyed([selector({ name: 'a-*' }), selector({ name: 'a-*', owners: ['self'] })]))).to.have.length(2);
+    expect(
+      describeGroups(keyed([selector({ name: 'a-*' }), selector({ name: 'a-*', owners: ['self'] })])),
+    ).to.have.length(2);
   });
 
   it('splits a group at the 200 values a filter takes', () => {
