@@ -2,12 +2,13 @@ import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { putBuildRule, removeBuildRule } from '../shared/aws/build-rule';
-import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
+import { type BuildsTable, getBuild, updateBuild } from '../shared/aws/builds-table';
 import { describeImage } from '../shared/aws/images';
 import { runInstance, terminateInstance } from '../shared/aws/instances';
 import { getText, presignGet, presignPut, putText, s3Uri } from '../shared/aws/objects';
 import { type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { awsErrorName, describeError } from '../shared/errors';
+import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import { scriptObject, scriptUri } from '../shared/recipe';
 import { type NetworkDefaults, runInstancesInput } from './instance-spec';
@@ -60,7 +61,7 @@ export async function launchBuild(
 
   const base = await describeImage(deps.ec2, build.baseImageId);
   if (!base?.RootDeviceName) {
-    return fail(
+    return failBuild(
       deps,
       build,
       `base image ${build.baseImageId} no longer exists (withdrawn by its owner?)`,
@@ -69,7 +70,7 @@ export async function launchBuild(
   }
   const script = await getText(deps.s3, scriptObject(build.recipe.script));
   if (script === undefined) {
-    return fail(
+    return failBuild(
       deps,
       build,
       `customisation script ${scriptUri(build.recipe.script)} does not exist`,
@@ -89,7 +90,7 @@ export async function launchBuild(
     );
     instanceId = await runInstance(deps.ec2, input);
   } catch (error) {
-    return fail(
+    return failBuild(
       deps,
       build,
       `RunInstances failed: ${describeError(error)}`,
@@ -110,7 +111,7 @@ export async function launchBuild(
   } catch (error) {
     await removeBuildRule(deps.events, ruleName);
     await terminateInstance(deps.ec2, instanceId);
-    return fail(
+    return failBuild(
       deps,
       build,
       `could not create rule ${ruleName}: ${describeError(error)}`,
@@ -155,15 +156,4 @@ async function renderUserData(
     userData: renderFetching(settings.wrapperTemplate, values, await presignGet(deps.s3, copy, expires)),
     mode: 'fetch',
   };
-}
-
-async function fail(
-  deps: LaunchDeps,
-  build: BuildRecord,
-  reason: string,
-  errorCode: string,
-): Promise<LaunchResult> {
-  await finishBuild(deps.table, build, 'failed', { reason, errorCode }, deps.now());
-  deps.log.error('build failed', { buildId: build.buildId, recipe: build.recipeName, reason, errorCode });
-  return { outcome: 'failed', buildId: build.buildId, reason };
 }

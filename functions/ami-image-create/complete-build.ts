@@ -8,6 +8,7 @@ import { describeInstance, terminateInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
 import { type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { awsErrorName, describeError } from '../shared/errors';
+import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import { outcomeOf } from './build-report';
 import { createImageInput } from './image-spec';
@@ -68,7 +69,12 @@ export async function completeBuild(
   const outcome = outcomeOf(await getText(deps.s3, { bucket: settings.bucket, key: keys.status }), buildId);
   if (!outcome.succeeded) {
     await cleanUp(deps, build);
-    return fail(deps, build, `${outcome.reason}; log: ${build.logLocation ?? 'none'}`, outcome.errorCode);
+    return failBuild(
+      deps,
+      build,
+      `${outcome.reason}; log: ${build.logLocation ?? 'none'}`,
+      outcome.errorCode,
+    );
   }
 
   let imageId: string;
@@ -76,7 +82,7 @@ export async function completeBuild(
     imageId = await imageOf(deps, build, event.instanceId);
   } catch (error) {
     await cleanUp(deps, build);
-    return fail(
+    return failBuild(
       deps,
       build,
       `CreateImage failed: ${describeError(error)}`,
@@ -90,7 +96,7 @@ export async function completeBuild(
   }
   await cleanUp(deps, build);
   if (image?.State === 'failed') {
-    return fail(
+    return failBuild(
       deps,
       build,
       `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}`,
@@ -144,15 +150,4 @@ async function waitForImage(
 async function cleanUp(deps: CompleteDeps, build: BuildRecord): Promise<void> {
   if (build.ruleName) await removeBuildRule(deps.events, build.ruleName);
   if (build.instanceId) await terminateInstance(deps.ec2, build.instanceId);
-}
-
-async function fail(
-  deps: CompleteDeps,
-  build: BuildRecord,
-  reason: string,
-  errorCode: string,
-): Promise<CompleteResult> {
-  await finishBuild(deps.table, build, 'failed', { reason, errorCode }, deps.now());
-  deps.log.error('build failed', { buildId: build.buildId, recipe: build.recipeName, reason, errorCode });
-  return { outcome: 'failed', buildId: build.buildId, reason };
 }
