@@ -1,3 +1,4 @@
+import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { resolveDeployment } from '../../deployment/model';
@@ -15,6 +16,12 @@ import {
   tagsOf,
   testConfig,
 } from '../support/local-aws';
+
+function firstRecipe(local: LocalDeployment) {
+  const recipe = local.deployment.recipes[0];
+  if (!recipe) throw new Error('the deployment has no recipe');
+  return recipe;
+}
 
 describe('a bake cycle against moto', function () {
   this.timeout(60_000);
@@ -65,10 +72,9 @@ describe('a bake cycle against moto', function () {
     const local = await deploy();
     await cycle(local);
     const [image] = (await accountState(aws)).images;
-    const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
     const snapshotId = image?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId as string;
     const snapshots = await aws.clients.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
-    expect(tagsOf(snapshots.Snapshots?.[0] as never)).to.include({
+    expect(tagsOf(snapshots.Snapshots?.[0])).to.include({
       'amibake:recipe': 'ecs-node',
       'amibake:created-by': 'amibake',
     });
@@ -84,12 +90,7 @@ describe('a bake cycle against moto', function () {
     expect(second.decisions.map((d) => d.decision)).to.deep.equal(['not-due']);
     expect(await accountState(aws)).to.deep.equal(before);
 
-    const release = await publishNewBase(
-      aws.clients.ec2,
-      aws.gateway,
-      local.deployment.recipes[0] as never,
-      new Date(),
-    );
+    const release = await publishNewBase(aws.clients.ec2, aws.gateway, firstRecipe(local), new Date());
     const third = await cycle(local);
     expect(third.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([
       [release.imageId, 'succeeded'],

@@ -84,5 +84,6 @@ export async function buildRecord(
   return getBuild({ doc: aws.clients.doc, tableName: local.deployment.names.buildsTable }, buildId);
 }
 
-export const tagsOf = (image: Image | undefined): Record<string, string> =>
-  Object.fromEntries((image?.Tags ?? []).map((t) => [t.Key, t.Value]));
+export const tagsOf = (
+  resource: { Tags?: { Key?: string; Value?: string }[] } | undefined,
+): Record<string, string> => Object.fromEntries((resource?.Tags ?? []).map((t) => [t.Key, t.Value]));
