@@ -25,5 +25,12 @@ export interface AmiBakeConfig {
   logRetentionDays: number;
   architecture: 'arm64' | 'x86_64';
   backend: BackendConfig;
+  /**
+   * Keep the bucket and the builds table when the stack is destroyed (default true). Set false,
+   * deploy, then destroy, to remove everything including build logs and records.
+   */
+  retainData?: boolean;
+  /** Managed policies for the build instance's role, for scripts that call AWS (default none). */
+  buildInstance?: { managedPolicyArns?: string[] };
   recipes: RecipeConfig[];
 }

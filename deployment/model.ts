@@ -4,7 +4,6 @@ import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
 import { canonicalJson } from '../functions/shared/canonical-json';
 import { InvalidInputError } from '../functions/shared/errors';
 import { parseRecipes, type Recipe, recipeToDocument } from '../functions/shared/recipe';
-import { sha256Hex } from '../functions/shared/recipe-hash';
 import { checkObject, problemsFor } from '../functions/shared/validation';
 import type { AmiBakeConfig } from './config';
 import { type DeploymentNames, deploymentNames } from './names';
@@ -14,7 +13,6 @@ export interface ScriptObject {
   path: string;
   key: string;
   content: string;
-  sha256: string;
 }
 
 /** Everything a deployment holds, resolved from the configuration: what the stack declares and the local run creates. */
@@ -53,15 +51,13 @@ export function resolveDeployment(
       path: recipe.script.path,
       key: `${names.scriptsPrefix}${recipe.script.path}`,
       content,
-      sha256: sha256Hex(content),
     };
     scripts.set(script.path, script);
-    return {
-      ...recipe,
-      script: { kind: 's3' as const, bucket: options.bucket, key: script.key },
-      scriptSha256: script.sha256,
-    };
+    // The script's S3 version, not a hash in the document, tells the trigger it changed: a script
+    // edit then changes exactly one object in the plan.
+    return { ...recipe, script: { kind: 's3' as const, bucket: options.bucket, key: script.key } };
   });
+  problems.push(...recipes.flatMap(deploymentProblems));
   if (problems.length > 0) throw new InvalidInputError(problems);
   const documents = resolved.map(recipeToDocument);
   return {
@@ -73,6 +69,29 @@ export function resolveDeployment(
     recipesDocument: `${JSON.stringify(JSON.parse(canonicalJson({ version: RECIPES_DOCUMENT_VERSION, recipes: documents })), null, 2)}\n`,
     recipeItems: documents,
   };
+}
+
+/** What a deployed stack cannot grant least privilege for. */
+function deploymentProblems(recipe: Recipe): string[] {
+  const problems: string[] = [];
+  if (recipe.instanceProfile !== undefined) {
+    problems.push(
+      `recipe "${recipe.name}": instanceProfile is not allowed in a deployment, got "${recipe.instanceProfile}": ` +
+        "builds run with the stack's build instance role (the only role the functions may pass); " +
+        'remove it and list the policies the script needs in buildInstance.managedPolicyArns',
+    );
+  }
+  const key = recipe.rootVolume.kmsKeyId;
+  if (
+    key !== undefined &&
+    !/^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+|[0-9a-f-]{36})$/.test(key)
+  ) {
+    problems.push(
+      `recipe "${recipe.name}": rootVolume.kmsKeyId must be a key id or key ARN, got "${key}": ` +
+        'aliases cannot scope the key permissions of the stack; use the ARN of the key the alias points to',
+    );
+  }
+  return problems;
 }
 
 const SCHEDULE = /^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
@@ -130,6 +149,16 @@ function validateSettings(config: AmiBakeConfig): void {
     },
     architecture: { required: true, oneOf: ['arm64', 'x86_64'] },
     backend: { required: true, custom: backendProblems },
+    retainData: { boolean: true },
+    buildInstance: {
+      check: checkObject({
+        managedPolicyArns: {
+          list: { pattern: /^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy\/[\w+=,.@/-]+$/, min: 0, max: 10 },
+          expect:
+            'a list of at most 10 managed policy ARNs such as "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"',
+        },
+      }),
+    },
     recipes: {
       required: true,
       custom: (v) => (Array.isArray(v) && v.length > 0 ? [] : ['must be a non-empty list of recipes']),

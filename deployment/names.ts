@@ -25,7 +25,8 @@ export function deploymentNames(prefix: string): DeploymentNames {
     scriptsPrefix: 'scripts/',
     logPrefix: 'builds/',
     rulePrefix: prefix,
-    scheduleRule: `${prefix}-schedule`,
+    // Not `<prefix>-...`: the functions may manage only the build rules, `<prefix>-<build id>`.
+    scheduleRule: `${prefix}_schedule`,
     buildRole: `${prefix}-build-instance`,
     buildInstanceProfile: `${prefix}-build-instance`,
     functions: {

@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AmiBakeConfig } from '../deployment/config';
+import { FUNCTION_SETTINGS, type FunctionRole } from '../deployment/functions';
 import { type Deployment, functionEnvironments, resolveDeployment } from '../deployment/model';
 import { artifactsBucketName } from '../deployment/names';
 import { DIST, PROJECT_ROOT } from '../scripts/bundle-functions';
@@ -108,28 +109,14 @@ export async function deployLocally(
   const { functions } = deployment.names;
   const env = functionEnvironments(deployment, { imageCreate: arn(functions.imageCreate) });
   if (options.logLevel) for (const e of Object.values(env)) e.LOG_LEVEL = options.logLevel;
-  const runtime = new LocalLambdaRuntime([
-    {
-      name: functions.trigger,
-      arn: arn(functions.trigger),
-      bundle: join(DIST, 'ami-build-trigger', 'index.js'),
-      environment: env.trigger,
-      timeoutSeconds: 300,
-    },
-    {
-      name: functions.instanceCreate,
-      arn: arn(functions.instanceCreate),
-      bundle: join(DIST, 'ami-ec2-instance-create', 'index.js'),
-      environment: env.instanceCreate,
-      timeoutSeconds: 120,
-    },
-    {
-      name: functions.imageCreate,
-      arn: arn(functions.imageCreate),
-      bundle: join(DIST, 'ami-image-create', 'index.js'),
-      environment: env.imageCreate,
-      timeoutSeconds: 900,
-    },
-  ]);
+  const runtime = new LocalLambdaRuntime(
+    (Object.keys(FUNCTION_SETTINGS) as FunctionRole[]).map((role) => ({
+      name: functions[role],
+      arn: arn(functions[role]),
+      bundle: join(DIST, FUNCTION_SETTINGS[role].bundle, 'index.js'),
+      environment: env[role],
+      timeoutSeconds: FUNCTION_SETTINGS[role].timeoutSeconds,
+    })),
+  );
   return { deployment, runtime };
 }

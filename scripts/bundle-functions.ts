@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { deterministicZip } from './deterministic-zip';
@@ -48,6 +48,16 @@ export function bundleFunctions(): Bundle[] {
     const zip = join(DIST, `${name}.zip`);
     writeFileSync(zip, deterministicZip([{ name: 'index.js', content: Buffer.from(code.contents) }]));
     return { name, file, zip, bytes: code.contents.length };
+  });
+}
+
+/** The bundles of the last build (`npm run build`), without bundling again. */
+export function builtBundles(): Bundle[] {
+  return FUNCTION_NAMES.map((name) => {
+    const file = join(DIST, name, 'index.js');
+    const zip = join(DIST, `${name}.zip`);
+    if (!existsSync(file) || !existsSync(zip)) throw new Error(`${zip} is missing: run npm run build`);
+    return { name, file, zip, bytes: statSync(file).size };
   });
 }
 

@@ -1,0 +1,26 @@
+import type { FunctionName } from '../scripts/bundle-functions';
+
+export type FunctionRole = 'trigger' | 'instanceCreate' | 'imageCreate';
+
+export interface FunctionSettings {
+  /** The bundle (and source folder) of the function. */
+  bundle: FunctionName;
+  memoryMiB: number;
+  timeoutSeconds: number;
+}
+
+/**
+ * Size of each function, shared by the stack and the local run. The trigger walks the image
+ * catalogue (a thousand images per selector); ami_image_create may wait for a large image's
+ * snapshots, up to Lambda's 15-minute limit.
+ */
+export const FUNCTION_SETTINGS: Readonly<Record<FunctionRole, FunctionSettings>> = {
+  trigger: { bundle: 'ami-build-trigger', memoryMiB: 512, timeoutSeconds: 300 },
+  instanceCreate: { bundle: 'ami-ec2-instance-create', memoryMiB: 256, timeoutSeconds: 120 },
+  imageCreate: { bundle: 'ami-image-create', memoryMiB: 256, timeoutSeconds: 900 },
+};
+
+/** Launches that fail every attempt go to the on-failure queue. */
+export const INSTANCE_CREATE_ASYNC = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 };
+
+export const LAMBDA_RUNTIME = 'nodejs22.x';

@@ -1,0 +1,161 @@
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { AmiBakeConfig } from '../deployment/config';
+import {
+  FUNCTION_SETTINGS,
+  type FunctionRole,
+  INSTANCE_CREATE_ASYNC,
+  LAMBDA_RUNTIME,
+} from '../deployment/functions';
+import { functionEnvironments, resolveDeployment } from '../deployment/model';
+import { artifactsBucketName } from '../deployment/names';
+import { BUILDS_TABLE_SCHEMA, RECIPES_TABLE_SCHEMA } from '../deployment/tables';
+import { triggerPolicy } from '../policies/ami-build-trigger';
+import { instanceCreatePolicy } from '../policies/ami-ec2-instance-create';
+import { imageCreatePolicy } from '../policies/ami-image-create';
+import { buildRulesArn, policyRefs } from '../policies/refs';
+import type { Bundle } from '../scripts/bundle-functions';
+import { ArtifactsBucket } from './artifacts-bucket';
+import { configureBackend } from './backend';
+import { BakeFunction } from './bake-function';
+import { BuildInstanceRole } from './build-instance';
+import { LaunchFailures } from './launch-failures';
+import { RecipeData } from './recipe-data';
+import { TriggerSchedule } from './schedule';
+import { declareTable } from './table';
+
+export interface AmiBakeStackProps {
+  config: AmiBakeConfig;
+  /** Where recipes' `user_data/` paths are read from. */
+  projectRoot: string;
+  /** The functions' bundles, each with its deterministic zip. */
+  bundles: readonly Bundle[];
+}
+
+/** Days an overwritten recipe document or script stays in the bucket's history. */
+const NONCURRENT_VERSION_DAYS = 90;
+
+/** Everything amibake runs on: one stack per configuration. */
+export class AmiBakeStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: AmiBakeStackProps) {
+    super(scope, id);
+    const { config } = props;
+    new AwsProvider(this, 'aws', { region: config.region, defaultTags: [{ tags: config.tags }] });
+    configureBackend(this, id, config.backend);
+    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const bucketName = artifactsBucketName(config.namePrefix, account, config.region);
+    const deployment = resolveDeployment(config, { projectRoot: props.projectRoot, bucket: bucketName });
+    const { names } = deployment;
+    const retain = config.retainData ?? true;
+
+    const artifacts = new ArtifactsBucket(this, 'artifacts', {
+      name: bucketName,
+      logPrefix: names.logPrefix,
+      logRetentionDays: config.logRetentionDays,
+      noncurrentVersionDays: NONCURRENT_VERSION_DAYS,
+      retain,
+    });
+    const builds = declareTable(this, 'builds', {
+      name: names.buildsTable,
+      schema: BUILDS_TABLE_SCHEMA,
+      retain,
+    });
+    const recipesTable =
+      config.recipeStore === 'dynamodb'
+        ? declareTable(this, 'recipes-table', {
+            name: names.recipesTable,
+            schema: RECIPES_TABLE_SCHEMA,
+            retain,
+          })
+        : undefined;
+    new RecipeData(this, 'recipes', {
+      deployment,
+      bucket: artifacts.bucket.id,
+      recipesTable: recipesTable?.name,
+    });
+    const buildInstance = new BuildInstanceRole(this, 'build-instance', {
+      name: names.buildRole,
+      managedPolicyArns: config.buildInstance?.managedPolicyArns ?? [],
+    });
+
+    const declare = (role: FunctionRole, environment: Record<string, string>) =>
+      new BakeFunction(this, FUNCTION_SETTINGS[role].bundle, {
+        functionName: names.functions[role],
+        roleName: names.functionRoles[role],
+        settings: FUNCTION_SETTINGS[role],
+        runtime: LAMBDA_RUNTIME,
+        architecture: config.architecture,
+        zipFile: zipOf(props.bundles, role),
+        environment,
+        logRetentionDays: config.logRetentionDays,
+        account,
+      });
+    const placeholder = functionEnvironments(deployment, { imageCreate: '' });
+    const imageCreate = declare('imageCreate', placeholder.imageCreate);
+    const environments = functionEnvironments(deployment, { imageCreate: imageCreate.fn.arn });
+    const instanceCreate = declare('instanceCreate', environments.instanceCreate);
+    const trigger = declare('trigger', environments.trigger);
+
+    const failures = new LaunchFailures(this, 'launch-failures', {
+      queueName: `${names.prefix}-failed-launches`,
+    });
+    const refs = policyRefs(deployment, {
+      partition,
+      account,
+      bucketArn: artifacts.bucket.arn,
+      buildsTableArn: builds.arn,
+      recipesTableArn: recipesTable?.arn,
+      instanceCreateFunctionArn: instanceCreate.fn.arn,
+      buildRoleArn: buildInstance.role.arn,
+      failureQueueArn: failures.queue.arn,
+      logGroupArns: {
+        trigger: trigger.logGroup.arn,
+        instanceCreate: instanceCreate.logGroup.arn,
+        imageCreate: imageCreate.logGroup.arn,
+      },
+    });
+    trigger.grant(triggerPolicy(refs), refs);
+    imageCreate.grant(imageCreatePolicy(refs), refs);
+    failures.route(
+      instanceCreate.fn,
+      INSTANCE_CREATE_ASYNC,
+      instanceCreate.grant(instanceCreatePolicy(refs), refs),
+    );
+
+    const schedule = new TriggerSchedule(this, 'schedule', {
+      ruleName: names.scheduleRule,
+      expression: config.schedule,
+      trigger: trigger.fn,
+    });
+    new LambdaPermission(this, 'build-rules-invoke-image-create', {
+      statementId: 'AllowBuildRules',
+      action: 'lambda:InvokeFunction',
+      functionName: imageCreate.fn.functionName,
+      principal: 'events.amazonaws.com',
+      sourceArn: buildRulesArn(refs),
+      sourceAccount: account,
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new TerraformOutput(this, id, { value, description });
+    output('trigger_function', trigger.fn.functionName, 'ami_build_trigger');
+    output('instance_create_function', instanceCreate.fn.functionName, 'ami_ec2_instance_create');
+    output('image_create_function', imageCreate.fn.functionName, 'ami_image_create');
+    output('builds_table', builds.name, 'Build records');
+    output('artifacts_bucket', artifacts.bucket.id, 'Recipes, scripts and build logs');
+    output('schedule_rule', schedule.rule.name, 'Runs ami_build_trigger');
+    output('failed_launches_queue', failures.queue.url, 'Launch requests that failed every retry');
+    if (recipesTable) output('recipes_table', recipesTable.name, 'Recipes (DynamoDB store)');
+  }
+}
+
+function zipOf(bundles: readonly Bundle[], role: FunctionRole): string {
+  const bundle = bundles.find((b) => b.name === FUNCTION_SETTINGS[role].bundle);
+  if (!bundle) throw new Error(`no bundle for ${FUNCTION_SETTINGS[role].bundle}: run npm run build`);
+  return bundle.zip;
+}

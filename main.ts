@@ -1,0 +1,16 @@
+import { App } from 'cdktf';
+import { config } from './amibake.config';
+import { InvalidInputError } from './functions/shared/errors';
+import { AmiBakeStack } from './infra/stack';
+import { bundleFunctions, PROJECT_ROOT } from './scripts/bundle-functions';
+
+// The composition root: bundle the functions, declare the stack from the one configuration, synth.
+try {
+  const app = new App();
+  new AmiBakeStack(app, config.namePrefix, { config, projectRoot: PROJECT_ROOT, bundles: bundleFunctions() });
+  app.synth();
+} catch (error) {
+  if (!(error instanceof InvalidInputError)) throw error;
+  console.error(`amibake.config.ts is not valid:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,114 @@
+import { BUILD_TAG, requestTagged, resourceTagged, writeOwnLogs } from './common';
+import { bucketObjects, buildRulesArn, ec2Arn, type PolicyRefs } from './refs';
+import type { Statement } from './statement';
+
+/** The actions EC2 calls on the caller's behalf when a recipe encrypts its root volume with a KMS key. */
+export const VOLUME_KEY_ACTIONS = [
+  'kms:CreateGrant',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+];
+
+/** The role of ami_ec2_instance_create: launch one tagged build instance and its stop rule. */
+export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
+  const instances = ec2Arn(refs, 'instance');
+  const volumes = ec2Arn(refs, 'volume');
+  const named = (type: string, ids: string[] | '*') =>
+    ids === '*' ? [ec2Arn(refs, type)] : ids.map((id) => ec2Arn(refs, type, id));
+  return [
+    writeOwnLogs(refs.logGroupArns.instanceCreate),
+    {
+      sid: 'SendFailedLaunches',
+      reason: 'Lambda sends launches that failed every retry to the on-failure queue with this role',
+      actions: ['sqs:SendMessage'],
+      resources: [refs.failureQueueArn],
+    },
+    {
+      sid: 'UpdateBuilds',
+      reason: 'reads the build it launches and records its instance, rule and end',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [refs.buildsTableArn],
+    },
+    {
+      sid: 'DescribeBaseImage',
+      reason: "DescribeImages reads the base's root device and size; it cannot be scoped",
+      actions: ['ec2:DescribeImages'],
+      resources: '*',
+    },
+    {
+      sid: 'ReadScripts',
+      reason: 'embeds the customisation script, and pre-signs the GET of a script too large for user data',
+      actions: ['s3:GetObject'],
+      resources: [
+        bucketObjects(refs, refs.names.scriptsPrefix),
+        bucketObjects(refs, refs.names.logPrefix),
+        ...refs.externalScriptArns,
+      ],
+    },
+    {
+      sid: 'WriteBuildFiles',
+      reason: 'copies a large script under builds/ and pre-signs the PUTs of the build log and status',
+      actions: ['s3:PutObject'],
+      resources: [bucketObjects(refs, refs.names.logPrefix)],
+    },
+    {
+      sid: 'LaunchTaggedInstances',
+      reason: `the instance and its volumes must carry the ${BUILD_TAG} tag from the start`,
+      actions: ['ec2:RunInstances'],
+      resources: [instances, volumes],
+      conditions: requestTagged,
+    },
+    {
+      sid: 'LaunchFromBaseImages',
+      reason: 'the base image (owned by the vendor) and the network the configuration names',
+      actions: ['ec2:RunInstances'],
+      resources: [
+        ec2Arn(refs, 'image'),
+        ...named('subnet', refs.subnetIds),
+        ...named('security-group', refs.securityGroupIds),
+        ec2Arn(refs, 'network-interface'),
+      ],
+    },
+    {
+      sid: 'TagAtLaunchOnly',
+      reason: 'tags may be written only as part of RunInstances',
+      actions: ['ec2:CreateTags'],
+      resources: [instances, volumes],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    },
+    {
+      sid: 'TerminateBuildInstances',
+      reason: 'terminates an instance whose rule could not be created, and only build instances',
+      actions: ['ec2:TerminateInstances'],
+      resources: [instances],
+      conditions: resourceTagged,
+    },
+    {
+      sid: 'PassBuildInstanceRole',
+      reason: 'gives the build instance its role; only that role, and only to EC2',
+      actions: ['iam:PassRole'],
+      resources: [refs.buildRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    },
+    {
+      sid: 'ManageBuildRules',
+      reason: `creates the rule that fires when the instance stops; only rules named ${refs.names.rulePrefix}-*`,
+      actions: ['events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
+      resources: [buildRulesArn(refs)],
+    },
+    ...(refs.kmsKeyArns.length > 0
+      ? [
+          {
+            sid: 'EncryptRootVolumes',
+            reason: 'EC2 uses the KMS keys that recipes name, on behalf of RunInstances only',
+            actions: VOLUME_KEY_ACTIONS,
+            resources: refs.kmsKeyArns,
+            conditions: { StringEquals: { 'kms:ViaService': `ec2.${refs.region}.amazonaws.com` } },
+          },
+        ]
+      : []),
+  ];
+}

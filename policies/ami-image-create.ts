@@ -1,0 +1,65 @@
+import { BUILD_TAG, requestTagged, resourceTagged, writeOwnLogs } from './common';
+import { bucketObjects, buildRulesArn, ec2Arn, type PolicyRefs } from './refs';
+import type { Statement } from './statement';
+
+/** The role of ami_image_create: image a stopped build instance, then remove the instance and rule. */
+export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
+  const instances = ec2Arn(refs, 'instance');
+  const images = ec2Arn(refs, 'image');
+  const snapshots = ec2Arn(refs, 'snapshot');
+  return [
+    writeOwnLogs(refs.logGroupArns.imageCreate),
+    {
+      sid: 'UpdateBuilds',
+      reason: 'reads the build of the stopped instance and records its image and end',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [refs.buildsTableArn],
+    },
+    {
+      sid: 'DescribeInstancesAndImages',
+      reason: "checks the instance is stopped and follows the image's state; Describe* cannot be scoped",
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeImages'],
+      resources: '*',
+    },
+    {
+      sid: 'ReadBuildReports',
+      reason: 'reads the status the build instance wrote',
+      actions: ['s3:GetObject'],
+      resources: [bucketObjects(refs, refs.names.logPrefix)],
+    },
+    {
+      sid: 'ImageBuildInstances',
+      reason: `only instances tagged ${BUILD_TAG} are imaged`,
+      actions: ['ec2:CreateImage'],
+      resources: [instances],
+      conditions: resourceTagged,
+    },
+    {
+      sid: 'CreateTaggedImages',
+      reason: `the image and its snapshots must carry the ${BUILD_TAG} tag from the start`,
+      actions: ['ec2:CreateImage'],
+      resources: [images, snapshots],
+      conditions: requestTagged,
+    },
+    {
+      sid: 'TagAtImageCreationOnly',
+      reason: 'tags may be written only as part of CreateImage',
+      actions: ['ec2:CreateTags'],
+      resources: [images, snapshots],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateImage' } },
+    },
+    {
+      sid: 'TerminateBuildInstances',
+      reason: 'terminates the build instance once its image exists, and only build instances',
+      actions: ['ec2:TerminateInstances'],
+      resources: [instances],
+      conditions: resourceTagged,
+    },
+    {
+      sid: 'RemoveBuildRules',
+      reason: `deletes the rule of a finished build; only rules named ${refs.names.rulePrefix}-*`,
+      actions: ['events:RemoveTargets', 'events:DeleteRule'],
+      resources: [buildRulesArn(refs)],
+    },
+  ];
+}

@@ -1,0 +1,107 @@
+import type { Deployment } from '../deployment/model';
+import type { DeploymentNames } from '../deployment/names';
+
+/**
+ * The ARNs and ids the policy documents are written against. In the stack they are Terraform
+ * references; in tests they are plain strings.
+ */
+export interface PolicyRefs {
+  partition: string;
+  region: string;
+  account: string;
+  names: DeploymentNames;
+  bucketArn: string;
+  buildsTableArn: string;
+  recipeStore: { kind: 's3'; objectArn: string } | { kind: 'dynamodb'; tableArn: string };
+  instanceCreateFunctionArn: string;
+  buildRoleArn: string;
+  failureQueueArn: string;
+  logGroupArns: { trigger: string; instanceCreate: string; imageCreate: string };
+  /** s3:// scripts that recipes name outside the artifacts bucket. */
+  externalScriptArns: string[];
+  /** SSM parameters that recipes select their base image with. */
+  parameterArns: string[];
+  /** Subnets and security groups the builds use; `'*'` when some build uses the VPC's defaults. */
+  subnetIds: string[] | '*';
+  securityGroupIds: string[] | '*';
+  /** KMS keys that recipes encrypt root volumes with. */
+  kmsKeyArns: string[];
+}
+
+/** `arn:<partition>:ec2:<region>:<account>:<type>/<id>`; images and snapshots have no account. */
+export function ec2Arn(refs: PolicyRefs, type: string, id = '*'): string {
+  const account = type === 'image' || type === 'snapshot' ? '' : refs.account;
+  return `arn:${refs.partition}:ec2:${refs.region}:${account}:${type}/${id}`;
+}
+
+/** Every EventBridge rule a build creates: `<prefix>-<build id>`. */
+export function buildRulesArn(refs: PolicyRefs): string {
+  return `arn:${refs.partition}:events:${refs.region}:${refs.account}:rule/${refs.names.rulePrefix}-*`;
+}
+
+export function bucketObjects(refs: PolicyRefs, prefix: string): string {
+  return `${refs.bucketArn}/${prefix}*`;
+}
+
+/** The references of a deployment: the resource ARNs come from the stack, the rest from the recipes. */
+export function policyRefs(
+  deployment: Deployment,
+  resources: Omit<
+    PolicyRefs,
+    | 'names'
+    | 'recipeStore'
+    | 'externalScriptArns'
+    | 'parameterArns'
+    | 'subnetIds'
+    | 'securityGroupIds'
+    | 'kmsKeyArns'
+    | 'region'
+  > & {
+    recipesTableArn?: string | undefined;
+  },
+): PolicyRefs {
+  const { recipesTableArn, ...arns } = resources;
+  const { config, recipes, names } = deployment;
+  const { partition, account } = resources;
+  const region = config.region;
+  const unique = (values: string[]) => [...new Set(values)].sort();
+  const network = config.network;
+  const subnets = recipes.map((r) => r.subnetId ?? network.subnetId);
+  const groups = recipes.map((r) =>
+    r.securityGroupIds.length > 0 ? r.securityGroupIds : (network.securityGroupIds ?? []),
+  );
+  return {
+    ...arns,
+    region,
+    names,
+    recipeStore:
+      config.recipeStore === 's3'
+        ? { kind: 's3', objectArn: `${resources.bucketArn}/${names.recipesKey}` }
+        : { kind: 'dynamodb', tableArn: recipesTableArn ?? '' },
+    externalScriptArns: unique(
+      recipes.flatMap((r) =>
+        r.script.kind === 's3' && r.script.bucket !== deployment.bucket
+          ? [`arn:${partition}:s3:::${r.script.bucket}/${r.script.key}`]
+          : [],
+      ),
+    ),
+    parameterArns: unique(
+      recipes.flatMap((r) =>
+        r.base.kind === 'ssm'
+          ? [
+              `arn:${partition}:ssm:${region}:${r.base.parameter.startsWith('/aws/service/') ? '' : account}:parameter${r.base.parameter}`,
+            ]
+          : [],
+      ),
+    ),
+    subnetIds: subnets.some((s) => s === undefined) ? '*' : unique(subnets.filter((s) => s !== undefined)),
+    securityGroupIds: groups.some((g) => g.length === 0) ? '*' : unique(groups.flat()),
+    kmsKeyArns: unique(
+      recipes.flatMap((r) => {
+        const key = r.rootVolume.kmsKeyId;
+        if (key === undefined) return [];
+        return [key.startsWith('arn:') ? key : `arn:${partition}:kms:${region}:${account}:key/${key}`];
+      }),
+    ),
+  };
+}

@@ -1,0 +1,207 @@
+import { expect } from 'chai';
+import type { AmiBakeConfig } from '../../deployment/config';
+import { resolveDeployment } from '../../deployment/model';
+import { triggerActions } from '../../functions/ami-build-trigger/permissions';
+import { INSTANCE_CREATE_ACTIONS } from '../../functions/ami-ec2-instance-create/permissions';
+import { IMAGE_CREATE_ACTIONS } from '../../functions/ami-image-create/permissions';
+import { triggerPolicy } from '../../policies/ami-build-trigger';
+import { instanceCreatePolicy, VOLUME_KEY_ACTIONS } from '../../policies/ami-ec2-instance-create';
+import { imageCreatePolicy } from '../../policies/ami-image-create';
+import { type PolicyRefs, policyRefs } from '../../policies/refs';
+import { policyProblems } from '../../policies/rules';
+import { type Statement, UNSCOPABLE_ACTIONS } from '../../policies/statement';
+import { PROJECT_ROOT } from '../../scripts/bundle-functions';
+import { resourcesBy, stackConfig, synthStack } from '../support/stack';
+
+const ACCOUNT = '123456789012';
+const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
+/** Recipes that use every feature a policy depends on: SSM base, external script, KMS key, network. */
+const FULL_RECIPES = [
+  {
+    name: 'ssm-based',
+    base: { ssmParameter: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id' },
+    script: 's3://team-scripts/hardening.sh',
+    rootVolume: { kmsKeyId: KEY },
+    subnetId: 'subnet-0123456789abcdef0',
+    securityGroupIds: ['sg-0123456789abcdef0'],
+  },
+  {
+    name: 'describe-based',
+    base: { describe: { name: 'al2023-ami-2023.*-x86_64' } },
+    script: 'user_data/ecs-node.sh',
+  },
+];
+
+function refsFor(config: AmiBakeConfig): PolicyRefs {
+  const bucket = `amibake-artifacts-${ACCOUNT}-us-east-1`;
+  const deployment = resolveDeployment(config, { projectRoot: PROJECT_ROOT, bucket });
+  return policyRefs(deployment, {
+    partition: 'aws',
+    account: ACCOUNT,
+    bucketArn: `arn:aws:s3:::${bucket}`,
+    buildsTableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/amibake-builds`,
+    recipesTableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/amibake-recipes`,
+    instanceCreateFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:amibake_ami_ec2_instance_create`,
+    buildRoleArn: `arn:aws:iam::${ACCOUNT}:role/amibake-build-instance`,
+    failureQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:amibake-failed-launches`,
+    logGroupArns: {
+      trigger: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_build_trigger`,
+      instanceCreate: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_ec2_instance_create`,
+      imageCreate: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_image_create`,
+    },
+  });
+}
+
+const granted = (statements: readonly Statement[]) =>
+  [...new Set(statements.flatMap((s) => s.actions))].sort();
+const sorted = (actions: readonly string[]) => [...new Set(actions)].sort();
+
+describe('role policies', () => {
+  const network = { subnetId: 'subnet-0fedcba987654321f', securityGroupIds: ['sg-0fedcba987654321f'] };
+  const full = refsFor(stackConfig({ network }, FULL_RECIPES));
+  const fullDynamo = refsFor(stackConfig({ network, recipeStore: 'dynamodb' }, FULL_RECIPES));
+  const minimal = refsFor(stackConfig());
+
+  describe('grant exactly what each function declares', () => {
+    it('ami_build_trigger: its code actions and its logs', () => {
+      expect(granted(triggerPolicy(full))).to.deep.equal(sorted([...triggerActions('s3'), ...LOGS]));
+      expect(granted(triggerPolicy(fullDynamo))).to.deep.equal(
+        sorted([...triggerActions('dynamodb'), ...LOGS]),
+      );
+    });
+
+    it("ami_ec2_instance_create: its code actions, its logs, the failure queue and the recipes' KMS keys", () => {
+      expect(granted(instanceCreatePolicy(full))).to.deep.equal(
+        sorted([...INSTANCE_CREATE_ACTIONS, ...LOGS, 'sqs:SendMessage', ...VOLUME_KEY_ACTIONS]),
+      );
+    });
+
+    it('ami_image_create: its code actions and its logs', () => {
+      expect(granted(imageCreatePolicy(full))).to.deep.equal(sorted([...IMAGE_CREATE_ACTIONS, ...LOGS]));
+    });
+
+    it('leaves out SSM and KMS when no recipe uses them', () => {
+      expect(granted(triggerPolicy(minimal))).to.deep.equal(
+        sorted([...triggerActions('s3'), ...LOGS]).filter((a) => a !== 'ssm:GetParameters'),
+      );
+      expect(granted(instanceCreatePolicy(minimal))).to.deep.equal(
+        sorted([...INSTANCE_CREATE_ACTIONS, ...LOGS, 'sqs:SendMessage']),
+      );
+    });
+
+    it('grants in the synthesized stack what the documents say, role by role', () => {
+      const { tf } = synthStack(stackConfig());
+      const roles = Object.values(tf.resource.aws_iam_role_policy ?? {}).map((p) => ({
+        role: String(p.role),
+        actions: sorted(
+          (JSON.parse(String(p.policy)).Statement as { Action: string[] }[]).flatMap((s) => s.Action),
+        ),
+      }));
+      const of = (fragment: string) => roles.find((r) => r.role.includes(fragment))?.actions;
+      expect(of('ami-build-trigger_role')).to.deep.equal(granted(triggerPolicy(minimal)));
+      expect(of('ami-ec2-instance-create_role')).to.deep.equal(granted(instanceCreatePolicy(minimal)));
+      expect(of('ami-image-create_role')).to.deep.equal(granted(imageCreatePolicy(minimal)));
+      const names = Object.keys(resourcesBy(tf, 'aws_iam_role', 'name'));
+      expect(names).to.have.length(4);
+    });
+  });
+
+  describe('least privilege', () => {
+    const documents = {
+      trigger: triggerPolicy(full),
+      instanceCreate: instanceCreatePolicy(full),
+      imageCreate: imageCreatePolicy(full),
+    };
+
+    for (const [role, statements] of Object.entries(documents)) {
+      it(`${role}: passes every least-privilege rule`, () => {
+        expect(policyProblems(role, statements, full)).to.deep.equal([]);
+      });
+
+      it(`${role}: grants Resource "*" only for the documented Describe actions`, () => {
+        const wildcard = statements.filter((s) => s.resources === '*').flatMap((s) => s.actions);
+        expect(wildcard.every((a) => a in UNSCOPABLE_ACTIONS)).to.equal(true);
+        expect(Object.keys(UNSCOPABLE_ACTIONS)).to.deep.equal([
+          'ec2:DescribeImages',
+          'ec2:DescribeInstances',
+        ]);
+      });
+    }
+
+    it('scopes events actions to rules named amibake-*', () => {
+      const resources = [...documents.instanceCreate, ...documents.imageCreate]
+        .filter((s) => s.actions.some((a) => a.startsWith('events:')))
+        .flatMap((s) => s.resources);
+      expect(sorted(resources as string[])).to.deep.equal([
+        `arn:aws:events:us-east-1:${ACCOUNT}:rule/amibake-*`,
+      ]);
+    });
+
+    it('passes only the build instance role, and only to EC2', () => {
+      const passRole = documents.instanceCreate.filter((s) => s.actions.includes('iam:PassRole'));
+      expect(passRole).to.have.length(1);
+      expect(passRole[0]?.resources).to.deep.equal([`arn:aws:iam::${ACCOUNT}:role/amibake-build-instance`]);
+      expect(passRole[0]?.conditions).to.deep.equal({
+        StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      });
+    });
+
+    it('tags only as part of RunInstances or CreateImage', () => {
+      const createTags = [...documents.instanceCreate, ...documents.imageCreate].filter((s) =>
+        s.actions.includes('ec2:CreateTags'),
+      );
+      expect(createTags.map((s) => s.conditions?.StringEquals?.['ec2:CreateAction'])).to.deep.equal([
+        'RunInstances',
+        'CreateImage',
+      ]);
+    });
+
+    it('terminates and images only instances tagged amibake:build-id', () => {
+      const own = [...documents.instanceCreate, ...documents.imageCreate].filter((s) =>
+        s.actions.some((a) => a === 'ec2:TerminateInstances' || a === 'ec2:CreateImage'),
+      );
+      for (const s of own) {
+        const tagged = s.conditions?.Null ?? {};
+        expect(Object.keys(tagged)).to.satisfy((keys: string[]) =>
+          keys.every((k) => /^aws:(Request|Resource)Tag\/amibake:build-id$/.test(k)),
+        );
+        expect(Object.values(tagged)).to.deep.equal(['false']);
+      }
+    });
+
+    it('launches only into the subnets and security groups the configuration names', () => {
+      const launch = documents.instanceCreate.find((s) => s.sid === 'LaunchFromBaseImages');
+      const network = ((launch?.resources ?? []) as string[]).filter((r) =>
+        /:(subnet|security-group)\//.test(r),
+      );
+      expect(network).to.deep.equal([
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:subnet/subnet-0123456789abcdef0`,
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:subnet/subnet-0fedcba987654321f`,
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:security-group/sg-0fedcba987654321f`,
+      ]);
+    });
+
+    it("allows the VPC's default subnet and group only when a build uses them", () => {
+      const launch = instanceCreatePolicy(minimal).find((s) => s.sid === 'LaunchFromBaseImages');
+      expect(launch?.resources).to.include.members([
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:subnet/*`,
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:security-group/*`,
+      ]);
+    });
+
+    it('reads only the SSM parameters and external scripts that recipes name', () => {
+      expect(full.parameterArns).to.deep.equal([
+        'arn:aws:ssm:us-east-1::parameter/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+      ]);
+      expect(full.externalScriptArns).to.deep.equal(['arn:aws:s3:::team-scripts/hardening.sh']);
+    });
+
+    it('invokes only ami_ec2_instance_create', () => {
+      const invoke = documents.trigger.filter((s) => s.actions.includes('lambda:InvokeFunction'));
+      expect(invoke.flatMap((s) => s.resources)).to.deep.equal([full.instanceCreateFunctionArn]);
+    });
+  });
+});

@@ -1,0 +1,340 @@
+import { Testing } from 'cdktf';
+import { expect } from 'chai';
+import { onlyResource, resourcesBy, type Synthesized, stackConfig, synthStack } from '../support/stack';
+
+const has = (synth: Synthesized, type: string, properties: Record<string, unknown>) =>
+  Testing.toHaveResourceWithProperties(synth.json, type, properties);
+
+describe('AmiBakeStack', () => {
+  let synth: Synthesized;
+  before(() => {
+    synth = synthStack(stackConfig());
+  });
+
+  describe('functions', () => {
+    const functions = [
+      { name: 'amibake_ami_build_trigger', memory: 512, timeout: 300 },
+      { name: 'amibake_ami_ec2_instance_create', memory: 256, timeout: 120 },
+      { name: 'amibake_ami_image_create', memory: 256, timeout: 900 },
+    ];
+    for (const f of functions) {
+      it(`declares ${f.name} on nodejs22.x arm64 with ${f.memory} MiB and ${f.timeout} s`, () => {
+        expect(
+          has(synth, 'aws_lambda_function', {
+            function_name: f.name,
+            runtime: 'nodejs22.x',
+            architectures: ['arm64'],
+            handler: 'index.handler',
+            memory_size: f.memory,
+            timeout: f.timeout,
+          }),
+        ).to.equal(true);
+      });
+    }
+
+    it('deploys each function from its zip asset with the zip as source hash', () => {
+      const byName = resourcesBy(synth.tf, 'aws_lambda_function', 'function_name');
+      for (const fn of Object.values(byName)) {
+        expect(fn.filename).to.match(/^assets\/[\w-]+\/[0-9A-F]{32}\/ami-[a-z0-9-]+\.zip$/);
+        expect(fn.source_code_hash).to.match(/^[A-Za-z0-9+/]{43}=$/);
+      }
+    });
+
+    it("names each function's table, bucket and targets in its environment", () => {
+      const byName = resourcesBy(synth.tf, 'aws_lambda_function', 'function_name');
+      const env = (name: string) => {
+        const environment = byName[name]?.environment as { variables: Record<string, string> } | undefined;
+        if (!environment) throw new Error(`${name} has no environment`);
+        return environment.variables;
+      };
+      expect(env('amibake_ami_build_trigger')).to.deep.include({
+        BUILDS_TABLE: 'amibake-builds',
+        RECIPES_STORE: 's3',
+        RECIPES_KEY: 'recipes/recipes.json',
+        INSTANCE_CREATE_FUNCTION: 'amibake_ami_ec2_instance_create',
+        MAX_IN_FLIGHT: '5',
+      });
+      expect(env('amibake_ami_build_trigger').RECIPES_BUCKET).to.equal(
+        'amibake-artifacts-${data.aws_caller_identity.account.account_id}-us-east-1',
+      );
+      expect(env('amibake_ami_ec2_instance_create')).to.deep.include({
+        RULE_PREFIX: 'amibake',
+        BUILD_INSTANCE_PROFILE: 'amibake-build-instance',
+        BUILD_LOG_PREFIX: 'builds/',
+      });
+      expect(env('amibake_ami_ec2_instance_create').IMAGE_CREATE_FUNCTION_ARN).to.match(
+        /^\$\{aws_lambda_function\.ami-image-create_function_\w+\.arn\}$/,
+      );
+    });
+
+    it('gives each function a log group with the configured retention, created first', () => {
+      for (const name of [
+        'amibake_ami_build_trigger',
+        'amibake_ami_ec2_instance_create',
+        'amibake_ami_image_create',
+      ]) {
+        expect(
+          has(synth, 'aws_cloudwatch_log_group', { name: `/aws/lambda/${name}`, retention_in_days: 30 }),
+        ).to.equal(true);
+      }
+      const trigger = resourcesBy(synth.tf, 'aws_lambda_function', 'function_name').amibake_ami_build_trigger;
+      const dependsOn = trigger?.depends_on as string[];
+      expect(dependsOn).to.have.length(1);
+      expect(dependsOn[0]).to.match(/^aws_cloudwatch_log_group\.ami-build-trigger_logs_/);
+    });
+
+    it('retries asynchronous launches twice, then sends them to the failed-launches queue', () => {
+      expect(
+        has(synth, 'aws_lambda_function_event_invoke_config', {
+          function_name: '${aws_lambda_function.ami-ec2-instance-create_function_53661373.function_name}',
+          maximum_retry_attempts: 2,
+          maximum_event_age_in_seconds: 3600,
+          destination_config: {
+            on_failure: { destination: '${aws_sqs_queue.launch-failures_queue_1A7245C2.arn}' },
+          },
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_sqs_queue', { name: 'amibake-failed-launches', sqs_managed_sse_enabled: true }),
+      ).to.equal(true);
+    });
+  });
+
+  describe('roles', () => {
+    it('gives each function its own role, assumable by Lambda from this account only', () => {
+      const roles = resourcesBy(synth.tf, 'aws_iam_role', 'name');
+      for (const name of [
+        'amibake-ami-build-trigger',
+        'amibake-ami-ec2-instance-create',
+        'amibake-ami-image-create',
+      ]) {
+        const trust = JSON.parse(String(roles[name]?.assume_role_policy));
+        expect(trust.Statement).to.deep.equal([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': '${data.aws_caller_identity.account.account_id}' },
+            },
+          },
+        ]);
+      }
+      expect(Object.keys(synth.tf.resource.aws_iam_role_policy ?? {})).to.have.length(3);
+    });
+
+    it('declares the build instance role, trusted by EC2, and its instance profile', () => {
+      const role = resourcesBy(synth.tf, 'aws_iam_role', 'name')['amibake-build-instance'];
+      expect(JSON.parse(String(role?.assume_role_policy)).Statement[0].Principal).to.deep.equal({
+        Service: 'ec2.amazonaws.com',
+      });
+      expect(has(synth, 'aws_iam_instance_profile', { name: 'amibake-build-instance' })).to.equal(true);
+      expect(synth.tf.resource.aws_iam_role_policy_attachment).to.equal(undefined);
+    });
+
+    it('attaches the managed policies the configuration lists to the build instance role', () => {
+      const arn = 'arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess';
+      const { tf } = synthStack(stackConfig({ buildInstance: { managedPolicyArns: [arn] } }));
+      expect(onlyResource(tf, 'aws_iam_role_policy_attachment').policy_arn).to.equal(arn);
+    });
+  });
+
+  describe('schedule and events', () => {
+    it('runs the trigger on the configured schedule with retries', () => {
+      expect(
+        has(synth, 'aws_cloudwatch_event_rule', {
+          name: 'amibake_schedule',
+          schedule_expression: 'rate(1 day)',
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_cloudwatch_event_target', {
+          target_id: 'ami_build_trigger',
+          retry_policy: { maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 },
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_lambda_permission', {
+          statement_id: 'AllowSchedule',
+          principal: 'events.amazonaws.com',
+          source_arn: '${aws_cloudwatch_event_rule.schedule_rule_219A125C.arn}',
+        }),
+      ).to.equal(true);
+    });
+
+    it('takes another schedule from the configuration', () => {
+      const other = synthStack(stackConfig({ schedule: 'cron(0 6 * * ? *)' }));
+      expect(has(other, 'aws_cloudwatch_event_rule', { schedule_expression: 'cron(0 6 * * ? *)' })).to.equal(
+        true,
+      );
+    });
+
+    it('lets only rules named amibake-* of this account invoke ami_image_create', () => {
+      expect(
+        has(synth, 'aws_lambda_permission', {
+          statement_id: 'AllowBuildRules',
+          action: 'lambda:InvokeFunction',
+          principal: 'events.amazonaws.com',
+          source_arn:
+            'arn:${data.aws_partition.partition.partition}:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/amibake-*',
+          source_account: '${data.aws_caller_identity.account.account_id}',
+        }),
+      ).to.equal(true);
+    });
+  });
+
+  describe('data', () => {
+    it('keeps build records in an on-demand, encrypted table with point-in-time recovery', () => {
+      expect(
+        has(synth, 'aws_dynamodb_table', {
+          name: 'amibake-builds',
+          billing_mode: 'PAY_PER_REQUEST',
+          hash_key: 'pk',
+          range_key: 'sk',
+          server_side_encryption: { enabled: true },
+          point_in_time_recovery: { enabled: true },
+          deletion_protection_enabled: true,
+        }),
+      ).to.equal(true);
+      const table = onlyResource(synth.tf, 'aws_dynamodb_table');
+      expect((table.global_secondary_index as { name: string }[]).map((i) => i.name)).to.deep.equal([
+        'in-flight',
+        'by-recipe',
+      ]);
+    });
+
+    it('keeps the bucket private, encrypted and versioned, and expires build logs', () => {
+      expect(has(synth, 'aws_s3_bucket', { force_destroy: false })).to.equal(true);
+      expect(
+        has(synth, 'aws_s3_bucket_public_access_block', {
+          block_public_acls: true,
+          block_public_policy: true,
+          ignore_public_acls: true,
+          restrict_public_buckets: true,
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_s3_bucket_server_side_encryption_configuration', {
+          rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }],
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_s3_bucket_versioning', { versioning_configuration: { status: 'Enabled' } }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_s3_bucket_ownership_controls', { rule: { object_ownership: 'BucketOwnerEnforced' } }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_s3_bucket_lifecycle_configuration', {
+          rule: [
+            { id: 'expire-build-logs', filter: [{ prefix: 'builds/' }], expiration: [{ days: 30 }] },
+            { id: 'expire-old-versions', noncurrent_version_expiration: [{ noncurrent_days: 90 }] },
+          ],
+        }),
+      ).to.equal(true);
+      const policy = JSON.parse(String(onlyResource(synth.tf, 'aws_s3_bucket_policy').policy));
+      expect(policy.Statement[0]).to.deep.include({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+    });
+
+    it('lets the bucket and table go with the stack when retainData is false', () => {
+      const other = synthStack(stackConfig({ retainData: false }));
+      expect(has(other, 'aws_s3_bucket', { force_destroy: true })).to.equal(true);
+      expect(has(other, 'aws_dynamodb_table', { deletion_protection_enabled: false })).to.equal(true);
+    });
+
+    it('stores each script and the recipes document as S3 objects', () => {
+      const objects = resourcesBy(synth.tf, 'aws_s3_object', 'key');
+      expect(Object.keys(objects).sort()).to.deep.equal([
+        'recipes/recipes.json',
+        'scripts/user_data/ecs-node.sh',
+      ]);
+      const document = JSON.parse(String(objects['recipes/recipes.json']?.content));
+      expect(document.recipes.map((r: { name: string }) => r.name)).to.deep.equal(['ecs-al2023']);
+      expect(document.recipes[0].script).to.equal(
+        's3://amibake-artifacts-${data.aws_caller_identity.account.account_id}-us-east-1/scripts/user_data/ecs-node.sh',
+      );
+      expect(objects['scripts/user_data/ecs-node.sh']?.content).to.include('#!');
+    });
+
+    it('stores recipes as one DynamoDB item each with the dynamodb store', () => {
+      const recipes = [
+        {
+          name: 'one',
+          base: { ssmParameter: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id' },
+          script: 'user_data/ecs-node.sh',
+        },
+        {
+          name: 'two',
+          base: { describe: { name: 'al2023-ami-2023.*-x86_64' } },
+          script: 'user_data/ecs-node.sh',
+        },
+      ];
+      const other = synthStack(stackConfig({ recipeStore: 'dynamodb' }, recipes));
+      const items = Object.values(other.tf.resource.aws_dynamodb_table_item ?? {});
+      expect(items.map((i) => JSON.parse(String(i.item)).name)).to.deep.equal([{ S: 'one' }, { S: 'two' }]);
+      expect(has(other, 'aws_dynamodb_table', { name: 'amibake-recipes', hash_key: 'name' })).to.equal(true);
+      expect(resourcesBy(other.tf, 'aws_s3_object', 'key')['recipes/recipes.json']).to.equal(undefined);
+      expect(other.tf.output.recipes_table?.value).to.match(
+        /^\$\{aws_dynamodb_table\.recipes-table\.name\}$/,
+      );
+    });
+  });
+
+  describe('provider, backend and outputs', () => {
+    it('tags every resource through the provider default tags', () => {
+      expect(
+        Testing.toHaveProviderWithProperties(synth.json, 'aws', {
+          region: 'us-east-1',
+          default_tags: [{ tags: { 'managed-by': 'amibake' } }],
+        }),
+      ).to.equal(true);
+    });
+
+    it('keeps local state at the project root by a relative path', () => {
+      expect(synth.tf.terraform.backend).to.deep.equal({
+        local: { path: '../../../terraform.amibake.tfstate' },
+      });
+    });
+
+    it('uses the S3 backend the configuration names', () => {
+      const other = synthStack(
+        stackConfig({
+          backend: {
+            kind: 's3',
+            bucket: 'tf-state',
+            key: 'amibake.tfstate',
+            region: 'eu-west-1',
+            dynamodbTable: 'tf-locks',
+          },
+        }),
+      );
+      expect(other.tf.terraform.backend).to.deep.equal({
+        s3: {
+          bucket: 'tf-state',
+          key: 'amibake.tfstate',
+          region: 'eu-west-1',
+          encrypt: true,
+          dynamodb_table: 'tf-locks',
+        },
+      });
+    });
+
+    it('outputs the function names, table, bucket and schedule rule', () => {
+      expect(Object.keys(synth.tf.output).sort()).to.deep.equal([
+        'artifacts_bucket',
+        'builds_table',
+        'failed_launches_queue',
+        'image_create_function',
+        'instance_create_function',
+        'schedule_rule',
+        'trigger_function',
+      ]);
+      expect(synth.tf.output.schedule_rule?.value).to.match(
+        /^\$\{aws_cloudwatch_event_rule\.schedule_rule_\w+\.name\}$/,
+      );
+    });
+  });
+});
