@@ -32,9 +32,10 @@ export function resolveDeployment(
   config: AmiBakeConfig,
   options: { projectRoot: string; bucket: string },
 ): Deployment {
-  validateSettings(config);
-  const { recipes, rejected } = parseRecipes(config.recipes, { scripts: 'file-or-s3' });
-  const problems = rejected.flatMap((r) => r.problems);
+  const { recipes, rejected } = parseRecipes(Array.isArray(config.recipes) ? config.recipes : [], {
+    scripts: 'file-or-s3',
+  });
+  const problems = [...settingsProblems(config), ...rejected.flatMap((r) => r.problems)];
   const names = deploymentNames(config.namePrefix);
   const scripts = new Map<string, ScriptObject>();
   const resolved = recipes.map((recipe) => {
@@ -58,7 +59,7 @@ export function resolveDeployment(
     return { ...recipe, script: { kind: 's3' as const, bucket: options.bucket, key: script.key } };
   });
   problems.push(...recipes.flatMap(deploymentProblems));
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  if (problems.length > 0) throw new InvalidInputError([...new Set(problems)]);
   const documents = resolved.map(recipeToDocument);
   return {
     config,
@@ -96,7 +97,7 @@ function deploymentProblems(recipe: Recipe): string[] {
 
 const SCHEDULE = /^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
 
-function validateSettings(config: AmiBakeConfig): void {
+function settingsProblems(config: AmiBakeConfig): string[] {
   const check = checkObject({
     namePrefix: {
       required: true,
@@ -164,8 +165,7 @@ function validateSettings(config: AmiBakeConfig): void {
       custom: (v) => (Array.isArray(v) && v.length > 0 ? [] : ['must be a non-empty list of recipes']),
     },
   });
-  const problems = problemsFor('configuration', config, check);
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  return problemsFor('configuration', config, check);
 }
 
 function backendProblems(value: unknown): string[] {

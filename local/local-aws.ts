@@ -12,7 +12,7 @@ import { type Deployment, functionEnvironments, resolveDeployment } from '../dep
 import { artifactsBucketName } from '../deployment/names';
 import { DIST, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { AwsGateway } from './aws-gateway';
-import { LocalLambdaRuntime } from './lambda-runtime';
+import { type LocalFunction, LocalLambdaRuntime } from './lambda-runtime';
 import { type MotoServer, startMoto } from './moto-server';
 import { provision } from './provision';
 
@@ -92,6 +92,24 @@ export interface LocalDeployment {
 }
 
 /** Wipes the emulator, then creates the stack's resources for `config` and loads the bundled functions. */
+/**
+ * The functions as the local runtime runs them: the bundles the stack zips, the environments and
+ * timeouts the stack declares, with ARNs in the emulated account.
+ */
+export function localFunctions(deployment: Deployment, logLevel?: string): LocalFunction[] {
+  const region = deployment.config.region;
+  const arn = (name: string) => `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}`;
+  const { functions } = deployment.names;
+  const env = functionEnvironments(deployment, { imageCreate: arn(functions.imageCreate) });
+  return (Object.keys(FUNCTION_SETTINGS) as FunctionRole[]).map((role) => ({
+    name: functions[role],
+    arn: arn(functions[role]),
+    bundle: join(DIST, FUNCTION_SETTINGS[role].bundle, 'index.js'),
+    environment: logLevel ? { ...env[role], LOG_LEVEL: logLevel } : env[role],
+    timeoutSeconds: FUNCTION_SETTINGS[role].timeoutSeconds,
+  }));
+}
+
 export async function deployLocally(
   aws: LocalAws,
   config: AmiBakeConfig,
@@ -105,18 +123,6 @@ export async function deployLocally(
     { projectRoot: PROJECT_ROOT, bucket: artifactsBucketName(config.namePrefix, LOCAL_ACCOUNT, aws.region) },
   );
   await provision(aws.clients, deployment);
-  const arn = (name: string) => `arn:aws:lambda:${aws.region}:${LOCAL_ACCOUNT}:function:${name}`;
-  const { functions } = deployment.names;
-  const env = functionEnvironments(deployment, { imageCreate: arn(functions.imageCreate) });
-  if (options.logLevel) for (const e of Object.values(env)) e.LOG_LEVEL = options.logLevel;
-  const runtime = new LocalLambdaRuntime(
-    (Object.keys(FUNCTION_SETTINGS) as FunctionRole[]).map((role) => ({
-      name: functions[role],
-      arn: arn(functions[role]),
-      bundle: join(DIST, FUNCTION_SETTINGS[role].bundle, 'index.js'),
-      environment: env[role],
-      timeoutSeconds: FUNCTION_SETTINGS[role].timeoutSeconds,
-    })),
-  );
+  const runtime = new LocalLambdaRuntime(localFunctions(deployment, options.logLevel));
   return { deployment, runtime };
 }

@@ -1,0 +1,224 @@
+import { expect } from 'chai';
+import type { AmiBakeConfig, RecipeConfig } from '../../deployment/config';
+import { InvalidInputError } from '../../functions/shared/errors';
+import { stackConfig, synthStack } from '../support/stack';
+
+const recipe = (fields: Record<string, unknown> = {}): RecipeConfig => ({
+  name: 'ecs-node',
+  base: { describe: { name: 'al2023-ami-ecs-hvm-*-x86_64' } },
+  script: 'user_data/ecs-node.sh',
+  ...fields,
+});
+
+/** Each kind of bad input and the message synth gives for it: the recipe, field, value and fix. */
+const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
+  {
+    what: 'an empty name glob',
+    config: stackConfig({}, [recipe({ base: { describe: { name: '' } } })]),
+    message:
+      'recipe "ecs-node": base.describe.name must be a non-empty glob such as "al2023-ami-ecs-hvm-*-x86_64", got ""',
+  },
+  {
+    what: 'an unknown recipe key',
+    config: stackConfig({}, [recipe({ colour: 'blue' })]),
+    message:
+      'recipe "ecs-node": colour is not a known field, got "blue": remove it or use one of name, base,',
+  },
+  {
+    what: 'an AMI name template with an unknown placeholder',
+    config: stackConfig({}, [recipe({ amiName: '{recipe}-{buildId}-{colour}' })]),
+    message:
+      'recipe "ecs-node": amiName must use only the placeholders {recipe} {buildId} {baseImageId} {yyyyMMdd} {HHmmss} {yyyyMMdd-HHmmss}; unknown: {colour}',
+  },
+  {
+    what: 'an AMI name template that is not unique per build',
+    config: stackConfig({}, [recipe({ amiName: 'golden-{recipe}' })]),
+    message: 'recipe "ecs-node": amiName must contain {yyyyMMdd-HHmmss}, {HHmmss} or {buildId}',
+  },
+  {
+    what: 'a timeout above the range',
+    config: stackConfig({}, [recipe({ timeoutMinutes: 1000 })]),
+    message: 'recipe "ecs-node": timeoutMinutes must be a whole number of minutes from 5 to 720, got 1000',
+  },
+  {
+    what: 'a timeout that is not a whole number',
+    config: stackConfig({}, [recipe({ timeoutMinutes: 7.5 })]),
+    message: 'recipe "ecs-node": timeoutMinutes must be a whole number of minutes from 5 to 720, got 7.5',
+  },
+  {
+    what: 'a missing script file',
+    config: stackConfig({}, [recipe({ script: 'user_data/missing.sh' })]),
+    message:
+      'recipe "ecs-node": script must name an existing file, got "user_data/missing.sh": create it or fix the path',
+  },
+  {
+    what: 'a script outside user_data/',
+    config: stackConfig({}, [recipe({ script: '../secrets.sh' })]),
+    message: 'recipe "ecs-node": script must be a file under user_data/',
+  },
+  {
+    what: 'a duplicate recipe name',
+    config: stackConfig({}, [recipe(), recipe()]),
+    message:
+      'recipe "ecs-node": name must be unique, got "ecs-node" 2 times: rename or remove the duplicates',
+  },
+  {
+    what: 'a bad instance type',
+    config: stackConfig({}, [recipe({ instanceType: 'large' })]),
+    message:
+      'recipe "ecs-node": instanceType must be an EC2 instance type such as "t3.small" or "m7g.large", got "large"',
+  },
+  {
+    what: 'both base selectors',
+    config: stackConfig({}, [
+      recipe({
+        base: { describe: { name: 'al2023-*' }, ssmParameter: '/aws/service/ami-amazon-linux-latest/x' },
+      }),
+    ]),
+    message:
+      'recipe "ecs-node": base must set exactly one of describe or ssmParameter, got describe and ssmParameter',
+  },
+  {
+    what: 'neither base selector',
+    config: stackConfig({}, [recipe({ base: {} })]),
+    message: 'recipe "ecs-node": base must set exactly one of describe or ssmParameter, got neither',
+  },
+  {
+    what: 'an SSM parameter without its leading slash',
+    config: stackConfig({}, [recipe({ base: { ssmParameter: 'aws/service/x' } })]),
+    message: 'recipe "ecs-node": base.ssmParameter must be a parameter name starting with "/"',
+  },
+  {
+    what: 'an unknown image owner',
+    config: stackConfig({}, [recipe({ base: { describe: { name: 'x-*', owners: ['canonical'] } } })]),
+    message: 'recipe "ecs-node": base.describe.owners must be a non-empty list of "amazon", "self"',
+  },
+  {
+    what: 'a bad subnet id',
+    config: stackConfig({}, [recipe({ subnetId: 'subnet-xyz' })]),
+    message:
+      'recipe "ecs-node": subnetId must be a subnet id such as "subnet-0123456789abcdef0", got "subnet-xyz"',
+  },
+  {
+    what: 'a root volume type EBS does not have',
+    config: stackConfig({}, [recipe({ rootVolume: { type: 'ssd' } })]),
+    message:
+      'recipe "ecs-node": rootVolume.type must be one of "gp3", "gp2", "io1", "io2", "standard", got "ssd"',
+  },
+  {
+    what: 'a KMS alias, which cannot scope key permissions',
+    config: stackConfig({}, [recipe({ rootVolume: { kmsKeyId: 'alias/ebs' } })]),
+    message:
+      'recipe "ecs-node": rootVolume.kmsKeyId must be a key id or key ARN, got "alias/ebs": aliases cannot scope',
+  },
+  {
+    what: 'a recipe instance profile, which the functions may not pass',
+    config: stackConfig({}, [recipe({ instanceProfile: 'admin' })]),
+    message: 'recipe "ecs-node": instanceProfile is not allowed in a deployment, got "admin"',
+  },
+  {
+    what: 'a tag value that is not a string',
+    config: stackConfig({}, [recipe({ tags: { team: 7 } })]),
+    message: 'recipe "ecs-node": tags',
+  },
+  {
+    what: 'a bad recipe name',
+    config: stackConfig({}, [recipe({ name: 'ECS Node' })]),
+    message: 'name must be 1-24 characters of a-z 0-9 and "-", such as "ecs-base", got "ECS Node"',
+  },
+  {
+    what: 'an unknown setting',
+    config: { ...stackConfig(), colour: 'blue' } as AmiBakeConfig,
+    message: 'configuration: colour is not a known field, got "blue": remove it or use one of namePrefix,',
+  },
+  {
+    what: 'a schedule EventBridge cannot read',
+    config: stackConfig({ schedule: 'daily' }),
+    message:
+      'configuration: schedule must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)", got "daily"',
+  },
+  {
+    what: 'a name prefix with capitals',
+    config: stackConfig({ namePrefix: 'AmiBake' }),
+    message: 'configuration: namePrefix must be 2-16 characters of a-z 0-9 "-", starting with a letter',
+  },
+  {
+    what: 'a region that does not exist in that shape',
+    config: stackConfig({ region: 'europe' }),
+    message: 'configuration: region must be an AWS region such as "us-east-1", got "europe"',
+  },
+  {
+    what: 'an unknown recipe store',
+    config: stackConfig({ recipeStore: 'redis' as 's3' }),
+    message: 'configuration: recipeStore must be one of "s3", "dynamodb", got "redis"',
+  },
+  {
+    what: 'no builds allowed in flight',
+    config: stackConfig({ maxInFlight: 0 }),
+    message: 'configuration: maxInFlight must be a whole number from 1 to 100',
+  },
+  {
+    what: 'a log retention of zero days',
+    config: stackConfig({ logRetentionDays: 0 }),
+    message: 'configuration: logRetentionDays must be a whole number of days from 1 to 3653, got 0',
+  },
+  {
+    what: 'an architecture Lambda does not offer',
+    config: stackConfig({ architecture: 'i386' as 'arm64' }),
+    message: 'configuration: architecture must be one of "arm64", "x86_64", got "i386"',
+  },
+  {
+    what: 'an S3 backend without its bucket',
+    config: stackConfig({
+      backend: { kind: 's3', key: 'k', region: 'us-east-1' } as AmiBakeConfig['backend'],
+    }),
+    message: 'configuration: backend must name bucket, key and region for the "s3" backend',
+  },
+  {
+    what: 'no recipes',
+    config: stackConfig({}, []),
+    message: 'configuration: recipes must be a non-empty list of recipes',
+  },
+  {
+    what: 'a build instance policy that is not a policy ARN',
+    config: stackConfig({ buildInstance: { managedPolicyArns: ['AdministratorAccess'] } }),
+    message:
+      'configuration: buildInstance.managedPolicyArns must be a list of at most 10 managed policy ARNs',
+  },
+];
+
+function synthError(config: AmiBakeConfig): InvalidInputError {
+  try {
+    synthStack(config);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error;
+    throw error;
+  }
+  throw new Error('synth accepted the configuration');
+}
+
+describe('configuration validated at synth', () => {
+  it(`covers ${CASES.length} kinds of bad input`, () => {
+    expect(CASES.length).to.be.at.least(20);
+  });
+
+  for (const c of CASES) {
+    it(`rejects ${c.what}`, () => {
+      const error = synthError(c.config);
+      expect(error.problems.some((p) => p.startsWith(c.message) || p.includes(c.message))).to.equal(
+        true,
+        `no problem contains:\n  ${c.message}\ngot:\n  ${error.problems.join('\n  ')}`,
+      );
+    });
+  }
+
+  it('reports every problem of every recipe at once', () => {
+    const error = synthError(
+      stackConfig({ maxInFlight: 0 }, [
+        recipe({ name: 'one', instanceType: 'big' }),
+        recipe({ name: 'two', timeoutMinutes: 1 }),
+      ]),
+    );
+    expect(error.problems, error.problems.join('\n')).to.have.length(3);
+  });
+});
