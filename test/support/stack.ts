@@ -20,11 +20,11 @@ export interface TerraformJson {
 }
 
 /** Declares the stack for `config` with the built bundles and synthesizes it in memory. */
-export function synthStack(config: AmiBakeConfig): Synthesized {
+export function synthStack(config: AmiBakeConfig, projectRoot = PROJECT_ROOT): Synthesized {
   const app = Testing.app();
   const stack = new AmiBakeStack(app, config.namePrefix, {
     config,
-    projectRoot: PROJECT_ROOT,
+    projectRoot,
     bundles: builtBundles(),
   });
   const json = Testing.synth(stack);
@@ -50,4 +50,17 @@ export function resourcesBy(
   key: string,
 ): Record<string, Record<string, unknown>> {
   return Object.fromEntries(Object.values(tf.resource[type] ?? {}).map((r) => [String(r[key]), r]));
+}
+
+/** `type.name` of every resource that differs between two synths (added, removed or changed). */
+export function changedResources(before: TerraformJson, after: TerraformJson): string[] {
+  const flat = (tf: TerraformJson) =>
+    new Map(
+      Object.entries(tf.resource).flatMap(([type, byName]) =>
+        Object.entries(byName).map(([name, body]) => [`${type}.${name}`, JSON.stringify(body)] as const),
+      ),
+    );
+  const a = flat(before);
+  const b = flat(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((key) => a.get(key) !== b.get(key)).sort();
 }
