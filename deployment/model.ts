@@ -217,6 +217,11 @@ export function functionEnvironments(
       INSTANCE_CREATE_FUNCTION: names.functions.instanceCreate,
     },
     instanceCreate,
-    imageCreate: { ...common, ARTIFACTS_BUCKET: deployment.bucket, BUILD_LOG_PREFIX: names.logPrefix },
+    imageCreate: {
+      ...common,
+      ARTIFACTS_BUCKET: deployment.bucket,
+      BUILD_LOG_PREFIX: names.logPrefix,
+      RULE_PREFIX: names.rulePrefix,
+    },
   };
 }

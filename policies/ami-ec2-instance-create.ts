@@ -59,7 +59,7 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
       reason: `the instance and its volumes must carry the ${BUILD_TAG} tag from the start`,
       actions: ['ec2:RunInstances'],
       resources: [instances, volumes],
-      conditions: requestTagged,
+      conditions: requestTagged(refs.names.prefix),
     },
     {
       sid: 'LaunchFromBaseImages',
@@ -84,7 +84,7 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
       reason: 'terminates an instance whose rule could not be created, and only build instances',
       actions: ['ec2:TerminateInstances'],
       resources: [instances],
-      conditions: resourceTagged,
+      conditions: resourceTagged(refs.names.prefix),
     },
     {
       sid: 'PassBuildInstanceRole',

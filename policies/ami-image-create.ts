@@ -16,9 +16,21 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: [refs.buildsTableArn],
     },
     {
+      sid: 'ListBuildsInFlight',
+      reason: 'the sweep reads the builds in flight through the sparse in-flight index',
+      actions: ['dynamodb:Query'],
+      resources: [`${refs.buildsTableArn}/index/in-flight`],
+    },
+    {
       sid: 'DescribeInstancesAndImages',
       reason: "checks the instance is stopped and follows the image's state; Describe* cannot be scoped",
       actions: ['ec2:DescribeInstances', 'ec2:DescribeImages'],
+      resources: '*',
+    },
+    {
+      sid: 'ListBuildRules',
+      reason: 'the sweep finds rules left by builds that ended; ListRules cannot be scoped',
+      actions: ['events:ListRules'],
       resources: '*',
     },
     {
@@ -32,14 +44,14 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       reason: `only instances tagged ${BUILD_TAG} are imaged`,
       actions: ['ec2:CreateImage'],
       resources: [instances],
-      conditions: resourceTagged,
+      conditions: resourceTagged(refs.names.prefix),
     },
     {
       sid: 'CreateTaggedImages',
       reason: `the image and its snapshots must carry the ${BUILD_TAG} tag from the start`,
       actions: ['ec2:CreateImage'],
       resources: [images, snapshots],
-      conditions: requestTagged,
+      conditions: requestTagged(refs.names.prefix),
     },
     {
       sid: 'TagAtImageCreationOnly',
@@ -53,7 +65,7 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       reason: 'terminates the build instance once its image exists, and only build instances',
       actions: ['ec2:TerminateInstances'],
       resources: [instances],
-      conditions: resourceTagged,
+      conditions: resourceTagged(refs.names.prefix),
     },
     {
       sid: 'RemoveBuildRules',

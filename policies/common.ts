@@ -1,4 +1,4 @@
-import type { Statement } from './statement';
+import type { Conditions, Statement } from './statement';
 
 /** The Lambda runtime writes the function's logs to its own log group. */
 export const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -14,6 +14,21 @@ export function writeOwnLogs(logGroupArn: string): Statement {
 
 /** Present on everything a build creates, and required on every mutating EC2 call. */
 export const BUILD_TAG = 'amibake:build-id';
+/** The deployment's name prefix, so that one deployment never touches another's builds. */
+export const DEPLOYMENT_TAG = 'amibake:deployment';
 
-export const requestTagged = { Null: { [`aws:RequestTag/${BUILD_TAG}`]: 'false' } };
-export const resourceTagged = { Null: { [`aws:ResourceTag/${BUILD_TAG}`]: 'false' } };
+/** What is being created carries a build id and this deployment's tag. */
+export function requestTagged(deployment: string): Conditions {
+  return {
+    Null: { [`aws:RequestTag/${BUILD_TAG}`]: 'false' },
+    StringEquals: { [`aws:RequestTag/${DEPLOYMENT_TAG}`]: deployment },
+  };
+}
+
+/** What is being changed carries a build id and this deployment's tag. */
+export function resourceTagged(deployment: string): Conditions {
+  return {
+    Null: { [`aws:ResourceTag/${BUILD_TAG}`]: 'false' },
+    StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: deployment },
+  };
+}

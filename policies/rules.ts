@@ -36,7 +36,7 @@ export const createTagsOnlyOnCreation: PolicyRule = (s) =>
     : [];
 
 export const eventsOnlyOnBuildRules: PolicyRule = (s, refs) =>
-  s.actions.some((a) => a.startsWith('events:')) &&
+  s.actions.some((a) => a.startsWith('events:') && UNSCOPABLE_ACTIONS[a] === undefined) &&
   (s.resources === '*' || s.resources.some((r) => r !== buildRulesArn(refs)))
     ? [`${s.sid}: events actions are allowed on ${buildRulesArn(refs)} only`]
     : [];

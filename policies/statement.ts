@@ -23,6 +23,8 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
   'ec2:DescribeInstances':
     'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
+  'events:ListRules':
+    'ListRules supports no resource-level permissions; the sweep lists only names starting with the prefix',
 };
 
 /** The IAM JSON of a list of statements (reasons dropped, order kept). */

@@ -29,7 +29,8 @@ export async function handler(event: unknown) {
       logPrefix: requireEnv('BUILD_LOG_PREFIX'),
       rulePrefix: requireEnv('RULE_PREFIX'),
       imageCreateFunctionArn: requireEnv('IMAGE_CREATE_FUNCTION_ARN'),
-      network: {
+      defaults: {
+        deployment: requireEnv('RULE_PREFIX'),
         instanceProfile: optionalEnv('BUILD_INSTANCE_PROFILE'),
         subnetId: optionalEnv('DEFAULT_SUBNET_ID'),
         securityGroupIds: (optionalEnv('DEFAULT_SECURITY_GROUP_IDS') ?? '').split(',').filter(Boolean),

@@ -1,16 +1,23 @@
 import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
-import type { BuildRecord } from '../shared/build-record';
+import { type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
 
-export interface NetworkDefaults {
+/** What the deployment gives every launch unless the recipe says otherwise. */
+export interface LaunchDefaults {
+  /** The deployment's name prefix, tagged on everything a build creates. */
+  deployment: string;
   instanceProfile?: string;
   subnetId?: string;
   securityGroupIds: string[];
 }
 
-/** Tags that mark everything a build creates; `amibake:build-id` scopes the IAM policies. */
-export function buildTags(build: BuildRecord): Tag[] {
+/**
+ * Tags that mark everything a build creates: `amibake:build-id` scopes the IAM policies, and
+ * `amibake:deployment` (the name prefix) keeps two deployments in one account apart.
+ */
+export function buildTags(build: BuildRecord, deployment: string): Tag[] {
   return [
     { Key: 'Name', Value: `amibake ${build.recipeName} ${build.buildId}` },
+    { Key: DEPLOYMENT_TAG, Value: deployment },
     { Key: 'amibake:recipe', Value: build.recipeName },
     { Key: 'amibake:build-id', Value: build.buildId },
     { Key: 'amibake:base-image-id', Value: build.baseImageId },
@@ -24,7 +31,7 @@ export function buildTags(build: BuildRecord): Tag[] {
 export function runInstancesInput(
   build: BuildRecord,
   base: { rootDeviceName: string; rootVolumeSizeGiB?: number | undefined },
-  defaults: NetworkDefaults,
+  defaults: LaunchDefaults,
   userData: string,
 ): RunInstancesCommandInput {
   const recipe = build.recipe;
@@ -32,7 +39,7 @@ export function runInstancesInput(
   const subnetId = recipe.subnetId ?? defaults.subnetId;
   const securityGroupIds =
     recipe.securityGroupIds.length > 0 ? recipe.securityGroupIds : defaults.securityGroupIds;
-  const tags = buildTags(build);
+  const tags = buildTags(build, defaults.deployment);
   const size = recipe.rootVolume.sizeGiB ?? base.rootVolumeSizeGiB;
   return {
     ImageId: build.baseImageId,

@@ -8,10 +8,10 @@ import { runInstance, terminateInstance } from '../shared/aws/instances';
 import { getText, presignGet, presignPut, putText, s3Uri } from '../shared/aws/objects';
 import { type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { awsErrorName, describeError } from '../shared/errors';
-import { failBuild } from '../shared/fail-build';
+import { type EndedOutcome, failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import { scriptObject, scriptUri } from '../shared/recipe';
-import { type NetworkDefaults, runInstancesInput } from './instance-spec';
+import { type LaunchDefaults, runInstancesInput } from './instance-spec';
 import { buildRuleName, instanceStoppedPattern, stoppedEventInput } from './rule-pattern';
 import { fitsUserData, renderFetching, renderInline } from './user-data';
 
@@ -29,7 +29,7 @@ export interface LaunchSettings {
   logPrefix: string;
   rulePrefix: string;
   imageCreateFunctionArn: string;
-  network: NetworkDefaults;
+  defaults: LaunchDefaults;
   wrapperTemplate: string;
 }
 
@@ -41,7 +41,7 @@ export type LaunchResult =
       ruleName: string;
       userData: 'inline' | 'fetch';
     }
-  | { outcome: 'failed'; buildId: string; reason: string }
+  | EndedOutcome
   | { outcome: 'ignored'; buildId: string; reason: string };
 
 /** Pre-signed URLs outlive the build's timeout by this much, for boot and upload time. */
@@ -85,7 +85,7 @@ export async function launchBuild(
     const input = runInstancesInput(
       build,
       { rootDeviceName: base.RootDeviceName, rootVolumeSizeGiB: root?.Ebs?.VolumeSize },
-      settings.network,
+      settings.defaults,
       userData,
     );
     instanceId = await runInstance(deps.ec2, input);
@@ -123,13 +123,20 @@ export async function launchBuild(
     bucket: settings.bucket,
     key: buildReportKeys(settings.logPrefix, buildId).log,
   });
-  await updateBuild(
+  const recorded = await updateBuild(
     deps.table,
     buildId,
     'pending',
     { status: 'building', instanceId, ruleName, logLocation },
     deps.now(),
   );
+  if (!recorded) {
+    // The build ended meanwhile (the sweep gave up on its launch): what this run made must go.
+    await removeBuildRule(deps.events, ruleName);
+    await terminateInstance(deps.ec2, instanceId);
+    log.warn('build ended during launch: instance and rule removed', { instanceId, ruleName });
+    return { outcome: 'ignored', buildId, reason: 'the build ended while it was being launched' };
+  }
   log.info('build rule armed', { instanceId, ruleName });
   return { outcome: 'launched', buildId, instanceId, ruleName, userData: mode };
 }

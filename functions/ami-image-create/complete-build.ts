@@ -3,10 +3,16 @@ import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { removeBuildRule } from '../shared/aws/build-rule';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
-import { createImage, describeImage, findImagesByTag, snapshotsExist } from '../shared/aws/images';
+import {
+  createImage,
+  describeImage,
+  findImageByName,
+  findImagesByTag,
+  snapshotsExist,
+} from '../shared/aws/images';
 import { describeInstance, terminateInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
-import { type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { BUILD_ID_TAG, type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { awsErrorName, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
@@ -29,16 +35,21 @@ export interface CompleteDeps {
 export interface CompleteSettings {
   bucket: string;
   logPrefix: string;
+  /** The deployment's name prefix, tagged on the image. */
+  deployment: string;
   pollIntervalMs: number;
 }
 
 export type CompleteResult =
   | { outcome: 'succeeded'; buildId: string; imageId: string }
   | { outcome: 'imaging'; buildId: string; imageId: string; reason: string }
-  | { outcome: 'failed'; buildId: string; reason: string }
+  | { outcome: 'failed' | 'timed_out'; buildId: string; reason: string }
   | { outcome: 'ignored'; buildId: string; reason: string };
 
-/** Turns a stopped build instance into an AMI (or a failed build), then removes what the build left. */
+/**
+ * Handles the stop event of a build instance. Safe to receive any number of times: a build
+ * already imaging resumes where it was, and a final build is left alone.
+ */
 export async function completeBuild(
   deps: CompleteDeps,
   settings: CompleteSettings,
@@ -54,55 +65,71 @@ export async function completeBuild(
       reason: `instance ${event.instanceId} is not this build's (${build.instanceId})`,
     };
   }
-  if (build.status !== 'building')
+  if (build.status === 'building') {
+    const instance = await describeInstance(deps.ec2, event.instanceId);
+    if (instance?.State?.Name !== 'stopped') {
+      return {
+        outcome: 'ignored',
+        buildId,
+        reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
+      };
+    }
+  } else if (build.status !== 'imaging') {
     return { outcome: 'ignored', buildId, reason: `build is already ${build.status}` };
-  const instance = await describeInstance(deps.ec2, event.instanceId);
-  if (instance?.State?.Name !== 'stopped') {
-    return {
-      outcome: 'ignored',
-      buildId,
-      reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
-    };
   }
+  return settleBuild(deps, settings, build);
+}
 
-  const keys = buildReportKeys(settings.logPrefix, buildId);
-  const outcome = outcomeOf(await getText(deps.s3, { bucket: settings.bucket, key: keys.status }), buildId);
-  if (!outcome.succeeded) {
-    await cleanUp(deps, build);
-    return failBuild(
-      deps,
-      build,
-      `${outcome.reason}; log: ${build.logLocation ?? 'none'}`,
-      outcome.errorCode,
-    );
+/**
+ * Takes a build whose instance has stopped (`building`) or whose image was requested
+ * (`imaging`) as far as it can go: image, clean-up and final record. Each step checks what
+ * exists first, so a crash anywhere is resumed by the next event or sweep.
+ */
+export async function settleBuild(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+): Promise<CompleteResult> {
+  const { buildId } = build;
+  let imageId = build.imageId;
+  if (build.status === 'building') {
+    const keys = buildReportKeys(settings.logPrefix, buildId);
+    const outcome = outcomeOf(await getText(deps.s3, { bucket: settings.bucket, key: keys.status }), buildId);
+    if (!outcome.succeeded) {
+      await cleanUp(deps, build);
+      const status = outcome.errorCode === 'CustomisationTimedOut' ? 'timed_out' : 'failed';
+      return failBuild(
+        deps,
+        build,
+        `${outcome.reason}; log: ${build.logLocation ?? 'none'}`,
+        outcome.errorCode,
+        status,
+      );
+    }
+    try {
+      imageId = await imageOf(deps, settings, build);
+    } catch (error) {
+      await cleanUp(deps, build);
+      const reason = `CreateImage failed: ${describeError(error)}`;
+      return failBuild(deps, build, reason, awsErrorName(error) ?? 'CreateImageFailed');
+    }
   }
-
-  let imageId: string;
-  try {
-    imageId = await imageOf(deps, build, event.instanceId);
-  } catch (error) {
+  imageId ??= (await findImagesByTag(deps.ec2, BUILD_ID_TAG, buildId))[0]?.ImageId;
+  if (!imageId) {
     await cleanUp(deps, build);
-    return failBuild(
-      deps,
-      build,
-      `CreateImage failed: ${describeError(error)}`,
-      awsErrorName(error) ?? 'CreateImageFailed',
-    );
+    return failBuild(deps, build, 'the requested image no longer exists (deregistered?)', 'ImageLost');
   }
   const image = await waitForImage(deps, settings, imageId);
+  if (image?.State === 'failed') {
+    await cleanUp(deps, build);
+    const reason = `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}`;
+    return failBuild(deps, build, reason, 'ImageFailed');
+  }
   if (!snapshotsExist(image)) {
     deps.log.warn('snapshots not ready: instance kept until the next sweep', { buildId, imageId });
     return { outcome: 'imaging', buildId, imageId, reason: 'snapshots not created yet' };
   }
   await cleanUp(deps, build);
-  if (image?.State === 'failed') {
-    return failBuild(
-      deps,
-      build,
-      `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}`,
-      'ImageFailed',
-    );
-  }
   if (image?.State !== 'available') {
     return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
   }
@@ -110,18 +137,30 @@ export async function completeBuild(
   deps.log.info('image created', {
     buildId,
     imageId,
-    instanceId: event.instanceId,
+    instanceId: build.instanceId,
     recipe: build.recipeName,
   });
   return { outcome: 'succeeded', buildId, imageId };
 }
 
-/** The build's image: the one already made for this build id (a repeated event), or a new one. */
-async function imageOf(deps: CompleteDeps, build: BuildRecord, instanceId: string): Promise<string> {
-  const existing = (await findImagesByTag(deps.ec2, 'amibake:build-id', build.buildId))[0]?.ImageId;
+/**
+ * The build's image: the one already made for it (a repeated event, or a crash after
+ * CreateImage), else a new one. The name is the same on every attempt, so a CreateImage whose
+ * answer was lost fails as a duplicate and the existing image is used.
+ */
+async function imageOf(deps: CompleteDeps, settings: CompleteSettings, build: BuildRecord): Promise<string> {
+  const existing = (await findImagesByTag(deps.ec2, BUILD_ID_TAG, build.buildId))[0]?.ImageId;
   if (existing) return existing;
-  const input = createImageInput(build, instanceId, deps.now());
-  const imageId = await createImage(deps.ec2, input);
+  const input = createImageInput(build, build.instanceId ?? '', settings.deployment);
+  let imageId: string;
+  try {
+    imageId = await createImage(deps.ec2, input);
+  } catch (error) {
+    const duplicate = awsErrorName(error) === 'InvalidAMIName.Duplicate' && input.Name;
+    const found = duplicate ? await findImageByName(deps.ec2, input.Name as string) : undefined;
+    if (!found?.ImageId) throw error;
+    imageId = found.ImageId;
+  }
   await updateBuild(
     deps.table,
     build.buildId,
@@ -147,7 +186,8 @@ async function waitForImage(
   }
 }
 
-async function cleanUp(deps: CompleteDeps, build: BuildRecord): Promise<void> {
+/** Removes the build's rule and instance; both steps accept that the resource is already gone. */
+export async function cleanUp(deps: Pick<CompleteDeps, 'ec2' | 'events'>, build: BuildRecord): Promise<void> {
   if (build.ruleName) await removeBuildRule(deps.events, build.ruleName);
   if (build.instanceId) await terminateInstance(deps.ec2, build.instanceId);
 }

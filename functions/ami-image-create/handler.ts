@@ -4,8 +4,10 @@ import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import type { LambdaContext } from '../shared/lambda-context';
 import { createLogger, parseLogLevel } from '../shared/logger';
-import { completeBuild } from './complete-build';
-import { parseStoppedEvent, type StoppedEvent } from './stopped-event';
+import { type CompleteDeps, type CompleteSettings, completeBuild } from './complete-build';
+import { parseStoppedEvent } from './stopped-event';
+import { sweep } from './sweep';
+import { isScheduledEvent, sweepTime } from './sweep-event';
 
 const ec2 = createEc2();
 const s3 = createS3();
@@ -16,34 +18,46 @@ const log = createLogger('ami_image_create', { level: parseLogLevel(optionalEnv(
 /** Time kept back from the function's timeout for the final record and clean-up. */
 const SAFETY_MARGIN_MS = 60_000;
 
-/** Invoked by the per-build rule when the build instance stops. */
+/** Sweep limits: see plan-sweep.ts. */
+const LAUNCH_GRACE_MINUTES = 15;
+const BOOT_MARGIN_MINUTES = 15;
+
+/**
+ * Invoked by a build's rule when its instance stops, and by the sweep schedule to reconcile
+ * the builds in flight. Anything else is rejected before any AWS call.
+ */
 export async function handler(event: unknown, context?: LambdaContext) {
-  let stopped: StoppedEvent;
+  const deps: CompleteDeps = {
+    ec2,
+    s3,
+    events,
+    table: { doc, tableName: requireEnv('BUILDS_TABLE') },
+    log,
+    now: () => new Date(),
+    sleep: (ms) => sleep(ms),
+    remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 0) - SAFETY_MARGIN_MS,
+  };
+  const settings: CompleteSettings = {
+    bucket: requireEnv('ARTIFACTS_BUCKET'),
+    logPrefix: requireEnv('BUILD_LOG_PREFIX'),
+    deployment: requireEnv('RULE_PREFIX'),
+    pollIntervalMs: 15_000,
+  };
   try {
-    stopped = parseStoppedEvent(event);
+    if (isScheduledEvent(event)) {
+      const limits = {
+        rulePrefix: settings.deployment,
+        launchGraceMinutes: LAUNCH_GRACE_MINUTES,
+        bootMarginMinutes: BOOT_MARGIN_MINUTES,
+      };
+      return { outcome: 'swept', ...(await sweep(deps, settings, limits, sweepTime(event))) };
+    }
+    const result = await completeBuild(deps, settings, parseStoppedEvent(event));
+    log.info('completion finished', { ...result });
+    return result;
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     log.warn('event rejected', { problems: error.problems });
     return { outcome: 'rejected', reason: error.message };
   }
-  const result = await completeBuild(
-    {
-      ec2,
-      s3,
-      events,
-      table: { doc, tableName: requireEnv('BUILDS_TABLE') },
-      log,
-      now: () => new Date(),
-      sleep: (ms) => sleep(ms),
-      remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 0) - SAFETY_MARGIN_MS,
-    },
-    {
-      bucket: requireEnv('ARTIFACTS_BUCKET'),
-      logPrefix: requireEnv('BUILD_LOG_PREFIX'),
-      pollIntervalMs: 15_000,
-    },
-    stopped,
-  );
-  log.info('completion finished', { ...result });
-  return result;
 }

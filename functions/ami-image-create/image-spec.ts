@@ -1,12 +1,13 @@
 import type { CreateImageCommandInput, Tag } from '@aws-sdk/client-ec2';
 import { renderAmiName } from '../shared/ami-name';
-import type { BuildRecord } from '../shared/build-record';
+import { type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
 
 /** Lineage tags on the image and its snapshots. */
-export function imageTags(build: BuildRecord, name: string): Tag[] {
+export function imageTags(build: BuildRecord, name: string, deployment: string): Tag[] {
   return [
     ...Object.entries(build.recipe.tags).map(([Key, Value]) => ({ Key, Value })),
     { Key: 'Name', Value: name },
+    { Key: DEPLOYMENT_TAG, Value: deployment },
     { Key: 'amibake:recipe', Value: build.recipeName },
     { Key: 'amibake:recipe-hash', Value: build.recipeHash },
     { Key: 'amibake:build-id', Value: build.buildId },
@@ -16,15 +17,22 @@ export function imageTags(build: BuildRecord, name: string): Tag[] {
   ];
 }
 
-/** The CreateImage request for a finished build (pure: no SDK call). */
-export function createImageInput(build: BuildRecord, instanceId: string, now: Date): CreateImageCommandInput {
+/**
+ * The CreateImage request for a finished build (pure: no SDK call). The name's time is the
+ * build's start, so a repeated request asks for the same name, which EC2 refuses to duplicate.
+ */
+export function createImageInput(
+  build: BuildRecord,
+  instanceId: string,
+  deployment: string,
+): CreateImageCommandInput {
   const name = renderAmiName(build.recipe.amiName, {
     recipe: build.recipeName,
     buildId: build.buildId,
     baseImageId: build.baseImageId,
-    time: now,
+    time: new Date(build.createdAt),
   });
-  const tags = imageTags(build, name);
+  const tags = imageTags(build, name, deployment);
   const description =
     build.recipe.description ??
     `amibake ${build.recipeName} from ${build.baseImageName ?? build.baseImageId} (build ${build.buildId})`;

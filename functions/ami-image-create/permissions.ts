@@ -14,7 +14,11 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   instances.terminateInstance,
   objects.getText,
   images.findImagesByTag,
+  images.findImageByName,
   images.createImage,
   images.describeImage,
   rule.removeBuildRule,
+  rule.listBuildRules,
+  table.inFlightBuilds,
+  instances.findDeploymentInstances,
 );

@@ -32,6 +32,10 @@ export interface BuildRecord {
   finishedAt?: string;
 }
 
+/** The tag that names the deployment (its name prefix) on instances, volumes, images and snapshots. */
+export const DEPLOYMENT_TAG = 'amibake:deployment';
+export const BUILD_ID_TAG = 'amibake:build-id';
+
 export function isFinal(status: BuildStatus): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }

@@ -126,13 +126,14 @@ describe('role policies', () => {
         expect(Object.keys(UNSCOPABLE_ACTIONS)).to.deep.equal([
           'ec2:DescribeImages',
           'ec2:DescribeInstances',
+          'events:ListRules',
         ]);
       });
     }
 
     it('scopes events actions to rules named amibake-*', () => {
       const resources = [...documents.instanceCreate, ...documents.imageCreate]
-        .filter((s) => s.actions.some((a) => a.startsWith('events:')))
+        .filter((s) => s.actions.some((a) => a.startsWith('events:') && a !== 'events:ListRules'))
         .flatMap((s) => s.resources);
       expect(sorted(resources as string[])).to.deep.equal([
         `arn:aws:events:us-east-1:${ACCOUNT}:rule/amibake-*`,
@@ -158,16 +159,25 @@ describe('role policies', () => {
       ]);
     });
 
-    it('terminates and images only instances tagged amibake:build-id', () => {
+    it("launches, terminates and images only what carries a build id and this deployment's tag", () => {
       const own = [...documents.instanceCreate, ...documents.imageCreate].filter((s) =>
-        s.actions.some((a) => a === 'ec2:TerminateInstances' || a === 'ec2:CreateImage'),
+        s.actions.some((a) => ['ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateImage'].includes(a)),
       );
-      for (const s of own) {
-        const tagged = s.conditions?.Null ?? {};
-        expect(Object.keys(tagged)).to.satisfy((keys: string[]) =>
-          keys.every((k) => /^aws:(Request|Resource)Tag\/amibake:build-id$/.test(k)),
-        );
-        expect(Object.values(tagged)).to.deep.equal(['false']);
+      const tagged = own.filter((s) => s.sid !== 'LaunchFromBaseImages');
+      expect(tagged.map((s) => s.sid)).to.deep.equal([
+        'LaunchTaggedInstances',
+        'TerminateBuildInstances',
+        'ImageBuildInstances',
+        'CreateTaggedImages',
+        'TerminateBuildInstances',
+      ]);
+      for (const s of tagged) {
+        const kind =
+          s.sid === 'LaunchTaggedInstances' || s.sid === 'CreateTaggedImages' ? 'Request' : 'Resource';
+        expect(s.conditions).to.deep.equal({
+          Null: { [`aws:${kind}Tag/amibake:build-id`]: 'false' },
+          StringEquals: { [`aws:${kind}Tag/amibake:deployment`]: 'amibake' },
+        });
       }
     });
 

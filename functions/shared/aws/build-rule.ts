@@ -2,6 +2,7 @@ import {
   type CloudWatchEventsClient,
   DeleteRuleCommand,
   type InputTransformer,
+  ListRulesCommand,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
@@ -12,6 +13,7 @@ import { AmiBakeError } from '../errors';
 export const BUILD_RULE_ACTIONS = {
   putBuildRule: ['events:PutRule', 'events:PutTargets'],
   removeBuildRule: ['events:RemoveTargets', 'events:DeleteRule'],
+  listBuildRules: ['events:ListRules'],
 } as const;
 
 export const BUILD_RULE_TARGET_ID = 'ami_image_create';
@@ -58,4 +60,16 @@ export async function removeBuildRule(events: CloudWatchEventsClient, ruleName: 
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
+}
+
+/** The names of every rule named `<prefix>-...` (the build rules of the deployment). */
+export async function listBuildRules(events: CloudWatchEventsClient, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await events.send(new ListRulesCommand({ NamePrefix: `${prefix}-`, NextToken: token }));
+    names.push(...(page.Rules ?? []).flatMap((r) => (r.Name ? [r.Name] : [])));
+    token = page.NextToken;
+  } while (token);
+  return names;
 }

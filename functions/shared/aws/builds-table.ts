@@ -3,6 +3,7 @@ import {
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
+  paginateQuery,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +25,7 @@ export const BUILDS_TABLE_ACTIONS = {
   inFlightCount: ['dynamodb:GetItem'],
   updateBuild: ['dynamodb:UpdateItem'],
   finishBuild: ['dynamodb:UpdateItem'],
+  inFlightBuilds: ['dynamodb:Query'],
 } as const;
 
 export interface BuildsTable {
@@ -250,4 +252,25 @@ export async function finishBuild(
     }
     throw error;
   }
+}
+
+/** Every build in flight, through the sparse "in-flight" index (oldest first). */
+export async function inFlightBuilds(table: BuildsTable): Promise<BuildRecord[]> {
+  const builds: BuildRecord[] = [];
+  const pages = paginateQuery(
+    { client: table.doc },
+    {
+      TableName: table.tableName,
+      IndexName: 'in-flight',
+      KeyConditionExpression: 'inFlight = :yes',
+      ExpressionAttributeValues: { ':yes': 'yes' },
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
+      builds.push(record as BuildRecord);
+    }
+  }
+  return builds;
 }

@@ -12,6 +12,7 @@ export const IMAGES_ACTIONS = {
   describeCandidates: ['ec2:DescribeImages'],
   describeImage: ['ec2:DescribeImages'],
   findImagesByTag: ['ec2:DescribeImages'],
+  findImageByName: ['ec2:DescribeImages'],
   createImage: ['ec2:CreateImage', 'ec2:CreateTags'],
 } as const;
 
@@ -68,6 +69,14 @@ export async function findImagesByTag(ec2: EC2Client, key: string, value: string
     new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: `tag:${key}`, Values: [value] }] }),
   );
   return result.Images ?? [];
+}
+
+/** The account's own image of that name, if any (AMI names are unique per account and region). */
+export async function findImageByName(ec2: EC2Client, name: string): Promise<Image | undefined> {
+  const result = await ec2.send(
+    new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }] }),
+  );
+  return result.Images?.[0];
 }
 
 export async function createImage(ec2: EC2Client, input: CreateImageCommandInput): Promise<string> {

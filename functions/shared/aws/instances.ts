@@ -2,15 +2,18 @@ import {
   DescribeInstancesCommand,
   type EC2Client,
   type Instance,
+  paginateDescribeInstances,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../build-record';
 
 export const INSTANCES_ACTIONS = {
   runInstance: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'],
   describeInstance: ['ec2:DescribeInstances'],
   terminateInstance: ['ec2:TerminateInstances'],
+  findDeploymentInstances: ['ec2:DescribeInstances'],
 } as const;
 
 export async function runInstance(ec2: EC2Client, input: RunInstancesCommandInput): Promise<string> {
@@ -37,4 +40,39 @@ export async function terminateInstance(ec2: EC2Client, instanceId: string): Pro
   } catch (error) {
     if ((error as Error).name !== 'InvalidInstanceID.NotFound') throw error;
   }
+}
+
+/** A build instance of the deployment, as the sweep sees it. */
+export interface BuildInstance {
+  instanceId: string;
+  /** From the `amibake:build-id` tag; undefined when the tag is missing. */
+  buildId: string | undefined;
+  state: string;
+  launchTime: Date | undefined;
+}
+
+/** Every instance tagged with the deployment that is not terminated (following NextToken pages). */
+export async function findDeploymentInstances(ec2: EC2Client, deployment: string): Promise<BuildInstance[]> {
+  const found: BuildInstance[] = [];
+  const pages = paginateDescribeInstances(
+    { client: ec2 },
+    {
+      Filters: [
+        { Name: `tag:${DEPLOYMENT_TAG}`, Values: [deployment] },
+        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+      ],
+    },
+  );
+  for await (const page of pages) {
+    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if (!instance.InstanceId) continue;
+      found.push({
+        instanceId: instance.InstanceId,
+        buildId: instance.Tags?.find((t) => t.Key === BUILD_ID_TAG)?.Value,
+        state: instance.State?.Name ?? 'unknown',
+        launchTime: instance.LaunchTime,
+      });
+    }
+  }
+  return found;
 }

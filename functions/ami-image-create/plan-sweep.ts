@@ -1,0 +1,105 @@
+import type { BuildInstance } from '../shared/aws/instances';
+import type { BuildRecord } from '../shared/build-record';
+
+/** What the sweep sees, read in this order: instances and rules first, then the builds in flight. */
+export interface SweepFacts {
+  instances: readonly BuildInstance[];
+  rules: readonly string[];
+  builds: readonly BuildRecord[];
+}
+
+export interface SweepLimits {
+  rulePrefix: string;
+  /** A pending build with no instance after this long has lost its launch. */
+  launchGraceMinutes: number;
+  /** Boot and report time allowed beyond the recipe's timeout before the instance is stopped by force. */
+  bootMarginMinutes: number;
+}
+
+export type BuildAction =
+  | { kind: 'wait'; build: BuildRecord; reason: string }
+  | { kind: 'settle'; build: BuildRecord }
+  | {
+      kind: 'end';
+      build: BuildRecord;
+      status: 'failed' | 'timed_out';
+      errorCode: string;
+      reason: string;
+      instanceIds: string[];
+      ruleNames: string[];
+    };
+
+export interface SweepPlan {
+  actions: BuildAction[];
+  /** Instances and rules of the deployment that belong to no build in flight. */
+  orphanInstances: string[];
+  orphanRules: string[];
+}
+
+const minutes = (ms: number) => Math.floor(ms / 60_000);
+
+/**
+ * Decides what to do with every build in flight and with whatever belongs to none (pure).
+ * Facts are read before the builds, so an instance or rule seen here belongs to a build that
+ * already existed: a build started since cannot be mistaken for an orphan.
+ */
+export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): SweepPlan {
+  const byBuild = new Map<string, BuildInstance[]>();
+  for (const instance of facts.instances) {
+    if (instance.buildId) byBuild.set(instance.buildId, [...(byBuild.get(instance.buildId) ?? []), instance]);
+  }
+  const ruleOf = (buildId: string) => `${limits.rulePrefix}-${buildId}`;
+  const rulesOf = (buildId: string) => facts.rules.filter((r) => r === ruleOf(buildId));
+  const live = new Set(facts.builds.map((b) => b.buildId));
+  const actions = facts.builds.map((build): BuildAction => {
+    const instances = byBuild.get(build.buildId) ?? [];
+    const end = (status: 'failed' | 'timed_out', errorCode: string, reason: string): BuildAction => ({
+      kind: 'end',
+      build,
+      status,
+      errorCode,
+      reason,
+      instanceIds: instances.map((i) => i.instanceId),
+      ruleNames: rulesOf(build.buildId),
+    });
+    if (build.status === 'imaging') return { kind: 'settle', build };
+    if (build.status === 'pending') {
+      const age = minutes(now.getTime() - Date.parse(build.createdAt));
+      if (age < limits.launchGraceMinutes)
+        return { kind: 'wait', build, reason: `launch requested ${age} min ago` };
+      const found =
+        instances.length > 0 ? ` (instance ${instances.map((i) => i.instanceId).join(', ')} removed)` : '';
+      return end(
+        'failed',
+        'LaunchLost',
+        `the launch did not complete within ${limits.launchGraceMinutes} min${found}: see the failed-launches queue and ami_ec2_instance_create's log; the next trigger run starts it again`,
+      );
+    }
+    const instance = instances.find((i) => i.instanceId === build.instanceId);
+    if (!instance) {
+      return end(
+        'failed',
+        'InstanceLost',
+        `instance ${build.instanceId ?? '(none)'} is gone: it was terminated outside amibake`,
+      );
+    }
+    if (instance.state === 'stopped') return { kind: 'settle', build };
+    const started = instance.launchTime?.getTime() ?? Date.parse(build.updatedAt);
+    const allowed = build.recipe.timeoutMinutes + limits.bootMarginMinutes;
+    const running = minutes(now.getTime() - started);
+    if (running <= allowed)
+      return { kind: 'wait', build, reason: `instance ${instance.state} for ${running} min` };
+    return end(
+      'timed_out',
+      'BuildTimedOut',
+      `instance ${instance.instanceId} was still ${instance.state} ${running} min after launch (timeout ${build.recipe.timeoutMinutes} min + ${limits.bootMarginMinutes} min to boot and report): terminated; log: ${build.logLocation ?? 'none'}`,
+    );
+  });
+  return {
+    actions,
+    orphanInstances: facts.instances
+      .filter((i) => !i.buildId || !live.has(i.buildId))
+      .map((i) => i.instanceId),
+    orphanRules: facts.rules.filter((r) => !live.has(r.slice(limits.rulePrefix.length + 1))),
+  };
+}

@@ -1,0 +1,95 @@
+import { listBuildRules, removeBuildRule } from '../shared/aws/build-rule';
+import { inFlightBuilds } from '../shared/aws/builds-table';
+import { findDeploymentInstances, terminateInstance } from '../shared/aws/instances';
+import { AmiBakeError, describeError } from '../shared/errors';
+import { failBuild } from '../shared/fail-build';
+import { type CompleteDeps, type CompleteSettings, settleBuild } from './complete-build';
+import { type BuildAction, planSweep, type SweepLimits } from './plan-sweep';
+
+export interface SweepReport {
+  inFlight: number;
+  settled: number;
+  ended: number;
+  waiting: number;
+  orphanInstances: number;
+  orphanRules: number;
+}
+
+/**
+ * Reconciliation, run on its own schedule: finishes builds whose stop event never came,
+ * resumes images still pending, ends builds that hung or lost their launch, and removes
+ * instances and rules that belong to no build in flight. Every build is tried even when
+ * one fails; the run then fails as a whole so that the error is counted and alarmed on.
+ */
+export async function sweep(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  limits: SweepLimits,
+  now: Date,
+): Promise<SweepReport> {
+  const instances = await findDeploymentInstances(deps.ec2, settings.deployment);
+  const rules = await listBuildRules(deps.events, limits.rulePrefix);
+  const builds = await inFlightBuilds(deps.table);
+  const plan = planSweep({ instances, rules, builds }, now, limits);
+  const report: SweepReport = {
+    inFlight: builds.length,
+    settled: 0,
+    ended: 0,
+    waiting: 0,
+    orphanInstances: plan.orphanInstances.length,
+    orphanRules: plan.orphanRules.length,
+  };
+  const errors: string[] = [];
+  const attempt = async (what: string, step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (error) {
+      errors.push(`${what}: ${describeError(error)}`);
+      deps.log.error('sweep step failed', { step: what, error: describeError(error) });
+    }
+  };
+  for (const action of plan.actions) {
+    await attempt(action.build.buildId, () => apply(deps, settings, action, report));
+  }
+  for (const instanceId of plan.orphanInstances) {
+    await attempt(instanceId, async () => {
+      await terminateInstance(deps.ec2, instanceId);
+      deps.log.warn('orphan instance terminated', { instanceId });
+    });
+  }
+  for (const ruleName of plan.orphanRules) {
+    await attempt(ruleName, async () => {
+      await removeBuildRule(deps.events, ruleName);
+      deps.log.warn('orphan rule removed', { ruleName });
+    });
+  }
+  deps.log.info('sweep finished', { ...report, errors: errors.length });
+  if (errors.length > 0) {
+    throw new AmiBakeError(`sweep finished with ${errors.length} error(s): ${errors.join('; ')}`, {
+      code: 'SweepIncomplete',
+    });
+  }
+  return report;
+}
+
+async function apply(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  action: BuildAction,
+  report: SweepReport,
+): Promise<void> {
+  if (action.kind === 'wait') {
+    report.waiting++;
+    return;
+  }
+  if (action.kind === 'settle') {
+    const result = await settleBuild(deps, settings, action.build);
+    if (result.outcome === 'imaging') report.waiting++;
+    else report.settled++;
+    return;
+  }
+  for (const ruleName of action.ruleNames) await removeBuildRule(deps.events, ruleName);
+  for (const instanceId of action.instanceIds) await terminateInstance(deps.ec2, instanceId);
+  await failBuild(deps, action.build, action.reason, action.errorCode, action.status);
+  report.ended++;
+}
