@@ -10,6 +10,7 @@ export interface DeploymentNames {
   logPrefix: string;
   rulePrefix: string;
   scheduleRule: string;
+  sweepRule: string;
   buildRole: string;
   buildInstanceProfile: string;
   functions: { trigger: string; instanceCreate: string; imageCreate: string };
@@ -27,6 +28,7 @@ export function deploymentNames(prefix: string): DeploymentNames {
     rulePrefix: prefix,
     // Not `<prefix>-...`: the functions may manage only the build rules, `<prefix>-<build id>`.
     scheduleRule: `${prefix}_schedule`,
+    sweepRule: `${prefix}_sweep`,
     buildRole: `${prefix}-build-instance`,
     buildInstanceProfile: `${prefix}-build-instance`,
     functions: {

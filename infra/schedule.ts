@@ -4,31 +4,39 @@ import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
 
-/** The rule that runs ami_build_trigger on its schedule, its target and the permission to invoke. */
-export class TriggerSchedule extends Construct {
+export interface ScheduleProps {
+  ruleName: string;
+  description: string;
+  expression: string;
+  target: LambdaFunction;
+  targetId: string;
+  /** Lambda permission statement id. */
+  statementId: string;
+  /** Retries of a failed delivery: a schedule that runs again soon needs none. */
+  maximumRetryAttempts: number;
+}
+
+/** A rule that invokes a function on a schedule, its target and the permission to invoke. */
+export class Schedule extends Construct {
   readonly rule: CloudwatchEventRule;
 
-  constructor(
-    scope: Construct,
-    id: string,
-    props: { ruleName: string; expression: string; trigger: LambdaFunction },
-  ) {
+  constructor(scope: Construct, id: string, props: ScheduleProps) {
     super(scope, id);
     this.rule = new CloudwatchEventRule(this, 'rule', {
       name: props.ruleName,
-      description: 'Runs ami_build_trigger: bake every recipe whose base or content changed',
+      description: props.description,
       scheduleExpression: props.expression,
     });
     new CloudwatchEventTarget(this, 'target', {
       rule: this.rule.name,
-      targetId: 'ami_build_trigger',
-      arn: props.trigger.arn,
-      retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+      targetId: props.targetId,
+      arn: props.target.arn,
+      retryPolicy: { maximumRetryAttempts: props.maximumRetryAttempts, maximumEventAgeInSeconds: 3600 },
     });
     new LambdaPermission(this, 'permission', {
-      statementId: 'AllowSchedule',
+      statementId: props.statementId,
       action: 'lambda:InvokeFunction',
-      functionName: props.trigger.functionName,
+      functionName: props.target.functionName,
       principal: 'events.amazonaws.com',
       sourceArn: this.rule.arn,
     });

@@ -25,7 +25,7 @@ import { BakeFunction } from './bake-function';
 import { BuildInstanceRole } from './build-instance';
 import { LaunchFailures } from './launch-failures';
 import { RecipeData } from './recipe-data';
-import { TriggerSchedule } from './schedule';
+import { Schedule } from './schedule';
 import { declareTable } from './table';
 
 export interface AmiBakeStackProps {
@@ -35,6 +35,9 @@ export interface AmiBakeStackProps {
   /** The functions' bundles, each with its deterministic zip. */
   bundles: readonly Bundle[];
 }
+
+/** How often the sweep reconciles builds in flight: the longest a lost event or hung instance waits. */
+const SWEEP_SCHEDULE = 'rate(15 minutes)';
 
 /** Days an overwritten recipe document or script stays in the bucket's history. */
 const NONCURRENT_VERSION_DAYS = 90;
@@ -127,10 +130,23 @@ export class AmiBakeStack extends TerraformStack {
       instanceCreate.grant(instanceCreatePolicy(refs), refs),
     );
 
-    const schedule = new TriggerSchedule(this, 'schedule', {
+    const schedule = new Schedule(this, 'schedule', {
       ruleName: names.scheduleRule,
+      description: 'Runs ami_build_trigger: bake every recipe whose base or content changed',
       expression: config.schedule,
-      trigger: trigger.fn,
+      target: trigger.fn,
+      targetId: 'ami_build_trigger',
+      statementId: 'AllowSchedule',
+      maximumRetryAttempts: 2,
+    });
+    const sweep = new Schedule(this, 'sweep', {
+      ruleName: names.sweepRule,
+      description: 'Runs the ami_image_create sweep: finish, time out or clean up builds in flight',
+      expression: SWEEP_SCHEDULE,
+      target: imageCreate.fn,
+      targetId: 'ami_image_create_sweep',
+      statementId: 'AllowSweep',
+      maximumRetryAttempts: 0,
     });
     new LambdaPermission(this, 'build-rules-invoke-image-create', {
       statementId: 'AllowBuildRules',
@@ -149,6 +165,7 @@ export class AmiBakeStack extends TerraformStack {
     output('builds_table', builds.name, 'Build records');
     output('artifacts_bucket', artifacts.bucket.id, 'Recipes, scripts and build logs');
     output('schedule_rule', schedule.rule.name, 'Runs ami_build_trigger');
+    output('sweep_rule', sweep.rule.name, 'Runs the reconciliation sweep');
     output('failed_launches_queue', failures.queue.url, 'Launch requests that failed every retry');
     if (recipesTable) output('recipes_table', recipesTable.name, 'Recipes (DynamoDB store)');
   }

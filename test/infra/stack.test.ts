@@ -162,6 +162,28 @@ describe('AmiBakeStack', () => {
       ).to.equal(true);
     });
 
+    it('runs the sweep of ami_image_create every 15 minutes, without retries', () => {
+      expect(
+        has(synth, 'aws_cloudwatch_event_rule', {
+          name: 'amibake_sweep',
+          schedule_expression: 'rate(15 minutes)',
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_cloudwatch_event_target', {
+          target_id: 'ami_image_create_sweep',
+          arn: '${aws_lambda_function.ami-image-create_function_CABD7CB8.arn}',
+          retry_policy: { maximum_retry_attempts: 0 },
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_lambda_permission', {
+          statement_id: 'AllowSweep',
+          principal: 'events.amazonaws.com',
+        }),
+      ).to.equal(true);
+    });
+
     it('takes another schedule from the configuration', () => {
       const other = synthStack(stackConfig({ schedule: 'cron(0 6 * * ? *)' }));
       expect(has(other, 'aws_cloudwatch_event_rule', { schedule_expression: 'cron(0 6 * * ? *)' })).to.equal(
@@ -330,6 +352,7 @@ describe('AmiBakeStack', () => {
         'image_create_function',
         'instance_create_function',
         'schedule_rule',
+        'sweep_rule',
         'trigger_function',
       ]);
       expect(synth.tf.output.schedule_rule?.value).to.match(
