@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { type Answer, FaultInjector, type Protocol } from './fault-injector';
 import { topLevelItems, xmlValue } from './xml-items';
 
 /**
@@ -15,18 +16,14 @@ export interface GatewayHooks {
   asyncInvoke(functionName: string, payload: string): void;
 }
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
 export const VENDOR_ACCOUNT = '591542846629';
 
 export class AwsGateway {
   readonly vendorImages = new Set<string>();
   /** Calls received per API action ("ec2:DescribeImages", "s3:PUT", ...): the AWS calls a run made. */
   readonly calls = new Map<string, number>();
+  /** Sees every call the functions make, and fails the one it is armed for. */
+  readonly faults = new FaultInjector();
   private readonly clientTokens = new Map<string, Answer>();
   private server: Server | undefined;
   url = '';
@@ -72,16 +69,28 @@ export class AwsGateway {
     headers: IncomingHttpHeaders,
     body: Buffer,
   ): Promise<Answer> {
+    const form = isQuery(method, headers) ? new URLSearchParams(body.toString('utf-8')) : undefined;
+    const protocol = protocolOf(path, headers, form);
+    const verdict = this.faults.onCall(actionOf(method, path, headers, form), protocol);
+    if (verdict.kind === 'answer') return verdict.answer;
+    const answer = await this.route(method, path, headers, body, form);
+    return verdict.kind === 'crash-after' ? this.faults.crashAnswer(protocol) : answer;
+  }
+
+  private async route(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    form: URLSearchParams | undefined,
+  ): Promise<Answer> {
     const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(path);
     if (invoke?.[1] && method === 'POST' && headers['x-amz-invocation-type'] === 'Event') {
       this.bump('lambda:Invoke');
       this.hooks.asyncInvoke(decodeURIComponent(invoke[1]), body.toString('utf-8'));
       return { status: 202, headers: { 'x-amz-request-id': `local-${Date.now()}` }, body: Buffer.alloc(0) };
     }
-    const isQuery =
-      method === 'POST' && String(headers['content-type'] ?? '').includes('x-www-form-urlencoded');
-    const form = isQuery ? new URLSearchParams(body.toString('utf-8')) : undefined;
-    this.count(path, headers, form, method);
+    this.bump(actionOf(method, path, headers, form));
     switch (form?.get('Action')) {
       case 'RunInstances':
         return this.runInstances(path, headers, form as URLSearchParams);
@@ -100,20 +109,6 @@ export class AwsGateway {
 
   private bump(action: string): void {
     this.calls.set(action, (this.calls.get(action) ?? 0) + 1);
-  }
-
-  private count(
-    path: string,
-    headers: IncomingHttpHeaders,
-    form: URLSearchParams | undefined,
-    method: string,
-  ): void {
-    const target = headers['x-amz-target'];
-    const scope =
-      /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? 'unknown';
-    if (form?.get('Action')) this.bump(`${scope}:${form.get('Action')}`);
-    else if (typeof target === 'string') this.bump(`${scope}:${target.split('.').pop()}`);
-    else if (!path.startsWith('/2015-03-31/functions/')) this.bump(`${scope}:${method}`);
   }
 
   private async runInstances(
@@ -243,4 +238,31 @@ export class AwsGateway {
       outgoing.end(body);
     });
   }
+}
+
+function isQuery(method: string, headers: IncomingHttpHeaders): boolean {
+  return method === 'POST' && String(headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+}
+
+function protocolOf(path: string, headers: IncomingHttpHeaders, form: URLSearchParams | undefined): Protocol {
+  if (form?.get('Action')) return 'query';
+  if (typeof headers['x-amz-target'] === 'string') return 'json';
+  if (path.startsWith('/2015-03-31/functions/')) return 'lambda';
+  return 's3';
+}
+
+/** "ec2:RunInstances", "dynamodb:GetItem", "s3:PUT", "lambda:Invoke": the service from the signature. */
+function actionOf(
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  form: URLSearchParams | undefined,
+): string {
+  const target = headers['x-amz-target'];
+  const scope =
+    /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? 'unknown';
+  if (form?.get('Action')) return `${scope}:${form.get('Action')}`;
+  if (typeof target === 'string') return `${scope}:${target.split('.').pop()}`;
+  if (path.startsWith('/2015-03-31/functions/')) return 'lambda:Invoke';
+  return `${scope}:${method}`;
 }

@@ -123,6 +123,6 @@ export async function deployLocally(
     { projectRoot: PROJECT_ROOT, bucket: artifactsBucketName(config.namePrefix, LOCAL_ACCOUNT, aws.region) },
   );
   await provision(aws.clients, deployment);
-  const runtime = new LocalLambdaRuntime(localFunctions(deployment, options.logLevel));
+  const runtime = new LocalLambdaRuntime(localFunctions(deployment, options.logLevel), aws.gateway.faults);
   return { deployment, runtime };
 }
