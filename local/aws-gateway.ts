@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
-import { type Answer, FaultInjector, type Protocol } from './fault-injector';
+import { type Answer, errorAnswer, FaultInjector, type Protocol } from './fault-injector';
 import { topLevelItems, xmlValue } from './xml-items';
 
 /**
@@ -8,6 +8,7 @@ import { topLevelItems, xmlValue } from './xml-items';
  * - Lambda asynchronous invokes are handed to the local Lambda runtime;
  * - RunInstances honours ClientToken (moto launches a new instance every time);
  * - CreateImage accepts snapshot TagSpecifications (moto answers 500): the tags are applied after;
+ *   and, as in AWS, refuses a name the account already uses (InvalidAMIName.Duplicate);
  * - a "vendor" can publish images that DescribeImages shows as the vendor's (moto shows an
  *   account only its own images and the default catalog).
  * Everything else goes to moto untouched.
@@ -25,6 +26,8 @@ export class AwsGateway {
   /** Sees every call the functions make, and fails the one it is armed for. */
   readonly faults = new FaultInjector();
   private readonly clientTokens = new Map<string, Answer>();
+  /** CreateImage requests run one at a time, so that the name check and the creation are atomic. */
+  private imageQueue: Promise<unknown> = Promise.resolve();
   private server: Server | undefined;
   url = '';
 
@@ -94,8 +97,11 @@ export class AwsGateway {
     switch (form?.get('Action')) {
       case 'RunInstances':
         return this.runInstances(path, headers, form as URLSearchParams);
-      case 'CreateImage':
-        return this.createImage(path, headers, form as URLSearchParams);
+      case 'CreateImage': {
+        const next = this.imageQueue.then(() => this.createImage(path, headers, form as URLSearchParams));
+        this.imageQueue = next.catch(() => undefined);
+        return next;
+      }
       case 'DescribeImages':
         return this.describeImages(path, headers, form as URLSearchParams);
       default:
@@ -129,6 +135,21 @@ export class AwsGateway {
     headers: IncomingHttpHeaders,
     form: URLSearchParams,
   ): Promise<Answer> {
+    const name = form.get('Name') ?? '';
+    const sameName = await this.forwardForm(
+      path,
+      headers,
+      new URLSearchParams({
+        Action: 'DescribeImages',
+        Version: form.get('Version') ?? '2016-11-15',
+        'Owner.1': 'self',
+        'Filter.1.Name': 'name',
+        'Filter.1.Value.1': name,
+      }),
+    );
+    if (xmlValue(sameName.body.toString('utf-8'), 'imageId')) {
+      return errorAnswer('query', 400, 'InvalidAMIName.Duplicate');
+    }
     const snapshotTags: [string, string][] = [];
     const kept = new URLSearchParams();
     const snapshotSpecs = new Set<string>();

@@ -20,6 +20,15 @@ export interface Call {
   action: string;
 }
 
+/** The Nth call fails; `code` and `status` override the kind's error; `times` fails that many calls in a row. */
+export interface Fault {
+  at: number;
+  kind: FaultKind;
+  code?: string;
+  status?: number;
+  times?: number;
+}
+
 export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -40,14 +49,16 @@ export class FaultInjector implements InvocationObserver {
   readonly trace: Call[] = [];
   private current: string | undefined;
   private crashedAt: string | undefined;
-  private armed: { at: number; kind: FaultKind } | undefined;
+  private armed: Fault | undefined;
+  private firings = 0;
   /** Where the armed fault fired, once it has. */
   fired: (Call & { kind: FaultKind }) | undefined;
 
-  reset(fault?: { at: number; kind: FaultKind }): void {
+  reset(fault?: Fault): void {
     this.trace.length = 0;
     this.armed = fault;
     this.fired = undefined;
+    this.firings = 0;
   }
 
   begin(functionName: string): void {
@@ -68,14 +79,18 @@ export class FaultInjector implements InvocationObserver {
     if (this.crashedAt) return { kind: 'answer', answer: errorAnswer(protocol, 400, 'InvocationCrashed') };
     const call = { fn: this.current, action };
     this.trace.push(call);
-    if (!this.armed || this.trace.length !== this.armed.at) return { kind: 'pass' };
-    const kind = this.armed.kind;
-    this.fired = { ...call, kind };
-    if (kind === 'crash') {
+    const fault = this.armed;
+    if (!fault || this.trace.length < fault.at || this.firings >= (fault.times ?? 1)) return { kind: 'pass' };
+    this.firings++;
+    this.fired ??= { ...call, kind: fault.kind };
+    if (fault.kind === 'crash') {
       this.crashedAt = action;
       return { kind: 'crash-after' };
     }
-    return { kind: 'answer', answer: faultAnswer(protocol, kind) };
+    const answer = fault.code
+      ? errorAnswer(protocol, fault.status ?? 400, fault.code)
+      : faultAnswer(protocol, fault.kind);
+    return { kind: 'answer', answer };
   }
 
   /** What the crashed call answers after taking effect. */

@@ -106,13 +106,13 @@ export async function settleBuild(
         status,
       );
     }
-    try {
-      imageId = await imageOf(deps, settings, build);
-    } catch (error) {
+    const image = await imageOf(deps, settings, build);
+    if ('error' in image) {
       await cleanUp(deps, build);
-      const reason = `CreateImage failed: ${describeError(error)}`;
-      return failBuild(deps, build, reason, awsErrorName(error) ?? 'CreateImageFailed');
+      const reason = `CreateImage failed: ${describeError(image.error)}`;
+      return failBuild(deps, build, reason, awsErrorName(image.error) ?? 'CreateImageFailed');
     }
+    imageId = image.imageId;
   }
   imageId ??= (await findImagesByTag(deps.ec2, BUILD_ID_TAG, buildId))[0]?.ImageId;
   if (!imageId) {
@@ -146,11 +146,16 @@ export async function settleBuild(
 /**
  * The build's image: the one already made for it (a repeated event, or a crash after
  * CreateImage), else a new one. The name is the same on every attempt, so a CreateImage whose
- * answer was lost fails as a duplicate and the existing image is used.
+ * answer was lost fails as a duplicate and the existing image is used. Only CreateImage's own
+ * refusal is returned as an error: anything else throws, for Lambda to retry.
  */
-async function imageOf(deps: CompleteDeps, settings: CompleteSettings, build: BuildRecord): Promise<string> {
+async function imageOf(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+): Promise<{ imageId: string } | { error: unknown }> {
   const existing = (await findImagesByTag(deps.ec2, BUILD_ID_TAG, build.buildId))[0]?.ImageId;
-  if (existing) return existing;
+  if (existing) return { imageId: existing };
   const input = createImageInput(build, build.instanceId ?? '', settings.deployment);
   let imageId: string;
   try {
@@ -158,7 +163,7 @@ async function imageOf(deps: CompleteDeps, settings: CompleteSettings, build: Bu
   } catch (error) {
     const duplicate = awsErrorName(error) === 'InvalidAMIName.Duplicate' && input.Name;
     const found = duplicate ? await findImageByName(deps.ec2, input.Name as string) : undefined;
-    if (!found?.ImageId) throw error;
+    if (!found?.ImageId) return { error };
     imageId = found.ImageId;
   }
   await updateBuild(
@@ -169,7 +174,7 @@ async function imageOf(deps: CompleteDeps, settings: CompleteSettings, build: Bu
     deps.now(),
   );
   deps.log.info('image requested', { buildId: build.buildId, imageId, imageName: input.Name });
-  return imageId;
+  return { imageId };
 }
 
 /** Polls until the image is available or failed, giving up when the invocation's time runs short. */
