@@ -114,13 +114,15 @@ export function parseRecipes(
   const recipes: Recipe[] = [];
   const rejected: { name: string; problems: string[] }[] = [];
   inputs.forEach((input, position) => {
-    const name = recipeLabel(input, position);
+    const label = recipeLabel(input, position);
     const rawName = (input as { name?: unknown } | null)?.name;
+    // The recipe's own name when it has one, else its label (such as "#3").
+    const name = typeof rawName === 'string' && rawName !== '' ? rawName : label;
     if (typeof rawName === 'string' && (counts.get(rawName) ?? 0) > 1) {
       rejected.push({
         name,
         problems: [
-          `recipe ${name}: name must be unique, got "${rawName}" ${counts.get(rawName)} times: rename or remove the duplicates`,
+          `recipe ${label}: name must be unique, got "${rawName}" ${counts.get(rawName)} times: rename or remove the duplicates`,
         ],
       });
       return;

@@ -1,6 +1,6 @@
 import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { runBakeCycle } from '../../local/bake-cycle';
@@ -157,4 +157,55 @@ describe('malformed and foreign events', function () {
       expect(await snapshot(aws, local)).to.equal(before);
     });
   }
+});
+
+describe('a corrupt recipes document', function () {
+  this.timeout(60_000);
+  let aws: LocalAws;
+  const scratch = scratchDir();
+  before(async () => {
+    aws = await localAws();
+  });
+  after(() => scratch.remove());
+
+  async function publish(local: LocalDeployment, body: string): Promise<void> {
+    const { names } = local.deployment;
+    await aws.clients.s3.send(
+      new PutObjectCommand({ Bucket: local.deployment.bucket, Key: names.recipesKey, Body: body }),
+    );
+  }
+
+  it('fails only the recipes it breaks', async () => {
+    const local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node')]), { logLevel: 'silent' });
+    const document = JSON.parse(local.deployment.recipesDocument) as { recipes: Record<string, unknown>[] };
+    const good = document.recipes[0] ?? {};
+    document.recipes.push(
+      { ...good, name: 'no-glob', base: { describe: { name: '' } } },
+      { ...good, name: 'typo', instanceTyp: 't3.large' },
+    );
+    await publish(local, JSON.stringify(document));
+    const { decisions, builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([
+      ['no-glob', 'invalid'],
+      ['typo', 'invalid'],
+      ['ecs-node', 'started'],
+    ]);
+    expect(decisions[0]?.reason).to.equal(
+      'recipe "no-glob": base.describe.name must be a non-empty glob such as "al2023-ami-ecs-hvm-*-x86_64", got ""',
+    );
+    expect(decisions[1]?.reason).to.match(/^recipe "typo": instanceTyp is not a known field, got "t3.large"/);
+    expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
+  });
+
+  it('starts nothing and changes nothing when the document is not JSON', async () => {
+    const local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node')]), { logLevel: 'silent' });
+    await publish(local, '{"version": 1, "recipes": [');
+    const before = await snapshot(aws, local);
+    const { decisions, builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    expect(decisions).to.have.length(1);
+    expect(decisions[0]).to.include({ recipe: '*', decision: 'invalid' });
+    expect(decisions[0]?.reason).to.match(/^recipes document s3:\/\/amibake-artifacts-\d+-us-east-1\/recipes\/recipes.json is not valid JSON/);
+    expect(builds).to.deep.equal([]);
+    expect(await snapshot(aws, local)).to.equal(before);
+  });
 });

@@ -144,7 +144,7 @@ describe('parseRecipes', () => {
       { scripts: 'file-or-s3' },
     );
     expect(recipes.map((r) => r.name)).to.deep.equal(['ecs-base', 'other']);
-    expect(rejected.map((r) => r.name)).to.deep.equal(['"broken"']);
+    expect(rejected.map((r) => r.name)).to.deep.equal(['broken']);
   });
 
   it('rejects every recipe sharing a duplicate name', () => {
