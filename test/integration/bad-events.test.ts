@@ -204,7 +204,9 @@ describe('a corrupt recipes document', function () {
     const { decisions, builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
     expect(decisions).to.have.length(1);
     expect(decisions[0]).to.include({ recipe: '*', decision: 'invalid' });
-    expect(decisions[0]?.reason).to.match(/^recipes document s3:\/\/amibake-artifacts-\d+-us-east-1\/recipes\/recipes.json is not valid JSON/);
+    expect(decisions[0]?.reason).to.match(
+      /^recipes document s3:\/\/amibake-artifacts-\d+-us-east-1\/recipes\/recipes.json is not valid JSON/,
+    );
     expect(builds).to.deep.equal([]);
     expect(await snapshot(aws, local)).to.equal(before);
   });

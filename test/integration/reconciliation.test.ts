@@ -71,6 +71,15 @@ describe('reconciliation and idempotency against moto', function () {
     expect(await leftovers(aws, local)).to.deep.equal([]);
   });
 
+  it('ends a build timed_out when the watchdog stopped its customisation (exit status 124)', async () => {
+    const local = await deploy();
+    await runBakeCycle(aws, local, { workdir: scratch.path, standIn: () => '#!/bin/bash\nexit 124\n' });
+    const build = await onlyBuild(local);
+    expect(build).to.include({ status: 'timed_out', errorCode: 'CustomisationTimedOut' });
+    expect(build.reason).to.match(/; log: s3:\/\/.*\/build\.log$/);
+    expect(await leftovers(aws, local)).to.deep.equal([]);
+  });
+
   it('finishes a build whose stop event never arrived', async () => {
     const local = await deploy();
     await runBakeCycle(aws, local, { workdir: scratch.path, dropEvents: true });
@@ -161,26 +170,45 @@ describe('reconciliation and idempotency against moto', function () {
     expect(await leftovers(aws, local)).to.deep.equal([]);
   });
 
-  it('fails the build with the EC2 error code when capacity stays insufficient through every retry', async () => {
-    const local = await deploy();
-    aws.gateway.faults.reset();
-    await runBakeCycle(aws, local, { workdir: scratch.path, dropEvents: true });
-    const calls = aws.gateway.faults.trace.map((c) => c.action);
-    const runAt = calls.indexOf('ec2:RunInstances') + 1;
-
-    const again = await deploy();
-    aws.gateway.faults.reset({
-      at: runAt,
-      kind: 'permanent',
+  const permanent = [
+    {
+      action: 'ec2:RunInstances',
       code: 'InsufficientInstanceCapacity',
       status: 500,
       times: 6,
+      reason: /^RunInstances failed: InsufficientInstanceCapacity/,
+    },
+    {
+      action: 'ec2:RunInstances',
+      code: 'UnauthorizedOperation',
+      status: 403,
+      times: 1,
+      reason: /^RunInstances failed: UnauthorizedOperation/,
+    },
+    {
+      action: 'ec2:CreateImage',
+      code: 'UnauthorizedOperation',
+      status: 403,
+      times: 1,
+      reason: /^CreateImage failed: UnauthorizedOperation/,
+    },
+  ];
+  for (const p of permanent) {
+    it(`fails the build with ${p.code} from ${p.action}${p.times > 1 ? ' after every retry' : ''}, leaving nothing`, async () => {
+      const clean = await deploy();
+      aws.gateway.faults.reset();
+      await runBakeCycle(aws, clean, { workdir: scratch.path });
+      const at = aws.gateway.faults.trace.findIndex((c) => c.action === p.action) + 1;
+      expect(at).to.be.greaterThan(0);
+
+      const local = await deploy();
+      aws.gateway.faults.reset({ at, kind: 'permanent', code: p.code, status: p.status, times: p.times });
+      await runBakeCycle(aws, local, { workdir: scratch.path });
+      aws.gateway.faults.reset();
+      const build = await onlyBuild(local);
+      expect(build).to.include({ status: 'failed', errorCode: p.code });
+      expect(build.reason).to.match(p.reason);
+      expect(await leftovers(aws, local)).to.deep.equal([]);
     });
-    await runBakeCycle(aws, again, { workdir: scratch.path });
-    aws.gateway.faults.reset();
-    const build = await onlyBuild(again);
-    expect(build).to.include({ status: 'failed', errorCode: 'InsufficientInstanceCapacity' });
-    expect(build.reason).to.match(/^RunInstances failed: InsufficientInstanceCapacity/);
-    expect(await leftovers(aws, again)).to.deep.equal([]);
-  });
+  }
 });
