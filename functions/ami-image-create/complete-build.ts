@@ -13,7 +13,7 @@ import {
 import { describeInstance, terminateInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
 import { BUILD_ID_TAG, type BuildRecord, buildReportKeys } from '../shared/build-record';
-import { awsErrorName, describeError } from '../shared/errors';
+import { AmiBakeError, awsErrorName, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import { outcomeOf } from './build-report';
@@ -109,8 +109,10 @@ export async function settleBuild(
     const image = await imageOf(deps, settings, build);
     if ('error' in image) {
       await cleanUp(deps, build);
-      const reason = `CreateImage failed: ${describeError(image.error)}`;
-      return failBuild(deps, build, reason, awsErrorName(image.error) ?? 'CreateImageFailed');
+      const { error } = image;
+      const ours = error instanceof AmiBakeError;
+      const reason = `CreateImage failed: ${ours ? error.message : describeError(error)}`;
+      return failBuild(deps, build, reason, ours ? error.code : (awsErrorName(error) ?? 'CreateImageFailed'));
     }
     imageId = image.imageId;
   }
@@ -163,8 +165,15 @@ async function imageOf(
   } catch (error) {
     const duplicate = awsErrorName(error) === 'InvalidAMIName.Duplicate' && input.Name;
     const found = duplicate ? await findImageByName(deps.ec2, input.Name as string) : undefined;
-    if (!found?.ImageId) return { error };
-    imageId = found.ImageId;
+    const owner = found?.Tags?.find((t) => t.Key === BUILD_ID_TAG)?.Value;
+    if (found?.ImageId && owner === build.buildId) {
+      imageId = found.ImageId;
+    } else if (found?.ImageId) {
+      const message = `the name "${input.Name}" is already used by ${found.ImageId} (${owner ? `build ${owner}` : 'not an amibake build'}): put {buildId} in the recipe's amiName, or deregister that image`;
+      return { error: new AmiBakeError(message, { code: 'InvalidAMIName.Duplicate' }) };
+    } else {
+      return { error };
+    }
   }
   await updateBuild(
     deps.table,

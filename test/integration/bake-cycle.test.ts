@@ -101,7 +101,9 @@ describe('a bake cycle against moto', function () {
   it('rebuilds when the recipe changes although the base did not', async () => {
     const local = await deploy();
     const first = await cycle(local);
-    const edited = resolveDeployment(testConfig([ecsRecipe('ecs-node', { instanceType: 't3.large' })]), {
+    // {buildId} keeps the two AMI names apart although both builds may start in the same second.
+    const edit = { instanceType: 't3.large', amiName: '{recipe}-{buildId}' };
+    const edited = resolveDeployment(testConfig([ecsRecipe('ecs-node', edit)]), {
       projectRoot: PROJECT_ROOT,
       bucket: local.deployment.bucket,
     });

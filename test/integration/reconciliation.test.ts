@@ -1,6 +1,14 @@
 import { PutRuleCommand } from '@aws-sdk/client-cloudwatch-events';
-import { DeregisterImageCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateImageCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { expect } from 'chai';
+import { createImageInput } from '../../functions/ami-image-create/image-spec';
 import { runBakeCycle, runSweep, scheduledEvent } from '../../local/bake-cycle';
 import { deliveriesFor, instanceStateChangeEvent } from '../../local/event-bus';
 import { deployLocally, LOCAL_ACCOUNT, type LocalAws, type LocalDeployment } from '../../local/local-aws';
@@ -77,6 +85,32 @@ describe('reconciliation and idempotency against moto', function () {
     const build = await onlyBuild(local);
     expect(build).to.include({ status: 'timed_out', errorCode: 'CustomisationTimedOut' });
     expect(build.reason).to.match(/; log: s3:\/\/.*\/build\.log$/);
+    expect(await leftovers(aws, local)).to.deep.equal([]);
+  });
+
+  it('fails a build whose AMI name another image already has, and leaves that image alone', async () => {
+    const local = await deploy();
+    await runBakeCycle(aws, local, { workdir: scratch.path, dropEvents: true });
+    const building = await onlyBuild(local);
+    const { Name } = createImageInput(building, building.instanceId ?? '', 'amibake');
+    const other = await aws.clients.ec2.send(
+      new RunInstancesCommand({ ImageId: building.baseImageId, MinCount: 1, MaxCount: 1 }),
+    );
+    const taken = await aws.clients.ec2.send(
+      new CreateImageCommand({ InstanceId: other.Instances?.[0]?.InstanceId ?? '', Name }),
+    );
+    await aws.clients.ec2.send(
+      new TerminateInstancesCommand({ InstanceIds: [other.Instances?.[0]?.InstanceId ?? ''] }),
+    );
+
+    await runSweep(aws, local, new Date());
+    const build = await onlyBuild(local);
+    expect(build).to.include({ status: 'failed', errorCode: 'InvalidAMIName.Duplicate' });
+    expect(build.reason).to.equal(
+      `CreateImage failed: the name "${Name}" is already used by ${taken.ImageId} (not an amibake build): put {buildId} in the recipe's amiName, or deregister that image`,
+    );
+    const images = await aws.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [taken.ImageId ?? ''] }));
+    expect(images.Images?.[0]?.State).to.equal('available');
     expect(await leftovers(aws, local)).to.deep.equal([]);
   });
 
