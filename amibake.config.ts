@@ -29,7 +29,7 @@ export const config: AmiBakeConfig = {
       script: 'user_data/ecs-node.sh',
       instanceType: 't3.small',
       rootVolume: { sizeGiB: 30, type: 'gp3' },
-      amiName: '{recipe}-{yyyyMMdd-HHmmss}',
+      amiName: 'golden-{buildId}',
       tags: { team: 'platform' },
       timeoutMinutes: 60,
     },

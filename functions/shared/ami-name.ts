@@ -3,7 +3,7 @@
  * a-z A-Z 0-9 ( ) [ ] space . / - ' @ _ and names are unique per account and region,
  * so a template must contain a part that changes with every build.
  */
-export const DEFAULT_AMI_NAME_TEMPLATE = '{recipe}-{yyyyMMdd-HHmmss}';
+export const DEFAULT_AMI_NAME_TEMPLATE = '{buildId}';
 
 export interface AmiNameValues {
   recipe: string;

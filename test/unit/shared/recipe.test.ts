@@ -30,7 +30,7 @@ describe('parseRecipe', () => {
     });
     expect(recipe.instanceType).to.equal(RECIPE_DEFAULTS.instanceType);
     expect(recipe.timeoutMinutes).to.equal(60);
-    expect(recipe.amiName).to.equal('{recipe}-{yyyyMMdd-HHmmss}');
+    expect(recipe.amiName).to.equal('{buildId}');
     expect(recipe.script).to.deep.equal({ kind: 'file', path: 'user_data/ecs-node.sh' });
   });
 
