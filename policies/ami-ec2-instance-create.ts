@@ -1,4 +1,4 @@
-import { BUILD_TAG, requestTagged, resourceTagged, writeOwnLogs } from './common';
+import { BUILD_TAG, requestTagged, tagOnlyAt, terminateBuildInstances, writeOwnLogs } from './common';
 import { bucketObjects, buildRulesArn, ec2Arn, type PolicyRefs } from './refs';
 import type { Statement } from './statement';
 
@@ -72,20 +72,8 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
         ec2Arn(refs, 'network-interface'),
       ],
     },
-    {
-      sid: 'TagAtLaunchOnly',
-      reason: 'tags may be written only as part of RunInstances',
-      actions: ['ec2:CreateTags'],
-      resources: [instances, volumes],
-      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
-    },
-    {
-      sid: 'TerminateBuildInstances',
-      reason: 'terminates an instance whose rule could not be created, and only build instances',
-      actions: ['ec2:TerminateInstances'],
-      resources: [instances],
-      conditions: resourceTagged(refs.names.prefix),
-    },
+    tagOnlyAt('RunInstances', [instances, volumes]),
+    terminateBuildInstances(instances, refs.names.prefix, 'an instance whose rule could not be created'),
     {
       sid: 'PassBuildInstanceRole',
       reason: 'gives the build instance its role; only that role, and only to EC2',

@@ -1,4 +1,11 @@
-import { BUILD_TAG, requestTagged, resourceTagged, writeOwnLogs } from './common';
+import {
+  BUILD_TAG,
+  requestTagged,
+  resourceTagged,
+  tagOnlyAt,
+  terminateBuildInstances,
+  writeOwnLogs,
+} from './common';
 import { bucketObjects, buildRulesArn, ec2Arn, type PolicyRefs } from './refs';
 import type { Statement } from './statement';
 
@@ -53,20 +60,12 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: [images, snapshots],
       conditions: requestTagged(refs.names.prefix),
     },
-    {
-      sid: 'TagAtImageCreationOnly',
-      reason: 'tags may be written only as part of CreateImage',
-      actions: ['ec2:CreateTags'],
-      resources: [images, snapshots],
-      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateImage' } },
-    },
-    {
-      sid: 'TerminateBuildInstances',
-      reason: 'terminates the build instance once its image exists, and only build instances',
-      actions: ['ec2:TerminateInstances'],
-      resources: [instances],
-      conditions: resourceTagged(refs.names.prefix),
-    },
+    tagOnlyAt('CreateImage', [images, snapshots]),
+    terminateBuildInstances(
+      instances,
+      refs.names.prefix,
+      'the build instance once its image exists, or a hung or orphan one',
+    ),
     {
       sid: 'RemoveBuildRules',
       reason: `deletes the rule of a finished build; only rules named ${refs.names.rulePrefix}-*`,

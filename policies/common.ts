@@ -32,3 +32,25 @@ export function resourceTagged(deployment: string): Conditions {
     StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: deployment },
   };
 }
+
+/** Tags may be written only by the call that creates the resources. */
+export function tagOnlyAt(createAction: 'RunInstances' | 'CreateImage', resources: string[]): Statement {
+  return {
+    sid: createAction === 'RunInstances' ? 'TagAtLaunchOnly' : 'TagAtImageCreationOnly',
+    reason: `tags may be written only as part of ${createAction}`,
+    actions: ['ec2:CreateTags'],
+    resources,
+    conditions: { StringEquals: { 'ec2:CreateAction': createAction } },
+  };
+}
+
+/** Terminates build instances of this deployment, and no other instance. */
+export function terminateBuildInstances(instancesArn: string, deployment: string, when: string): Statement {
+  return {
+    sid: 'TerminateBuildInstances',
+    reason: `terminates ${when}, and only build instances of this deployment`,
+    actions: ['ec2:TerminateInstances'],
+    resources: [instancesArn],
+    conditions: resourceTagged(deployment),
+  };
+}
