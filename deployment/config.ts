@@ -30,6 +30,8 @@ export interface AmiBakeConfig {
    * deploy, then destroy, to remove everything including build logs and records.
    */
   retainData?: boolean;
+  /** Where finished builds are announced: the stack's topic `<prefix>-builds`, or an existing one. */
+  notifications?: { topicArn?: string };
   /** Managed policies for the build instance's role, for scripts that call AWS (default none). */
   buildInstance?: { managedPolicyArns?: string[] };
   recipes: RecipeConfig[];

@@ -151,6 +151,14 @@ function settingsProblems(config: AmiBakeConfig): string[] {
     architecture: { required: true, oneOf: ['arm64', 'x86_64'] },
     backend: { required: true, custom: backendProblems },
     retainData: { boolean: true },
+    notifications: {
+      check: checkObject({
+        topicArn: {
+          pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+          expect: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:platform-alerts"',
+        },
+      }),
+    },
     buildInstance: {
       check: checkObject({
         managedPolicyArns: {
@@ -186,14 +194,18 @@ function backendProblems(value: unknown): string[] {
 /** The environment of each function: the only place their settings come from. */
 export function functionEnvironments(
   deployment: Deployment,
-  arns: { imageCreate: string },
+  arns: { imageCreate: string; topic?: string | undefined },
 ): {
   trigger: Record<string, string>;
   instanceCreate: Record<string, string>;
   imageCreate: Record<string, string>;
 } {
   const { names, config } = deployment;
-  const common = { BUILDS_TABLE: names.buildsTable, LOG_LEVEL: 'info' };
+  const common: Record<string, string> = {
+    BUILDS_TABLE: names.buildsTable,
+    LOG_LEVEL: 'info',
+    ...(arns.topic ? { NOTIFY_TOPIC_ARN: arns.topic } : {}),
+  };
   const store: Record<string, string> =
     config.recipeStore === 's3'
       ? { RECIPES_STORE: 's3', RECIPES_BUCKET: deployment.bucket, RECIPES_KEY: names.recipesKey }

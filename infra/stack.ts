@@ -2,6 +2,7 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { AmiBakeConfig } from '../deployment/config';
@@ -98,9 +99,18 @@ export class AmiBakeStack extends TerraformStack {
         logRetentionDays: config.logRetentionDays,
         account,
       });
-    const placeholder = functionEnvironments(deployment, { imageCreate: '' });
+    const topicArn =
+      config.notifications?.topicArn ??
+      new SnsTopic(this, 'notifications', {
+        name: `${names.prefix}-builds`,
+        kmsMasterKeyId: 'alias/aws/sns',
+      }).arn;
+    const placeholder = functionEnvironments(deployment, { imageCreate: '', topic: topicArn });
     const imageCreate = declare('imageCreate', placeholder.imageCreate);
-    const environments = functionEnvironments(deployment, { imageCreate: imageCreate.fn.arn });
+    const environments = functionEnvironments(deployment, {
+      imageCreate: imageCreate.fn.arn,
+      topic: topicArn,
+    });
     const instanceCreate = declare('instanceCreate', environments.instanceCreate);
     const trigger = declare('trigger', environments.trigger);
 
@@ -116,6 +126,7 @@ export class AmiBakeStack extends TerraformStack {
       instanceCreateFunctionArn: instanceCreate.fn.arn,
       buildRoleArn: buildInstance.role.arn,
       failureQueueArn: failures.queue.arn,
+      topicArn,
       logGroupArns: {
         trigger: trigger.logGroup.arn,
         instanceCreate: instanceCreate.logGroup.arn,
@@ -166,6 +177,7 @@ export class AmiBakeStack extends TerraformStack {
     output('artifacts_bucket', artifacts.bucket.id, 'Recipes, scripts and build logs');
     output('schedule_rule', schedule.rule.name, 'Runs ami_build_trigger');
     output('sweep_rule', sweep.rule.name, 'Runs the reconciliation sweep');
+    output('notifications_topic', topicArn, 'One message per finished build');
     output('failed_launches_queue', failures.queue.url, 'Launch requests that failed every retry');
     if (recipesTable) output('recipes_table', recipesTable.name, 'Recipes (DynamoDB store)');
   }

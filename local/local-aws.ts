@@ -4,6 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AmiBakeConfig } from '../deployment/config';
@@ -26,6 +28,8 @@ export interface LocalClients {
   doc: DynamoDBDocumentClient;
   events: CloudWatchEventsClient;
   iam: IAMClient;
+  sns: SNSClient;
+  sqs: SQSClient;
 }
 
 /** moto behind the gateway, with the process environment pointing every AWS SDK client at it. */
@@ -67,6 +71,8 @@ export async function startLocalAws(region = 'us-east-1'): Promise<LocalAws> {
       doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
       events: new CloudWatchEventsClient(config),
       iam: new IAMClient(config),
+      sns: new SNSClient(config),
+      sqs: new SQSClient(config),
     };
     return {
       moto,
@@ -96,11 +102,19 @@ export interface LocalDeployment {
  * The functions as the local runtime runs them: the bundles the stack zips, the environments and
  * timeouts the stack declares, with ARNs in the emulated account.
  */
+/** The notifications topic the local run creates (the stack's `<prefix>-builds`). */
+export function localTopicArn(deployment: Deployment): string {
+  return `arn:aws:sns:${deployment.config.region}:${LOCAL_ACCOUNT}:${deployment.names.prefix}-builds`;
+}
+
 export function localFunctions(deployment: Deployment, logLevel?: string): LocalFunction[] {
   const region = deployment.config.region;
   const arn = (name: string) => `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}`;
   const { functions } = deployment.names;
-  const env = functionEnvironments(deployment, { imageCreate: arn(functions.imageCreate) });
+  const env = functionEnvironments(deployment, {
+    imageCreate: arn(functions.imageCreate),
+    topic: localTopicArn(deployment),
+  });
   return (Object.keys(FUNCTION_SETTINGS) as FunctionRole[]).map((role) => ({
     name: functions[role],
     arn: arn(functions[role]),

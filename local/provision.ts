@@ -11,6 +11,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { toItem } from '../deployment/dynamodb-json';
 import type { Deployment } from '../deployment/model';
 import { BUILDS_TABLE_SCHEMA, RECIPES_TABLE_SCHEMA, type TableSchema } from '../deployment/tables';
@@ -19,6 +20,7 @@ export interface ProvisionClients {
   dynamodb: DynamoDBClient;
   s3: S3Client;
   iam: IAMClient;
+  sns: SNSClient;
 }
 
 /** Creates in the emulator what the stack declares: table(s), bucket, scripts, recipes, instance profile. */
@@ -43,6 +45,7 @@ export async function provision(clients: ProvisionClients, deployment: Deploymen
     );
   }
   await publishRecipes(clients, deployment);
+  await clients.sns.send(new CreateTopicCommand({ Name: `${names.prefix}-builds` }));
   await clients.iam.send(
     new CreateRoleCommand({
       RoleName: names.buildRole,

@@ -1,4 +1,4 @@
-import { writeOwnLogs } from './common';
+import { announceBuildEnds, writeOwnLogs } from './common';
 import { bucketObjects, type PolicyRefs } from './refs';
 import type { Statement } from './statement';
 
@@ -7,6 +7,7 @@ export function triggerPolicy(refs: PolicyRefs): Statement[] {
   const store = refs.recipeStore;
   return [
     writeOwnLogs(refs.logGroupArns.trigger),
+    announceBuildEnds(refs.topicArn),
     store.kind === 's3'
       ? {
           sid: 'ReadRecipesDocument',

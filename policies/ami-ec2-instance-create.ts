@@ -1,4 +1,11 @@
-import { BUILD_TAG, requestTagged, tagOnlyAt, terminateBuildInstances, writeOwnLogs } from './common';
+import {
+  announceBuildEnds,
+  BUILD_TAG,
+  requestTagged,
+  tagOnlyAt,
+  terminateBuildInstances,
+  writeOwnLogs,
+} from './common';
 import { bucketObjects, buildRulesArn, ec2Arn, type PolicyRefs } from './refs';
 import type { Statement } from './statement';
 
@@ -20,6 +27,7 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
     ids === '*' ? [ec2Arn(refs, type)] : ids.map((id) => ec2Arn(refs, type, id));
   return [
     writeOwnLogs(refs.logGroupArns.instanceCreate),
+    announceBuildEnds(refs.topicArn),
     {
       sid: 'SendFailedLaunches',
       reason: 'Lambda sends launches that failed every retry to the on-failure queue with this role',

@@ -1,5 +1,7 @@
 import {
+  announceBuildEnds,
   BUILD_TAG,
+  DEPLOYMENT_TAG,
   requestTagged,
   resourceTagged,
   tagOnlyAt,
@@ -16,6 +18,7 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
   const snapshots = ec2Arn(refs, 'snapshot');
   return [
     writeOwnLogs(refs.logGroupArns.imageCreate),
+    announceBuildEnds(refs.topicArn),
     {
       sid: 'UpdateBuilds',
       reason: 'reads the build of the stopped instance and records its image and end',
@@ -66,6 +69,26 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       refs.names.prefix,
       'the build instance once its image exists, or a hung or orphan one',
     ),
+    {
+      sid: 'PublishNewestImage',
+      reason: "points each recipe's parameter at its newest image, for resolve:ssm: consumers",
+      actions: ['ssm:PutParameter'],
+      resources: refs.imageParameterArns,
+    },
+    {
+      sid: 'FindImagesInUse',
+      reason: 'retention keeps images that instances or launch templates use; Describe* cannot be scoped',
+      actions: ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],
+      resources: '*',
+    },
+    {
+      sid: 'RetireAndDeprecateImages',
+      reason:
+        "deregisters old images and deletes their snapshots, or schedules deprecation; only this deployment's",
+      actions: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot', 'ec2:EnableImageDeprecation'],
+      resources: [images, snapshots],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: refs.names.prefix } },
+    },
     {
       sid: 'RemoveBuildRules',
       reason: `deletes the rule of a finished build; only rules named ${refs.names.rulePrefix}-*`,

@@ -54,3 +54,13 @@ export function terminateBuildInstances(instancesArn: string, deployment: string
     conditions: resourceTagged(deployment),
   };
 }
+
+/** Every function may end a build, and every end is announced on the topic. */
+export function announceBuildEnds(topicArn: string): Statement {
+  return {
+    sid: 'AnnounceBuildEnds',
+    reason: 'publishes one message per finished build to the notifications topic, and no other',
+    actions: ['sns:Publish'],
+    resources: [topicArn],
+  };
+}

@@ -26,6 +26,10 @@ export interface PolicyRefs {
   securityGroupIds: string[] | '*';
   /** KMS keys that recipes encrypt root volumes with. */
   kmsKeyArns: string[];
+  /** The topic every finished build is announced on. */
+  topicArn: string;
+  /** The parameters that hold each recipe's newest image. */
+  imageParameterArns: string[];
 }
 
 /** `arn:<partition>:ec2:<region>:<account>:<type>/<id>`; images and snapshots have no account. */
@@ -56,6 +60,7 @@ export function policyRefs(
     | 'securityGroupIds'
     | 'kmsKeyArns'
     | 'region'
+    | 'imageParameterArns'
   > & {
     recipesTableArn?: string | undefined;
   },
@@ -96,6 +101,9 @@ export function policyRefs(
     ),
     subnetIds: subnets.some((s) => s === undefined) ? '*' : unique(subnets.filter((s) => s !== undefined)),
     securityGroupIds: groups.some((g) => g.length === 0) ? '*' : unique(groups.flat()),
+    imageParameterArns: unique(
+      recipes.map((r) => `arn:${partition}:ssm:${region}:${account}:parameter${r.lifecycle.parameter}`),
+    ),
     kmsKeyArns: unique(
       recipes.flatMap((r) => {
         const key = r.rootVolume.kmsKeyId;

@@ -5,7 +5,14 @@ import { type Statement, UNSCOPABLE_ACTIONS } from './statement';
 /** A least-privilege rule: the problems it finds in one statement (none when it complies). */
 export type PolicyRule = (statement: Statement, refs: PolicyRefs) => string[];
 
-const MUTATING_EC2_ON_OWN = ['ec2:TerminateInstances', 'ec2:CreateImage', 'ec2:CreateTags'];
+const MUTATING_EC2_ON_OWN = [
+  'ec2:TerminateInstances',
+  'ec2:CreateImage',
+  'ec2:CreateTags',
+  'ec2:DeregisterImage',
+  'ec2:DeleteSnapshot',
+  'ec2:EnableImageDeprecation',
+];
 
 export const noActionWildcard: PolicyRule = (s) =>
   s.actions

@@ -23,6 +23,10 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
   'ec2:DescribeInstances':
     'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
+  'ec2:DescribeLaunchTemplates':
+    'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
+  'ec2:DescribeLaunchTemplateVersions':
+    'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
   'events:ListRules':
     'ListRules supports no resource-level permissions; the sweep lists only names starting with the prefix',
 };

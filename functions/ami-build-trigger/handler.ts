@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createDocumentClient, createEc2, createLambda, createS3, createSsm } from '../shared/aws/clients';
+import {
+  createDocumentClient,
+  createEc2,
+  createLambda,
+  createS3,
+  createSns,
+  createSsm,
+} from '../shared/aws/clients';
 import { integerEnv, optionalEnv, requireEnv } from '../shared/env';
 import { createLogger, parseLogLevel } from '../shared/logger';
+import { topicNotifier } from '../shared/notifier';
 import { recipeStoreFrom } from '../shared/recipe-store-config';
 import { runTrigger } from './run-trigger';
 import { parseTriggerEvent } from './trigger-event';
@@ -11,6 +19,7 @@ const ssm = createSsm();
 const s3 = createS3();
 const lambda = createLambda();
 const doc = createDocumentClient();
+const sns = createSns();
 const log = createLogger('ami_build_trigger', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
 /** Scheduled daily (or invoked by hand): starts a build for every recipe that is due. */
@@ -39,6 +48,11 @@ export async function handler(event: unknown) {
       log,
       now: () => new Date(),
       randomHex: () => randomBytes(3).toString('hex'),
+      notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), {
+        region: requireEnv('AWS_REGION'),
+        log,
+        now: () => new Date(),
+      }),
     },
     {
       maxInFlight: integerEnv('MAX_IN_FLIGHT', 5),

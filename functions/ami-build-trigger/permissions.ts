@@ -1,6 +1,7 @@
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INVOKE_ACTIONS as invoke } from '../shared/aws/invoke';
+import { NOTIFICATIONS_ACTIONS as notifications } from '../shared/aws/notifications';
 import { OBJECTS_ACTIONS as objects } from '../shared/aws/objects';
 import { PARAMETERS_ACTIONS as parameters } from '../shared/aws/parameters';
 import { RECIPE_STORE_ACTIONS as store } from '../shared/aws/recipe-store';
@@ -17,5 +18,6 @@ export function triggerActions(recipeStore: 's3' | 'dynamodb'): string[] {
     table.recordBuildStart,
     table.finishBuild,
     invoke.invokeAsync,
+    notifications.publishNotification,
   );
 }

@@ -2,19 +2,15 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  type BuildsTable,
-  finishBuild,
-  latestStatuses,
-  lockId,
-  recordBuildStart,
-} from '../shared/aws/builds-table';
+import { type BuildsTable, latestStatuses, lockId, recordBuildStart } from '../shared/aws/builds-table';
 import { invokeAsync } from '../shared/aws/invoke';
 import { objectIdentity } from '../shared/aws/objects';
 import { loadRecipeEntries, type RecipeStore } from '../shared/aws/recipe-store';
 import { type BuildRecord, newBuildId } from '../shared/build-record';
 import { awsErrorName, describeError, InvalidInputError } from '../shared/errors';
+import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
+import type { Notify } from '../shared/notification';
 import { parseRecipes, type Recipe, scriptUri } from '../shared/recipe';
 import { recipeHash, selectorKey } from '../shared/recipe-hash';
 import { type Candidate, planBuilds } from './plan-builds';
@@ -30,6 +26,7 @@ export interface TriggerDeps {
   log: Logger;
   now: () => Date;
   randomHex: () => string;
+  notify?: Notify | undefined;
 }
 
 export interface TriggerSettings {
@@ -150,14 +147,7 @@ async function launch(
     };
   } catch (error) {
     const reason = `could not invoke ${settings.instanceCreateFunction}: ${describeError(error)}`;
-    await finishBuild(
-      deps.table,
-      build,
-      'failed',
-      { reason, errorCode: awsErrorName(error) ?? 'InvokeFailed' },
-      deps.now(),
-    );
-    deps.log.error('build launch failed', { buildId: build.buildId, reason });
+    await failBuild(deps, build, reason, awsErrorName(error) ?? 'InvokeFailed');
     return { ...decisionFor(candidate, 'skipped', reason), buildId: build.buildId };
   }
 }

@@ -1,8 +1,9 @@
 import wrapperTemplate from '../../user_data/wrapper.sh';
-import { createDocumentClient, createEc2, createEvents, createS3 } from '../shared/aws/clients';
+import { createDocumentClient, createEc2, createEvents, createS3, createSns } from '../shared/aws/clients';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import { createLogger, parseLogLevel } from '../shared/logger';
+import { topicNotifier } from '../shared/notifier';
 import { launchBuild } from './launch-build';
 import { parseLaunchEvent } from './launch-event';
 
@@ -10,6 +11,7 @@ const ec2 = createEc2();
 const s3 = createS3();
 const events = createEvents();
 const doc = createDocumentClient();
+const sns = createSns();
 const log = createLogger('ami_ec2_instance_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
 /** Invoked asynchronously by the trigger with `{ "buildId": ... }`. */
@@ -23,7 +25,19 @@ export async function handler(event: unknown) {
     return { outcome: 'rejected', reason: error.message };
   }
   const result = await launchBuild(
-    { ec2, s3, events, table: { doc, tableName: requireEnv('BUILDS_TABLE') }, log, now: () => new Date() },
+    {
+      ec2,
+      s3,
+      events,
+      table: { doc, tableName: requireEnv('BUILDS_TABLE') },
+      log,
+      now: () => new Date(),
+      notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), {
+        region: requireEnv('AWS_REGION'),
+        log,
+        now: () => new Date(),
+      }),
+    },
     {
       bucket: requireEnv('ARTIFACTS_BUCKET'),
       logPrefix: requireEnv('BUILD_LOG_PREFIX'),

@@ -10,6 +10,7 @@ import { type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { awsErrorName, describeError } from '../shared/errors';
 import { type EndedOutcome, failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
+import type { Notify } from '../shared/notification';
 import { scriptObject, scriptUri } from '../shared/recipe';
 import { type LaunchDefaults, runInstancesInput } from './instance-spec';
 import { buildRuleName, instanceStoppedPattern, stoppedEventInput } from './rule-pattern';
@@ -22,6 +23,7 @@ export interface LaunchDeps {
   table: BuildsTable;
   log: Logger;
   now: () => Date;
+  notify?: Notify | undefined;
 }
 
 export interface LaunchSettings {

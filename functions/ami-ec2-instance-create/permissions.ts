@@ -2,6 +2,7 @@ import { BUILD_RULE_ACTIONS as rule } from '../shared/aws/build-rule';
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INSTANCES_ACTIONS as instances } from '../shared/aws/instances';
+import { NOTIFICATIONS_ACTIONS as notifications } from '../shared/aws/notifications';
 import { OBJECTS_ACTIONS as objects } from '../shared/aws/objects';
 import { actionsOf } from '../shared/permissions';
 
@@ -19,4 +20,5 @@ export const INSTANCE_CREATE_ACTIONS = actionsOf(
   instances.terminateInstance,
   rule.putBuildRule,
   rule.removeBuildRule,
+  notifications.publishNotification,
 );

@@ -1,6 +1,7 @@
 import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { removeBuildRule } from '../shared/aws/build-rule';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
 import {
@@ -12,10 +13,14 @@ import {
 } from '../shared/aws/images';
 import { describeInstance, terminateInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
+import { putImageParameter } from '../shared/aws/parameters';
+import { deprecateImage } from '../shared/aws/retention';
 import { BUILD_ID_TAG, type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { AmiBakeError, awsErrorName, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
+import type { Notify } from '../shared/notification';
+import { retireImages } from '../shared/retire-images';
 import { outcomeOf } from './build-report';
 import { createImageInput } from './image-spec';
 import type { StoppedEvent } from './stopped-event';
@@ -23,6 +28,7 @@ import type { StoppedEvent } from './stopped-event';
 export interface CompleteDeps {
   ec2: EC2Client;
   s3: S3Client;
+  ssm: SSMClient;
   events: CloudWatchEventsClient;
   table: BuildsTable;
   log: Logger;
@@ -30,6 +36,7 @@ export interface CompleteDeps {
   sleep: (ms: number) => Promise<void>;
   /** Milliseconds this invocation may still spend waiting (Lambda's remaining time less a margin). */
   remainingMs: () => number;
+  notify?: Notify | undefined;
 }
 
 export interface CompleteSettings {
@@ -135,14 +142,51 @@ export async function settleBuild(
   if (image?.State !== 'available') {
     return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
   }
-  await finishBuild(deps.table, build, 'succeeded', { imageId, reason: 'image available' }, deps.now());
+  await publishImage(deps, build, imageId);
+  const ended = await finishBuild(
+    deps.table,
+    build,
+    'succeeded',
+    { imageId, reason: 'image available' },
+    deps.now(),
+  );
   deps.log.info('image created', {
     buildId,
     imageId,
     instanceId: build.instanceId,
     recipe: build.recipeName,
   });
+  if (ended) {
+    await deps.notify?.(build, { status: 'succeeded', reason: 'image available', imageId });
+    await retireOlder(deps, settings, build);
+  }
   return { outcome: 'succeeded', buildId, imageId };
+}
+
+/** Before the build counts as succeeded: the deprecation time, and the parameter consumers resolve. */
+async function publishImage(deps: CompleteDeps, build: BuildRecord, imageId: string): Promise<void> {
+  const { lifecycle } = build.recipe;
+  if (lifecycle.deprecateAfterDays !== undefined) {
+    const at = new Date(deps.now().getTime() + lifecycle.deprecateAfterDays * 86_400_000);
+    if (!(await deprecateImage(deps.ec2, imageId, at))) {
+      deps.log.warn('image deprecation not supported here', { buildId: build.buildId, imageId });
+    }
+  }
+  await putImageParameter(deps.ssm, lifecycle.parameter, imageId);
+}
+
+/** Retention after a success; a failure here is logged, and the next success or `amibake retire` applies it. */
+async function retireOlder(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+): Promise<void> {
+  try {
+    const recipe = { name: build.recipeName, keep: build.recipe.lifecycle.keep };
+    await retireImages(deps, settings.deployment, recipe, false);
+  } catch (error) {
+    deps.log.error('retention failed', { buildId: build.buildId, error: describeError(error) });
+  }
 }
 
 /**

@@ -1,9 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDocumentClient, createEc2, createEvents, createS3 } from '../shared/aws/clients';
+import {
+  createDocumentClient,
+  createEc2,
+  createEvents,
+  createS3,
+  createSns,
+  createSsm,
+} from '../shared/aws/clients';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import type { LambdaContext } from '../shared/lambda-context';
 import { createLogger, parseLogLevel } from '../shared/logger';
+import { topicNotifier } from '../shared/notifier';
 import { type CompleteDeps, type CompleteSettings, completeBuild } from './complete-build';
 import { parseStoppedEvent } from './stopped-event';
 import { sweep } from './sweep';
@@ -13,6 +21,8 @@ const ec2 = createEc2();
 const s3 = createS3();
 const events = createEvents();
 const doc = createDocumentClient();
+const ssm = createSsm();
+const sns = createSns();
 const log = createLogger('ami_image_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
 /** Time kept back from the function's timeout for the final record and clean-up. */
@@ -30,10 +40,16 @@ export async function handler(event: unknown, context?: LambdaContext) {
   const deps: CompleteDeps = {
     ec2,
     s3,
+    ssm,
     events,
     table: { doc, tableName: requireEnv('BUILDS_TABLE') },
     log,
     now: () => new Date(),
+    notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), {
+      region: requireEnv('AWS_REGION'),
+      log,
+      now: () => new Date(),
+    }),
     sleep: (ms) => sleep(ms),
     remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 0) - SAFETY_MARGIN_MS,
   };

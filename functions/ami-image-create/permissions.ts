@@ -2,7 +2,10 @@ import { BUILD_RULE_ACTIONS as rule } from '../shared/aws/build-rule';
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INSTANCES_ACTIONS as instances } from '../shared/aws/instances';
+import { NOTIFICATIONS_ACTIONS as notifications } from '../shared/aws/notifications';
 import { OBJECTS_ACTIONS as objects } from '../shared/aws/objects';
+import { PARAMETERS_ACTIONS as parameters } from '../shared/aws/parameters';
+import { RETENTION_ACTIONS as retention } from '../shared/aws/retention';
 import { actionsOf } from '../shared/permissions';
 
 /** Every IAM action ami_image_create calls. */
@@ -21,4 +24,10 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   rule.listBuildRules,
   table.inFlightBuilds,
   instances.findDeploymentInstances,
+  parameters.putImageParameter,
+  retention.recipeImages,
+  retention.imagesInUse,
+  retention.deregisterWithSnapshots,
+  retention.deprecateImage,
+  notifications.publishNotification,
 );

@@ -28,6 +28,16 @@ export interface RootVolume {
   kmsKeyId?: string;
 }
 
+/** What happens to a recipe's images after a build: not part of its content hash. */
+export interface Lifecycle {
+  /** The newest images kept; older ones are deregistered with their snapshots. */
+  keep: number;
+  /** The SSM parameter that holds the newest image id (data type aws:ec2:image). */
+  parameter: string;
+  /** Deprecate each new image this many days after its creation. */
+  deprecateAfterDays?: number;
+}
+
 /** A validated recipe with every default applied. */
 export interface Recipe {
   name: string;
@@ -44,6 +54,7 @@ export interface Recipe {
   description?: string;
   tags: Record<string, string>;
   timeoutMinutes: number;
+  lifecycle: Lifecycle;
 }
 
 export const RECIPE_DEFAULTS = {
@@ -53,6 +64,8 @@ export const RECIPE_DEFAULTS = {
   rootVolumeType: 'gp3' as RootVolumeType,
   timeoutMinutes: 60,
   amiName: DEFAULT_AMI_NAME_TEMPLATE,
+  keep: 3,
+  parameter: (recipe: string) => `/amibake/${recipe}/latest`,
 };
 export const TIMEOUT_RANGE = { min: 5, max: 720 };
 
@@ -156,6 +169,7 @@ interface RecipeInput {
   description?: string;
   tags?: Record<string, string>;
   timeoutMinutes?: number;
+  lifecycle?: { keep?: number; parameter?: string; deprecateAfterDays?: number };
 }
 interface DescribeInput {
   owners?: string[];
@@ -189,6 +203,13 @@ function normalize(input: RecipeInput): Recipe {
     amiName: input.amiName ?? RECIPE_DEFAULTS.amiName,
     tags: input.tags ?? {},
     timeoutMinutes: input.timeoutMinutes ?? RECIPE_DEFAULTS.timeoutMinutes,
+    lifecycle: {
+      keep: input.lifecycle?.keep ?? RECIPE_DEFAULTS.keep,
+      parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(input.name),
+      ...(input.lifecycle?.deprecateAfterDays !== undefined
+        ? { deprecateAfterDays: input.lifecycle.deprecateAfterDays }
+        : {}),
+    },
   };
   if (input.scriptSha256 !== undefined) recipe.scriptSha256 = input.scriptSha256;
   if (input.subnetId !== undefined) recipe.subnetId = input.subnetId;
@@ -320,6 +341,19 @@ function recipeCheck(options: RecipeOptions): Check {
     timeoutMinutes: {
       integer: TIMEOUT_RANGE,
       expect: `a whole number of minutes from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`,
+    },
+    lifecycle: {
+      check: checkObject({
+        keep: { integer: { min: 1, max: 100 }, expect: 'a whole number of images to keep, from 1 to 100' },
+        parameter: {
+          pattern: /^\/[A-Za-z0-9_.\-/]{1,1010}$/,
+          expect: 'an SSM parameter name starting with "/", such as "/amibake/ecs-base/latest"',
+        },
+        deprecateAfterDays: {
+          integer: { min: 1, max: 3650 },
+          expect: 'a whole number of days from 1 to 3650',
+        },
+      }),
     },
   });
 }

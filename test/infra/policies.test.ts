@@ -46,6 +46,7 @@ function refsFor(config: AmiBakeConfig): PolicyRefs {
     instanceCreateFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:amibake_ami_ec2_instance_create`,
     buildRoleArn: `arn:aws:iam::${ACCOUNT}:role/amibake-build-instance`,
     failureQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:amibake-failed-launches`,
+    topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:amibake-builds`,
     logGroupArns: {
       trigger: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_build_trigger`,
       instanceCreate: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_ec2_instance_create`,
@@ -126,6 +127,8 @@ describe('role policies', () => {
         expect(Object.keys(UNSCOPABLE_ACTIONS)).to.deep.equal([
           'ec2:DescribeImages',
           'ec2:DescribeInstances',
+          'ec2:DescribeLaunchTemplates',
+          'ec2:DescribeLaunchTemplateVersions',
           'events:ListRules',
         ]);
       });

@@ -351,6 +351,7 @@ describe('AmiBakeStack', () => {
         'failed_launches_queue',
         'image_create_function',
         'instance_create_function',
+        'notifications_topic',
         'schedule_rule',
         'sweep_rule',
         'trigger_function',

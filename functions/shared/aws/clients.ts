@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -16,6 +17,7 @@ const retry = { maxAttempts: 6, retryMode: 'adaptive' } as const;
 export const createEc2 = () => new EC2Client(retry);
 export const createS3 = () => new S3Client({ ...retry, forcePathStyle: true });
 export const createSsm = () => new SSMClient(retry);
+export const createSns = () => new SNSClient(retry);
 export const createLambda = () => new LambdaClient(retry);
 export const createEvents = () => new CloudWatchEventsClient(retry);
 export const createDocumentClient = () =>

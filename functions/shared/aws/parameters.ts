@@ -1,6 +1,9 @@
-import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 
-export const PARAMETERS_ACTIONS = { getParameterValues: ['ssm:GetParameters'] } as const;
+export const PARAMETERS_ACTIONS = {
+  getParameterValues: ['ssm:GetParameters'],
+  putImageParameter: ['ssm:PutParameter'],
+} as const;
 
 /** Values of SSM parameters, asking for up to 10 names per call. Unknown names are left out. */
 export async function getParameterValues(
@@ -16,4 +19,17 @@ export async function getParameterValues(
     }
   }
   return values;
+}
+
+/** Points a parameter of data type aws:ec2:image at an image, for `resolve:ssm:` consumers. */
+export async function putImageParameter(ssm: SSMClient, name: string, imageId: string): Promise<void> {
+  await ssm.send(
+    new PutParameterCommand({
+      Name: name,
+      Value: imageId,
+      Type: 'String',
+      DataType: 'aws:ec2:image',
+      Overwrite: true,
+    }),
+  );
 }

@@ -1,0 +1,25 @@
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { publishNotification } from './aws/notifications';
+import { describeError } from './errors';
+import type { Logger } from './logger';
+import { buildNotification, type Notify } from './notification';
+
+/** The notifier of a function: publishes to the topic when one is configured, logs what it could not. */
+export function topicNotifier(
+  sns: SNSClient,
+  topicArn: string | undefined,
+  context: { region: string; log: Logger; now: () => Date },
+): Notify | undefined {
+  if (!topicArn) return undefined;
+  return async (build, outcome) => {
+    try {
+      const message = buildNotification(build, outcome, {
+        finishedAt: context.now(),
+        region: context.region,
+      });
+      await publishNotification(sns, topicArn, message);
+    } catch (error) {
+      context.log.error('notification not sent', { buildId: build.buildId, error: describeError(error) });
+    }
+  };
+}
