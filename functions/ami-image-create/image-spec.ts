@@ -1,6 +1,6 @@
 import type { CreateImageCommandInput, Tag } from '@aws-sdk/client-ec2';
 import { renderAmiName } from '../shared/ami-name';
-import { type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
+import { BUILD_STARTED_TAG, type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
 
 /** Lineage tags on the image and its snapshots. */
 export function imageTags(build: BuildRecord, name: string, deployment: string): Tag[] {
@@ -11,6 +11,7 @@ export function imageTags(build: BuildRecord, name: string, deployment: string):
     { Key: 'amibake:recipe', Value: build.recipeName },
     { Key: 'amibake:recipe-hash', Value: build.recipeHash },
     { Key: 'amibake:build-id', Value: build.buildId },
+    { Key: BUILD_STARTED_TAG, Value: build.createdAt },
     { Key: 'amibake:base-image-id', Value: build.baseImageId },
     { Key: 'amibake:base-image-name', Value: (build.baseImageName ?? 'unknown').slice(0, 256) },
     { Key: 'amibake:created-by', Value: 'amibake' },

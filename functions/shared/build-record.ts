@@ -35,6 +35,8 @@ export interface BuildRecord {
 /** The tag that names the deployment (its name prefix) on instances, volumes, images and snapshots. */
 export const DEPLOYMENT_TAG = 'amibake:deployment';
 export const BUILD_ID_TAG = 'amibake:build-id';
+/** When the build started (ISO 8601 with milliseconds): orders images finer than their CreationDate. */
+export const BUILD_STARTED_TAG = 'amibake:build-started';
 
 export function isFinal(status: BuildStatus): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);

@@ -1,4 +1,5 @@
 import type { Image } from '@aws-sdk/client-ec2';
+import { BUILD_STARTED_TAG } from './build-record';
 
 export interface RetentionPlan {
   kept: string[];
@@ -16,11 +17,13 @@ export function planRetention(
   keep: number,
   inUse: ReadonlyMap<string, string>,
 ): RetentionPlan {
+  const started = (i: Image) => i.Tags?.find((t) => t.Key === BUILD_STARTED_TAG)?.Value ?? '';
   const available = images
     .filter((i) => i.State === 'available' && i.ImageId)
     .sort(
       (a, b) =>
         (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') ||
+        started(b).localeCompare(started(a)) ||
         (b.ImageId ?? '').localeCompare(a.ImageId ?? ''),
     );
   const plan: RetentionPlan = { kept: [], retire: [], skipped: [] };

@@ -1,0 +1,161 @@
+import {
+  CreateLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { expect } from 'chai';
+import type { BuildRecord } from '../../functions/shared/build-record';
+import { runBakeCycle } from '../../local/bake-cycle';
+import { deployLocally, type LocalAws, type LocalDeployment, localTopicArn } from '../../local/local-aws';
+import { publishNewBase } from '../../local/vendor';
+import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+
+describe('after a build: publish, notify, retire', function () {
+  this.timeout(120_000);
+  let aws: LocalAws;
+  const scratch = scratchDir();
+  before(async () => {
+    aws = await localAws();
+  });
+  after(() => scratch.remove());
+
+  const deploy = (extra: Record<string, unknown> = {}) =>
+    deployLocally(aws, testConfig([ecsRecipe('ecs-node', extra)]), { logLevel: 'silent' });
+
+  /** One successful build on a freshly released base. */
+  async function buildOnNewBase(local: LocalDeployment): Promise<BuildRecord> {
+    const recipe = local.deployment.recipes[0];
+    if (!recipe) throw new Error('no recipe');
+    await publishNewBase(aws.clients.ec2, aws.gateway, recipe, new Date());
+    const { builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
+    return builds[0] as BuildRecord;
+  }
+
+  async function ownImages(): Promise<string[]> {
+    const images = await aws.clients.ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [{ Name: 'tag:amibake:recipe', Values: ['ecs-node'] }],
+      }),
+    );
+    return (images.Images ?? []).map((i) => i.ImageId as string).sort();
+  }
+
+  it('points /amibake/<recipe>/latest at each new image', async () => {
+    const local = await deploy();
+    const parameter = () =>
+      aws.clients.ssm
+        .send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }))
+        .then((r) => r.Parameter);
+    const first = await buildOnNewBase(local);
+    expect((await parameter())?.Value).to.equal(first.imageId);
+    const second = await buildOnNewBase(local);
+    const latest = await parameter();
+    expect(latest?.Value).to.equal(second.imageId);
+    expect(latest?.DataType).to.equal('aws:ec2:image');
+  });
+
+  it('announces each finished build on the topic, success and failure, with attributes to filter on', async () => {
+    const local = await deploy();
+    const queue = await aws.clients.sqs.send(new CreateQueueCommand({ QueueName: `builds-${Date.now()}` }));
+    const queueArn = (
+      await aws.clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn;
+    await aws.clients.sns.send(
+      new SubscribeCommand({
+        TopicArn: localTopicArn(local.deployment),
+        Protocol: 'sqs',
+        Endpoint: queueArn,
+      }),
+    );
+    const built = await buildOnNewBase(local);
+    const recipe = local.deployment.recipes[0];
+    if (!recipe) throw new Error('no recipe');
+    await publishNewBase(aws.clients.ec2, aws.gateway, recipe, new Date());
+    const { builds } = await runBakeCycle(aws, local, {
+      workdir: scratch.path,
+      standIn: () => '#!/bin/bash\necho broken >&2\nexit 3\n',
+    });
+    const failed = builds[0] as BuildRecord;
+
+    const received = await aws.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
+    );
+    const envelopes = (received.Messages ?? []).map(
+      (m) =>
+        JSON.parse(m.Body ?? '{}') as {
+          Subject: string;
+          Message: string;
+          MessageAttributes: Record<string, { Value: string }>;
+        },
+    );
+    expect(envelopes.map((e) => e.Subject)).to.deep.equal([
+      `[amibake] succeeded: ecs-node ${built.imageId}`,
+      '[amibake] failed: ecs-node (CustomisationFailed)',
+    ]);
+    expect(envelopes.map((e) => e.MessageAttributes.status?.Value)).to.deep.equal(['succeeded', 'failed']);
+    expect(envelopes[0]?.MessageAttributes.recipe?.Value).to.equal('ecs-node');
+    const success = JSON.parse(envelopes[0]?.Message ?? '{}');
+    expect(success).to.include({
+      status: 'succeeded',
+      recipe: 'ecs-node',
+      buildId: built.buildId,
+      baseImageId: built.baseImageId,
+    });
+    expect(success.images).to.deep.equal({ 'us-east-1': built.imageId });
+    expect(success.durationMinutes).to.be.a('number');
+    const failure = JSON.parse(envelopes[1]?.Message ?? '{}');
+    expect(failure).to.include({
+      status: 'failed',
+      errorCode: 'CustomisationFailed',
+      buildId: failed.buildId,
+    });
+    expect(failure.reason).to.match(/customisation exited with status 3; log: s3:\/\/.*\/build\.log$/);
+    expect(failure.log).to.match(/^s3:\/\/.*\/build\.log$/);
+  });
+
+  it('keeps the newest images, deletes the snapshots of the others, and skips images in use', async () => {
+    const local = await deploy({ lifecycle: { keep: 2 } });
+    const first = await buildOnNewBase(local);
+    const second = await buildOnNewBase(local);
+    // The second image becomes the oldest beyond "keep" two builds from now: something runs it.
+    const run = await aws.clients.ec2.send(
+      new RunInstancesCommand({ ImageId: second.imageId, MinCount: 1, MaxCount: 1 }),
+    );
+    const third = await buildOnNewBase(local);
+    expect(await ownImages()).to.deep.equal([second.imageId, third.imageId].sort());
+    const snapshots = await aws.clients.ec2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: 'tag:amibake:build-id', Values: [first.buildId] }],
+      }),
+    );
+    expect(snapshots.Snapshots ?? [], "the first image's snapshots").to.deep.equal([]);
+
+    const fourth = await buildOnNewBase(local);
+    expect(await ownImages(), 'the second is in use by an instance').to.deep.equal(
+      [second.imageId, third.imageId, fourth.imageId].sort(),
+    );
+    expect(run.Instances?.[0]?.ImageId).to.equal(second.imageId);
+  });
+
+  it('keeps an image a launch template names', async () => {
+    const local = await deploy({ lifecycle: { keep: 1 } });
+    const first = await buildOnNewBase(local);
+    await aws.clients.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `uses-first-${Date.now()}`,
+        LaunchTemplateData: { ImageId: first.imageId },
+      }),
+    );
+    const second = await buildOnNewBase(local);
+    expect(await ownImages()).to.deep.equal([first.imageId, second.imageId].sort());
+  });
+});
