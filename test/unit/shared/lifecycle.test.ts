@@ -48,7 +48,7 @@ describe('planRetention', () => {
 
 describe('buildNotification', () => {
   const recipe = parseRecipe(
-    { name: 'ecs', base: { describe: { name: 'al2023-*' } }, script: 's3://b/k.sh' },
+    { name: 'ecs', base: { describe: { name: 'al2023-*' } }, script: 's3://bucket/k.sh' },
     { scripts: 's3' },
   );
   const build: BuildRecord = {
