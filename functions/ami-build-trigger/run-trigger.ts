@@ -48,13 +48,33 @@ export interface RecipeDecision {
 /** One trigger run: read recipes, resolve bases, decide what is due, start those builds. */
 export async function runTrigger(deps: TriggerDeps, settings: TriggerSettings): Promise<RecipeDecision[]> {
   const now = deps.now();
+  const evaluation = await evaluateRecipes(deps, now);
+  const decisions = [...evaluation.decisions, ...(await startBuilds(deps, settings, evaluation.due, now))];
+  for (const d of decisions) deps.log.info('recipe decision', { ...d });
+  return decisions;
+}
+
+export interface Evaluation {
+  /** Recipes that will not start, each with its reason (invalid, skipped, not due). */
+  decisions: RecipeDecision[];
+  /** Recipes due, in the recipes' order, with their base and content hash. */
+  due: Candidate[];
+  /** Every valid recipe, as read. */
+  recipes: Recipe[];
+}
+
+/** What a trigger run would do, without doing it: the reads of a run and its decisions. */
+export async function evaluateRecipes(
+  deps: Omit<TriggerDeps, 'lambda' | 'randomHex'>,
+  now: Date,
+): Promise<Evaluation> {
   let entries: unknown[];
   try {
     entries = await loadRecipeEntries(deps.store);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     deps.log.error('recipes document rejected', { problems: error.problems });
-    return [{ recipe: '*', decision: 'invalid', reason: error.message }];
+    return { decisions: [{ recipe: '*', decision: 'invalid', reason: error.message }], due: [], recipes: [] };
   }
   const { recipes, rejected } = parseRecipes(entries, { scripts: 's3' });
   const decisions: RecipeDecision[] = rejected.map((r) => {
@@ -96,9 +116,7 @@ export async function runTrigger(deps: TriggerDeps, settings: TriggerSettings): 
   for (const { candidate, status } of plan.notDue) {
     decisions.push(decisionFor(candidate, 'not-due', `build of this base and recipe hash is ${status}`));
   }
-  decisions.push(...(await startBuilds(deps, settings, plan.due, now)));
-  for (const d of decisions) deps.log.info('recipe decision', { ...d });
-  return decisions;
+  return { decisions, due: plan.due, recipes };
 }
 
 async function startBuilds(
@@ -187,7 +205,7 @@ type ScriptIdentity = { ok: true; identity: string } | { ok: false; reason: stri
 
 /** Identity of each distinct script: its SHA-256 when the stack recorded it, else its S3 version. */
 async function scriptIdentities(
-  deps: TriggerDeps,
+  deps: Pick<TriggerDeps, 's3'>,
   recipes: readonly Recipe[],
 ): Promise<Map<string, ScriptIdentity>> {
   const identities = new Map<string, ScriptIdentity>();

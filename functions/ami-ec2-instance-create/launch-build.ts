@@ -143,11 +143,16 @@ export async function launchBuild(
   return { outcome: 'launched', buildId, instanceId, ruleName, userData: mode };
 }
 
-async function renderUserData(
-  deps: LaunchDeps,
-  settings: LaunchSettings,
-  build: BuildRecord,
+/**
+ * The user data of a build: the wrapper with the script inline, or, past the 16 KB limit, with
+ * a pre-signed GET of a copy under the build's prefix (`upload` false only shows it: `amibake render`).
+ */
+export async function renderUserData(
+  deps: Pick<LaunchDeps, 's3'>,
+  settings: Pick<LaunchSettings, 'bucket' | 'logPrefix' | 'wrapperTemplate'>,
+  build: Pick<BuildRecord, 'buildId' | 'recipe'>,
   script: string,
+  options: { upload: boolean } = { upload: true },
 ): Promise<{ userData: string; mode: 'inline' | 'fetch' }> {
   const keys = buildReportKeys(settings.logPrefix, build.buildId);
   const expires = build.recipe.timeoutMinutes * 60 + URL_MARGIN_SECONDS;
@@ -160,7 +165,7 @@ async function renderUserData(
   const inline = renderInline(settings.wrapperTemplate, values, script);
   if (fitsUserData(inline)) return { userData: inline, mode: 'inline' };
   const copy = { bucket: settings.bucket, key: keys.userData };
-  await putText(deps.s3, copy, script, 'text/x-shellscript');
+  if (options.upload) await putText(deps.s3, copy, script, 'text/x-shellscript');
   return {
     userData: renderFetching(settings.wrapperTemplate, values, await presignGet(deps.s3, copy, expires)),
     mode: 'fetch',

@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   paginateQuery,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +27,7 @@ export const BUILDS_TABLE_ACTIONS = {
   updateBuild: ['dynamodb:UpdateItem'],
   finishBuild: ['dynamodb:UpdateItem'],
   inFlightBuilds: ['dynamodb:Query'],
+  recipeHistory: ['dynamodb:Query'],
 } as const;
 
 export interface BuildsTable {
@@ -80,13 +82,24 @@ export type StartOutcome = 'started' | 'already-started' | 'limit-reached';
 
 /**
  * Records a new pending build in one transaction: the build, its lock (only when no build of
- * the triple succeeded or is in flight) and the in-flight counter (only below the limit).
+ * the triple succeeded or is in flight; with `force`, only when none is in flight) and the
+ * in-flight counter (only below the limit).
  */
 export async function recordBuildStart(
   table: BuildsTable,
   build: BuildRecord,
   maxInFlight: number,
+  options: { force?: boolean } = {},
 ): Promise<StartOutcome> {
+  const lockCondition = options.force
+    ? {
+        ConditionExpression: 'attribute_not_exists(pk) OR NOT (#status IN (:pending, :building, :imaging))',
+        ExpressionAttributeValues: { ':pending': 'pending', ':building': 'building', ':imaging': 'imaging' },
+      }
+    : {
+        ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:failed, :timedOut)',
+        ExpressionAttributeValues: { ':failed': 'failed', ':timedOut': 'timed_out' },
+      };
   try {
     await table.doc.send(
       new TransactWriteCommand({
@@ -106,9 +119,8 @@ export async function recordBuildStart(
                 buildId: build.buildId,
                 status: build.status,
               },
-              ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:failed, :timedOut)',
+              ...lockCondition,
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':failed': 'failed', ':timedOut': 'timed_out' },
             },
           },
           {
@@ -273,4 +285,26 @@ export async function inFlightBuilds(table: BuildsTable): Promise<BuildRecord[]>
     }
   }
   return builds;
+}
+
+/** A recipe's builds, newest first, through the "by-recipe" index. */
+export async function recipeHistory(
+  table: BuildsTable,
+  recipeName: string,
+  limit: number,
+): Promise<BuildRecord[]> {
+  const result = await table.doc.send(
+    new QueryCommand({
+      TableName: table.tableName,
+      IndexName: 'by-recipe',
+      KeyConditionExpression: 'recipeName = :recipe',
+      ExpressionAttributeValues: { ':recipe': recipeName },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (result.Items ?? []).map((item) => {
+    const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
+    return record as BuildRecord;
+  });
 }

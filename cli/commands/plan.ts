@@ -1,0 +1,34 @@
+import { evaluateRecipes, type RecipeDecision } from '../../functions/ami-build-trigger/run-trigger';
+import { table } from '../args';
+import type { StackContext } from '../context';
+
+/** What the next trigger run would do, and why, from the same reads and decisions as the trigger. */
+export async function plan(ctx: StackContext): Promise<{ decisions: RecipeDecision[]; text: string }> {
+  const { clients } = ctx;
+  const evaluation = await evaluateRecipes(
+    {
+      store: ctx.store,
+      ec2: clients.ec2,
+      ssm: clients.ssm,
+      s3: clients.s3,
+      table: { doc: clients.doc, tableName: ctx.names.buildsTable },
+      log: ctx.log,
+      now: () => new Date(),
+    },
+    new Date(),
+  );
+  const due: RecipeDecision[] = evaluation.due.map((c) => ({
+    recipe: c.recipe.name,
+    decision: 'started',
+    reason: 'due: new base image or recipe change (subject to the in-flight limit)',
+    baseImageId: c.baseImageId,
+    recipeHash: c.recipeHash,
+  }));
+  const decisions = [...due, ...evaluation.decisions];
+  const label = (d: RecipeDecision) => (d.decision === 'started' ? 'would build' : d.decision);
+  const text = table(
+    ['RECIPE', 'DECISION', 'BASE', 'WHY'],
+    decisions.map((d) => [d.recipe, label(d), d.baseImageId ?? '-', d.reason]),
+  );
+  return { decisions, text };
+}

@@ -1,0 +1,75 @@
+import { config } from '../amibake.config';
+import { AmiBakeError, describeError } from '../functions/shared/errors';
+import { type Args, parseArgs, USAGE, UsageError } from './args';
+import { build } from './commands/build';
+import { history } from './commands/history';
+import { logs } from './commands/logs';
+import { plan } from './commands/plan';
+import { render } from './commands/render';
+import { retire } from './commands/retire';
+import { status } from './commands/status';
+import { EnvironmentError, findStack } from './context';
+
+export interface Output {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs one command; never throws: every failure is a message and an exit code. */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Output> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    return { stdout: '', stderr: `amibake: ${(error as Error).message}\n`, code: 2 };
+  }
+  if (args.help || args.command === undefined) {
+    return { stdout: `${USAGE}\n`, stderr: '', code: args.help ? 0 : 2 };
+  }
+  try {
+    const ctx = await findStack(
+      args.prefix ?? config.namePrefix,
+      args.region ?? env.AWS_REGION ?? config.region,
+    );
+    const result = await dispatch(ctx, args);
+    const { text, ...data } = result;
+    return { stdout: `${args.json ? JSON.stringify(data, null, 2) : text}\n`, stderr: '', code: 0 };
+  } catch (error) {
+    const code = error instanceof UsageError ? 2 : error instanceof EnvironmentError ? 3 : 1;
+    const message =
+      error instanceof AmiBakeError || error instanceof UsageError ? error.message : describeError(error);
+    return { stdout: '', stderr: `amibake ${args.command}: ${message}\n`, code };
+  }
+}
+
+async function dispatch(
+  ctx: Awaited<ReturnType<typeof findStack>>,
+  args: Args,
+): Promise<{ text: string } & object> {
+  const [first] = args.positional;
+  switch (args.command) {
+    case 'status':
+      return status(ctx);
+    case 'plan':
+      return plan(ctx);
+    case 'build':
+      return build(ctx, first, args.force);
+    case 'history':
+      return history(ctx, first);
+    case 'logs':
+      return logs(ctx, first);
+    case 'retire':
+      return retire(ctx, args.dryRun);
+    default:
+      return render(ctx, first);
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((out) => {
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    process.exitCode = out.code;
+  });
+}

@@ -1,0 +1,189 @@
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { expect } from 'chai';
+import { runCli } from '../../cli/main';
+import { resolveDeployment } from '../../deployment/model';
+import { runBakeCycle } from '../../local/bake-cycle';
+import { deployLocally, type LocalAws, type LocalDeployment } from '../../local/local-aws';
+import { publishRecipes } from '../../local/provision';
+import { PROJECT_ROOT } from '../../scripts/bundle-functions';
+import { allBuilds } from '../support/leftovers';
+import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+
+describe('the amibake command against moto', function () {
+  this.timeout(120_000);
+  let aws: LocalAws;
+  let local: LocalDeployment;
+  const scratch = scratchDir();
+  let firstBuild = '';
+
+  before(async () => {
+    aws = await localAws();
+    local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node', { lifecycle: { keep: 2 } })]), {
+      logLevel: 'silent',
+    });
+  });
+  after(() => scratch.remove());
+
+  const cli = (...argv: string[]) => runCli(argv);
+  const json = async (...argv: string[]) => {
+    const out = await cli(...argv, '--json');
+    expect(out.code, out.stderr).to.equal(0);
+    return JSON.parse(out.stdout);
+  };
+
+  it('lists its commands with --help and exits 0', async () => {
+    const out = await cli('--help');
+    expect(out.code).to.equal(0);
+    for (const command of [
+      'status',
+      'plan',
+      'build <recipe>',
+      'history <recipe>',
+      'logs <build-id>',
+      'retire',
+      'render <recipe>',
+    ]) {
+      expect(out.stdout).to.include(`  ${command}`);
+    }
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    expect(await cli('deploy')).to.deep.include({
+      code: 2,
+      stderr:
+        'amibake: unknown command "deploy": use one of status, plan, build, history, logs, retire, render\n',
+    });
+    expect((await cli('status', '--colour')).code).to.equal(2);
+  });
+
+  it('plans a build before the first run, with the reason', async () => {
+    const { decisions } = await json('plan');
+    expect(decisions).to.have.length(1);
+    expect(decisions[0]).to.include({ recipe: 'ecs-node', decision: 'started' });
+    expect((await cli('plan')).stdout).to.match(
+      /ecs-node\s+would build\s+ami-\w+\s+due: new base image or recipe change/,
+    );
+  });
+
+  it('shows one row per recipe after a build: base in use, newest base, last build, current AMI', async () => {
+    const { builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    firstBuild = builds[0]?.buildId ?? '';
+    const { rows } = await json('status');
+    expect(rows).to.deep.equal([
+      {
+        recipe: 'ecs-node',
+        baseInUse: builds[0]?.baseImageId,
+        newestBase: builds[0]?.baseImageId,
+        lastBuild: firstBuild,
+        lastStatus: 'succeeded',
+        currentImage: builds[0]?.imageId,
+      },
+    ]);
+    const text = (await cli('status')).stdout;
+    expect(text.split('\n')[0]).to.match(
+      /^RECIPE\s+BASE IN USE\s+NEWEST BASE\s+LAST BUILD\s+STATE\s+CURRENT AMI$/,
+    );
+    expect(text).to.include('(same)');
+  });
+
+  it('says why nothing is due, and refuses to build it again without --force', async () => {
+    const { decisions } = await json('plan');
+    expect(decisions[0]).to.include({
+      decision: 'not-due',
+      reason: 'build of this base and recipe hash is succeeded',
+    });
+    const refused = await cli('build', 'ecs-node');
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(/recipe "ecs-node" is not due: .*\(use --force to build it again\)/);
+  });
+
+  it('starts a build with --force: a pending record and a launch request', async () => {
+    const queued = aws.invokeQueue.length;
+    const started = await json('build', 'ecs-node', '--force');
+    expect(started.buildId).to.match(/^ecs-node-\d{14}-[0-9a-f]{6}$/);
+    expect(aws.invokeQueue.length).to.equal(queued + 1);
+    const record = (await allBuilds(aws, local)).find((b) => b.buildId === started.buildId);
+    expect(record?.status).to.equal('pending');
+  });
+
+  it("lists a recipe's builds, newest first, and exits 2 for an unknown recipe", async () => {
+    const { builds } = await json('history', 'ecs-node');
+    expect(builds.map((b: { status: string }) => b.status)).to.deep.equal(['pending', 'succeeded']);
+    const unknown = await cli('history', 'nginx');
+    expect(unknown).to.deep.include({
+      code: 2,
+      stderr: 'amibake history: unknown recipe "nginx": use one of ecs-node\n',
+    });
+  });
+
+  it("prints a build's log, and exits 1 when there is none", async () => {
+    const out = await cli('logs', firstBuild);
+    expect(out.code).to.equal(0);
+    expect(out.stdout).to.include('stand-in customisation');
+    const missing = await cli('logs', 'ecs-node-20200101000000-abcdef');
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.match(/no log for build ecs-node-20200101000000-abcdef at s3:\/\//);
+    expect((await cli('logs', 'not-an-id')).code).to.equal(2);
+  });
+
+  it('renders the exact user data: the wrapper around the deployed script', async () => {
+    const out = await cli('render', 'ecs-node');
+    expect(out.code).to.equal(0);
+    expect(out.stdout.startsWith('#!/bin/bash')).to.equal(true);
+    expect(out.stdout).to.include(local.deployment.scripts[0]?.content.split('\n')[1] ?? 'missing');
+    expect(out.stdout).to.match(/X-Amz-Signature=/);
+  });
+
+  it('lists what retention would remove on a dry run, and removes it for real', async () => {
+    await runBakeCycle(aws, local, { workdir: scratch.path }); // launches the forced build
+    const images = async () =>
+      (
+        await aws.clients.ec2.send(
+          new DescribeImagesCommand({
+            Owners: ['self'],
+            Filters: [{ Name: 'tag:amibake:recipe', Values: ['ecs-node'] }],
+          }),
+        )
+      ).Images?.map((i) => i.ImageId as string) ?? [];
+    const both = await images();
+    expect(both).to.have.length(2);
+    const keepOne = resolveDeployment(testConfig([ecsRecipe('ecs-node', { lifecycle: { keep: 1 } })]), {
+      projectRoot: PROJECT_ROOT,
+      bucket: local.deployment.bucket,
+    });
+    await publishRecipes(aws.clients, keepOne);
+
+    const dry = await json('retire', '--dry-run');
+    expect(dry.reports[0]).to.include({ recipe: 'ecs-node', dryRun: true });
+    expect(dry.reports[0].retired).to.have.length(1);
+    expect(await images(), 'a dry run removes nothing').to.have.members(both);
+    const retiredId = dry.reports[0].retired[0].imageId;
+    const out = await cli('retire');
+    expect(out.stdout).to.match(new RegExp(`ecs-node\\s+${retiredId}\\s+retired\\s+snapshots snap-`));
+    expect(await images()).to.deep.equal(both.filter((id) => id !== retiredId));
+  });
+
+  it('exits 3 when the stack does not exist, or when there are no credentials', async () => {
+    const missing = await cli('status', '--prefix', 'nothing-here');
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr).to.match(
+      /no amibake stack with prefix "nothing-here" in us-east-1 \(table nothing-here-builds not found\)/,
+    );
+    const saved = { ...process.env };
+    try {
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
+      process.env.AWS_CONFIG_FILE = '/nonexistent/config';
+      process.env.AWS_EC2_METADATA_DISABLED = 'true';
+      const out = await cli('status');
+      expect(out.code).to.equal(3);
+      expect(out.stderr).to.match(/no usable AWS credentials/);
+    } finally {
+      Object.assign(process.env, saved);
+      delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+      delete process.env.AWS_CONFIG_FILE;
+      delete process.env.AWS_EC2_METADATA_DISABLED;
+    }
+  });
+});
