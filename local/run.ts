@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from '../amibake.config';
+import { runCli } from '../cli/main';
 import { bundleFunctions } from '../scripts/bundle-functions';
+import { publishedImages, receivedSubjects, subscribeQueue } from './after-build';
 import { runBakeCycle } from './bake-cycle';
 import { deployLocally, startLocalAws } from './local-aws';
 import { publishNewBase } from './vendor';
@@ -30,6 +32,7 @@ async function main(): Promise<number> {
       `deployed locally: table ${names.buildsTable}, bucket ${local.deployment.bucket}, recipes in ${config.recipeStore}, ${local.deployment.recipes.length} recipe(s)`,
     );
 
+    const inbox = await subscribeQueue(aws, local.deployment);
     const all = [];
     say('\ncycle 1: first run');
     all.push(...(await runBakeCycle(aws, local, { workdir, say })).builds);
@@ -46,6 +49,14 @@ async function main(): Promise<number> {
         '\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here',
       );
     }
+
+    say('\nafter the builds');
+    for (const [parameter, value] of await publishedImages(aws, local.deployment.recipes)) {
+      say(`  parameter ${parameter} = ${value} (consumers: resolve:ssm:${parameter})`);
+    }
+    for (const subject of await receivedSubjects(aws, inbox)) say(`  notification: ${subject}`);
+    const status = await runCli(['status']);
+    say(`  npx amibake status:\n${status.stdout.trimEnd().replace(/^/gm, '    ')}`);
 
     say('\nsummary');
     for (const b of all) {
