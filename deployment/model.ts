@@ -59,6 +59,7 @@ export function resolveDeployment(
     return { ...recipe, script: { kind: 's3' as const, bucket: options.bucket, key: script.key } };
   });
   problems.push(...recipes.flatMap(deploymentProblems));
+  problems.push(...recipes.flatMap((r) => copyRegionProblems(r, config.region)));
   if (problems.length > 0) throw new InvalidInputError([...new Set(problems)]);
   const documents = resolved.map(recipeToDocument);
   return {
@@ -93,6 +94,16 @@ function deploymentProblems(recipe: Recipe): string[] {
     );
   }
   return problems;
+}
+
+/** A copy goes to another region than the one the images are built in. */
+function copyRegionProblems(recipe: Recipe, home: string): string[] {
+  return recipe.distribution.copies
+    .filter((c) => c.region === home)
+    .map(
+      (c) =>
+        `recipe "${recipe.name}": distribution.copies must name other regions than the home region, got "${c.region}": remove it, the image is built there`,
+    );
 }
 
 const SCHEDULE = /^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { type Answer, errorAnswer, FaultInjector, type Protocol } from './fault-injector';
+import { createTagsForm, takeTagSpecifications } from './tag-specifications';
 import { topLevelItems, xmlValue } from './xml-items';
 
 /**
@@ -7,7 +8,8 @@ import { topLevelItems, xmlValue } from './xml-items';
  * (see ../shared/notes/moto.md), so that amibake's code runs unchanged against it:
  * - Lambda asynchronous invokes are handed to the local Lambda runtime;
  * - RunInstances honours ClientToken (moto launches a new instance every time);
- * - CreateImage accepts snapshot TagSpecifications (moto answers 500): the tags are applied after;
+ * - CreateImage accepts snapshot TagSpecifications (moto answers 500), and CopyImage its
+ *   TagSpecifications and ClientToken (moto ignores them): the tags are applied after;
  *   and, as in AWS, refuses a name the account already uses (InvalidAMIName.Duplicate);
  * - a "vendor" can publish images that DescribeImages shows as the vendor's (moto shows an
  *   account only its own images and the default catalog).
@@ -102,6 +104,8 @@ export class AwsGateway {
         this.imageQueue = next.catch(() => undefined);
         return next;
       }
+      case 'CopyImage':
+        return this.copyImage(path, headers, form as URLSearchParams);
       case 'DescribeImages':
         return this.describeImages(path, headers, form as URLSearchParams);
       default:
@@ -150,53 +154,54 @@ export class AwsGateway {
     if (xmlValue(sameName.body.toString('utf-8'), 'imageId')) {
       return errorAnswer('query', 400, 'InvalidAMIName.Duplicate');
     }
-    const snapshotTags: [string, string][] = [];
-    const kept = new URLSearchParams();
-    const snapshotSpecs = new Set<string>();
-    for (const [key, value] of form) {
-      const spec = /^TagSpecification\.(\d+)\.ResourceType$/.exec(key);
-      if (spec?.[1] && value === 'snapshot') snapshotSpecs.add(spec[1]);
-    }
-    for (const [key, value] of form) {
-      const spec = /^TagSpecification\.(\d+)\.(.*)$/.exec(key);
-      if (spec?.[1] && snapshotSpecs.has(spec[1])) {
-        const tag = /^Tag\.(\d+)\.(Key|Value)$/.exec(spec[2] ?? '');
-        if (tag?.[2] === 'Key')
-          snapshotTags.push([value, form.get(`TagSpecification.${spec[1]}.Tag.${tag[1]}.Value`) ?? '']);
-        continue;
-      }
-      kept.append(key, value);
-    }
+    const { kept, tags } = takeTagSpecifications(form, new Set(['snapshot']));
     const answer = await this.forwardForm(path, headers, kept);
+    await this.applyImageTags(path, headers, form, answer, tags);
+    return answer;
+  }
+
+  /** CopyImage with what moto ignores: its ClientToken, and tags on the copy and its snapshots. */
+  private async copyImage(
+    path: string,
+    headers: IncomingHttpHeaders,
+    form: URLSearchParams,
+  ): Promise<Answer> {
+    const token = form.get('ClientToken');
+    const region = /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? '';
+    const key = token ? `CopyImage:${region}:${token}` : undefined;
+    const cached = key ? this.clientTokens.get(key) : undefined;
+    if (cached) return cached;
+    const { kept, tags } = takeTagSpecifications(form, new Set(['image', 'snapshot']));
+    const answer = await this.forwardForm(path, headers, kept);
+    await this.applyImageTags(path, headers, form, answer, tags);
+    if (key && answer.status === 200) this.clientTokens.set(key, answer);
+    return answer;
+  }
+
+  private async applyImageTags(
+    path: string,
+    headers: IncomingHttpHeaders,
+    form: URLSearchParams,
+    answer: Answer,
+    tags: Map<string, [string, string][]>,
+  ): Promise<void> {
     const imageId = xmlValue(answer.body.toString('utf-8'), 'imageId');
-    if (answer.status !== 200 || !imageId || snapshotTags.length === 0) return answer;
+    if (answer.status !== 200 || !imageId || tags.size === 0) return;
+    const version = form.get('Version') ?? '2016-11-15';
+    const imageTags = tags.get('image');
+    if (imageTags) await this.forwardForm(path, headers, createTagsForm(version, [imageId], imageTags));
+    const snapshotTags = tags.get('snapshot');
+    if (!snapshotTags) return;
     const described = await this.forwardForm(
       path,
       headers,
-      new URLSearchParams({
-        Action: 'DescribeImages',
-        Version: form.get('Version') ?? '2016-11-15',
-        'ImageId.1': imageId,
-      }),
+      new URLSearchParams({ Action: 'DescribeImages', Version: version, 'ImageId.1': imageId }),
     );
     const snapshots = [
       ...described.body.toString('utf-8').matchAll(/<snapshotId>([^<]+)<\/snapshotId>/g),
     ].map((m) => m[1] as string);
-    if (snapshots.length > 0) {
-      const tagging = new URLSearchParams({
-        Action: 'CreateTags',
-        Version: form.get('Version') ?? '2016-11-15',
-      });
-      snapshots.forEach((id, i) => {
-        tagging.append(`ResourceId.${i + 1}`, id);
-      });
-      snapshotTags.forEach(([key, value], i) => {
-        tagging.append(`Tag.${i + 1}.Key`, key);
-        tagging.append(`Tag.${i + 1}.Value`, value);
-      });
-      await this.forwardForm(path, headers, tagging);
-    }
-    return answer;
+    if (snapshots.length > 0)
+      await this.forwardForm(path, headers, createTagsForm(version, snapshots, snapshotTags));
   }
 
   /** Adds the vendor's published images to answers that ask for the vendor's ("amazon") images. */

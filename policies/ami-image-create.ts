@@ -16,6 +16,7 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
   const instances = ec2Arn(refs, 'instance');
   const images = ec2Arn(refs, 'image');
   const snapshots = ec2Arn(refs, 'snapshot');
+  const regions = [refs.region, ...refs.copyRegions];
   return [
     writeOwnLogs(refs.logGroupArns.imageCreate),
     announceBuildEnds(refs.topicArn),
@@ -82,18 +83,73 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: '*',
     },
     {
-      sid: 'RetireAndDeprecateImages',
+      sid: 'RetireShareAndDeprecateImages',
       reason:
-        "deregisters old images and deletes their snapshots, or schedules deprecation; only this deployment's",
-      actions: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot', 'ec2:EnableImageDeprecation'],
-      resources: [images, snapshots],
+        "deregisters old images and their snapshots, shares and schedules deprecation of new ones; only this deployment's, in its regions",
+      actions: [
+        'ec2:DeregisterImage',
+        'ec2:DeleteSnapshot',
+        'ec2:EnableImageDeprecation',
+        'ec2:ModifyImageAttribute',
+      ],
+      resources: regions.flatMap((r) => [ec2Arn(refs, 'image', '*', r), ec2Arn(refs, 'snapshot', '*', r)]),
       conditions: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: refs.names.prefix } },
     },
+    ...(refs.copyRegions.length > 0 ? copyStatements(refs) : []),
     {
       sid: 'RemoveBuildRules',
       reason: `deletes the rule of a finished build; only rules named ${refs.names.rulePrefix}-*`,
       actions: ['events:RemoveTargets', 'events:DeleteRule'],
       resources: [buildRulesArn(refs)],
     },
+  ];
+}
+
+/** The EC2 actions that encrypted copies need, on the caller's behalf, with the copy regions' keys. */
+export const COPY_KEY_ACTIONS = [
+  'kms:CreateGrant',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+];
+
+/** Copies of this deployment's images into the recipes' other regions, tagged as they are made. */
+function copyStatements(refs: PolicyRefs): Statement[] {
+  const into = refs.copyRegions.flatMap((r) => [
+    ec2Arn(refs, 'image', '*', r),
+    ec2Arn(refs, 'snapshot', '*', r),
+  ]);
+  return [
+    {
+      sid: 'CopyOwnImages',
+      reason: "copies only this deployment's images",
+      actions: ['ec2:CopyImage'],
+      resources: [ec2Arn(refs, 'image')],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: refs.names.prefix } },
+    },
+    {
+      sid: 'CreateTaggedCopies',
+      reason: `the copies and their snapshots must carry the ${BUILD_TAG} tag from the start`,
+      actions: ['ec2:CopyImage'],
+      resources: into,
+      conditions: requestTagged(refs.names.prefix),
+    },
+    tagOnlyAt('CopyImage', into),
+    ...(refs.copyKmsKeyArns.length > 0
+      ? [
+          {
+            sid: 'EncryptCopies',
+            reason: 'EC2 uses the KMS keys that recipes name for their copies, on behalf of CopyImage only',
+            actions: COPY_KEY_ACTIONS,
+            resources: refs.copyKmsKeyArns,
+            conditions: {
+              StringEquals: { 'kms:ViaService': refs.copyRegions.map((r) => `ec2.${r}.amazonaws.com`) },
+            },
+          },
+        ]
+      : []),
   ];
 }

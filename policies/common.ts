@@ -34,9 +34,17 @@ export function resourceTagged(deployment: string): Conditions {
 }
 
 /** Tags may be written only by the call that creates the resources. */
-export function tagOnlyAt(createAction: 'RunInstances' | 'CreateImage', resources: string[]): Statement {
+export function tagOnlyAt(
+  createAction: 'RunInstances' | 'CreateImage' | 'CopyImage',
+  resources: string[],
+): Statement {
+  const sids = {
+    RunInstances: 'TagAtLaunchOnly',
+    CreateImage: 'TagAtImageCreationOnly',
+    CopyImage: 'TagAtCopyOnly',
+  };
   return {
-    sid: createAction === 'RunInstances' ? 'TagAtLaunchOnly' : 'TagAtImageCreationOnly',
+    sid: sids[createAction],
     reason: `tags may be written only as part of ${createAction}`,
     actions: ['ec2:CreateTags'],
     resources,

@@ -28,14 +28,17 @@ export interface PolicyRefs {
   kmsKeyArns: string[];
   /** The topic every finished build is announced on. */
   topicArn: string;
-  /** The parameters that hold each recipe's newest image. */
+  /** The parameters that hold each recipe's newest image, in every region it is copied to. */
   imageParameterArns: string[];
+  /** Regions that recipes copy their images to, and the KMS keys of those copies. */
+  copyRegions: string[];
+  copyKmsKeyArns: string[];
 }
 
 /** `arn:<partition>:ec2:<region>:<account>:<type>/<id>`; images and snapshots have no account. */
-export function ec2Arn(refs: PolicyRefs, type: string, id = '*'): string {
+export function ec2Arn(refs: PolicyRefs, type: string, id = '*', region = refs.region): string {
   const account = type === 'image' || type === 'snapshot' ? '' : refs.account;
-  return `arn:${refs.partition}:ec2:${refs.region}:${account}:${type}/${id}`;
+  return `arn:${refs.partition}:ec2:${region}:${account}:${type}/${id}`;
 }
 
 /** Every EventBridge rule a build creates: `<prefix>-<build id>`. */
@@ -61,6 +64,8 @@ export function policyRefs(
     | 'kmsKeyArns'
     | 'region'
     | 'imageParameterArns'
+    | 'copyRegions'
+    | 'copyKmsKeyArns'
   > & {
     recipesTableArn?: string | undefined;
   },
@@ -102,7 +107,15 @@ export function policyRefs(
     subnetIds: subnets.some((s) => s === undefined) ? '*' : unique(subnets.filter((s) => s !== undefined)),
     securityGroupIds: groups.some((g) => g.length === 0) ? '*' : unique(groups.flat()),
     imageParameterArns: unique(
-      recipes.map((r) => `arn:${partition}:ssm:${region}:${account}:parameter${r.lifecycle.parameter}`),
+      recipes.flatMap((r) =>
+        [region, ...r.distribution.copies.map((c) => c.region)].map(
+          (at) => `arn:${partition}:ssm:${at}:${account}:parameter${r.lifecycle.parameter}`,
+        ),
+      ),
+    ),
+    copyRegions: unique(recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
+    copyKmsKeyArns: unique(
+      recipes.flatMap((r) => r.distribution.copies.flatMap((c) => (c.kmsKeyId ? [c.kmsKeyId] : []))),
     ),
     kmsKeyArns: unique(
       recipes.flatMap((r) => {

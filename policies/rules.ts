@@ -12,6 +12,8 @@ const MUTATING_EC2_ON_OWN = [
   'ec2:DeregisterImage',
   'ec2:DeleteSnapshot',
   'ec2:EnableImageDeprecation',
+  'ec2:CopyImage',
+  'ec2:ModifyImageAttribute',
 ];
 
 export const noActionWildcard: PolicyRule = (s) =>

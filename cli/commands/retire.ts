@@ -1,3 +1,4 @@
+import { createEc2 } from '../../functions/shared/aws/clients';
 import { type RetireReport, retireImages } from '../../functions/shared/retire-images';
 import { table } from '../args';
 import type { StackContext } from '../context';
@@ -10,14 +11,13 @@ export async function retire(
 ): Promise<{ reports: RetireReport[]; text: string }> {
   const reports: RetireReport[] = [];
   for (const recipe of await loadRecipes(ctx)) {
-    reports.push(
-      await retireImages(
-        { ec2: ctx.clients.ec2, log: ctx.log },
-        ctx.names.prefix,
-        { name: recipe.name, keep: recipe.lifecycle.keep },
-        dryRun,
-      ),
-    );
+    const kept = { name: recipe.name, keep: recipe.lifecycle.keep };
+    reports.push(await retireImages({ ec2: ctx.clients.ec2, log: ctx.log }, ctx.names.prefix, kept, dryRun));
+    for (const { region } of recipe.distribution.copies) {
+      const ec2 = createEc2({ region });
+      const report = await retireImages({ ec2, log: ctx.log }, ctx.names.prefix, kept, dryRun);
+      reports.push({ ...report, recipe: `${recipe.name} (${region})` });
+    }
   }
   const verb = dryRun ? 'would retire' : 'retired';
   const rows = reports.flatMap((r) => [

@@ -22,6 +22,7 @@ import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
 import { outcomeOf } from './build-report';
+import { distribute, type RegionalClients } from './distribute';
 import { createImageInput } from './image-spec';
 import type { StoppedEvent } from './stopped-event';
 
@@ -37,6 +38,8 @@ export interface CompleteDeps {
   /** Milliseconds this invocation may still spend waiting (Lambda's remaining time less a margin). */
   remainingMs: () => number;
   notify?: Notify | undefined;
+  /** Clients of another region, for copies. */
+  regional: (region: string) => RegionalClients;
 }
 
 export interface CompleteSettings {
@@ -44,6 +47,8 @@ export interface CompleteSettings {
   logPrefix: string;
   /** The deployment's name prefix, tagged on the image. */
   deployment: string;
+  /** The home region, where builds run. */
+  region: string;
   pollIntervalMs: number;
 }
 
@@ -142,14 +147,13 @@ export async function settleBuild(
   if (image?.State !== 'available') {
     return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
   }
-  await publishImage(deps, build, imageId);
-  const ended = await finishBuild(
-    deps.table,
-    build,
-    'succeeded',
-    { imageId, reason: 'image available' },
-    deps.now(),
-  );
+  const distributed = await distribute(deps, settings, build, image);
+  if (distributed.state === 'pending')
+    return { outcome: 'imaging', buildId, imageId, reason: distributed.reason };
+  if (distributed.state === 'failed') return failBuild(deps, build, distributed.reason, 'ImageCopyFailed');
+  await publishImage(deps, build, distributed.images);
+  const changes = { imageId, copies: distributed.images, reason: 'image available' };
+  const ended = await finishBuild(deps.table, build, 'succeeded', changes, deps.now());
   deps.log.info('image created', {
     buildId,
     imageId,
@@ -157,22 +161,37 @@ export async function settleBuild(
     recipe: build.recipeName,
   });
   if (ended) {
-    await deps.notify?.(build, { status: 'succeeded', reason: 'image available', imageId });
+    await deps.notify?.(build, {
+      status: 'succeeded',
+      reason: 'image available',
+      imageId,
+      images: distributed.images,
+    });
     await retireOlder(deps, settings, build);
   }
   return { outcome: 'succeeded', buildId, imageId };
 }
 
-/** Before the build counts as succeeded: the deprecation time, and the parameter consumers resolve. */
-async function publishImage(deps: CompleteDeps, build: BuildRecord, imageId: string): Promise<void> {
+/**
+ * Before the build counts as succeeded, in every region it reached: the deprecation time, and
+ * the parameter consumers resolve.
+ */
+async function publishImage(
+  deps: CompleteDeps,
+  build: BuildRecord,
+  images: Record<string, string>,
+): Promise<void> {
   const { lifecycle } = build.recipe;
-  if (lifecycle.deprecateAfterDays !== undefined) {
-    const at = new Date(deps.now().getTime() + lifecycle.deprecateAfterDays * 86_400_000);
-    if (!(await deprecateImage(deps.ec2, imageId, at))) {
-      deps.log.warn('image deprecation not supported here', { buildId: build.buildId, imageId });
+  for (const [region, imageId] of Object.entries(images)) {
+    const { ec2, ssm } = deps.regional(region);
+    if (lifecycle.deprecateAfterDays !== undefined) {
+      const at = new Date(deps.now().getTime() + lifecycle.deprecateAfterDays * 86_400_000);
+      if (!(await deprecateImage(ec2, imageId, at))) {
+        deps.log.warn('image deprecation not supported here', { buildId: build.buildId, imageId, region });
+      }
     }
+    await putImageParameter(ssm, lifecycle.parameter, imageId);
   }
-  await putImageParameter(deps.ssm, lifecycle.parameter, imageId);
 }
 
 /** Retention after a success; a failure here is logged, and the next success or `amibake retire` applies it. */
@@ -183,7 +202,15 @@ async function retireOlder(
 ): Promise<void> {
   try {
     const recipe = { name: build.recipeName, keep: build.recipe.lifecycle.keep };
-    await retireImages(deps, settings.deployment, recipe, false);
+    const regions = [settings.region, ...build.recipe.distribution.copies.map((c) => c.region)];
+    for (const region of regions) {
+      await retireImages(
+        { ec2: deps.regional(region).ec2, log: deps.log },
+        settings.deployment,
+        recipe,
+        false,
+      );
+    }
   } catch (error) {
     deps.log.error('retention failed', { buildId: build.buildId, error: describeError(error) });
   }

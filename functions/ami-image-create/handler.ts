@@ -13,6 +13,7 @@ import type { LambdaContext } from '../shared/lambda-context';
 import { createLogger, parseLogLevel } from '../shared/logger';
 import { topicNotifier } from '../shared/notifier';
 import { type CompleteDeps, type CompleteSettings, completeBuild } from './complete-build';
+import type { RegionalClients } from './distribute';
 import { parseStoppedEvent } from './stopped-event';
 import { sweep } from './sweep';
 import { isScheduledEvent, sweepTime } from './sweep-event';
@@ -24,6 +25,18 @@ const doc = createDocumentClient();
 const ssm = createSsm();
 const sns = createSns();
 const log = createLogger('ami_image_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
+
+const regions = new Map<string, RegionalClients>();
+/** Clients of a region (the home region's are the ones above), created once. */
+function regional(region: string): RegionalClients {
+  if (region === process.env.AWS_REGION) return { ec2, ssm };
+  let clients = regions.get(region);
+  if (!clients) {
+    clients = { ec2: createEc2({ region }), ssm: createSsm({ region }) };
+    regions.set(region, clients);
+  }
+  return clients;
+}
 
 /** Time kept back from the function's timeout for the final record and clean-up. */
 const SAFETY_MARGIN_MS = 60_000;
@@ -52,11 +65,13 @@ export async function handler(event: unknown, context?: LambdaContext) {
     }),
     sleep: (ms) => sleep(ms),
     remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 0) - SAFETY_MARGIN_MS,
+    regional,
   };
   const settings: CompleteSettings = {
     bucket: requireEnv('ARTIFACTS_BUCKET'),
     logPrefix: requireEnv('BUILD_LOG_PREFIX'),
     deployment: requireEnv('RULE_PREFIX'),
+    region: requireEnv('AWS_REGION'),
     pollIntervalMs: 15_000,
   };
   try {

@@ -1,5 +1,6 @@
 import { BUILD_RULE_ACTIONS as rule } from '../shared/aws/build-rule';
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
+import { DISTRIBUTION_ACTIONS as distribution } from '../shared/aws/distribution';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INSTANCES_ACTIONS as instances } from '../shared/aws/instances';
 import { NOTIFICATIONS_ACTIONS as notifications } from '../shared/aws/notifications';
@@ -30,4 +31,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   retention.deregisterWithSnapshots,
   retention.deprecateImage,
   notifications.publishNotification,
+  distribution.copyImage,
+  distribution.shareImage,
+  distribution.deregisterCopy,
 );

@@ -25,6 +25,8 @@ export interface BuildRecord {
   ruleName?: string;
   imageId?: string;
   imageName?: string;
+  /** The image in every region it was distributed to (home region included). */
+  copies?: Record<string, string>;
   /** s3://bucket/key of the instance's log. */
   logLocation?: string;
   reason?: string;

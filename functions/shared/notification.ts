@@ -5,6 +5,8 @@ export interface BuildOutcome {
   status: FinalStatus;
   reason: string;
   imageId?: string;
+  /** The image in every region it reached. */
+  images?: Record<string, string>;
   errorCode?: string;
 }
 
@@ -32,7 +34,9 @@ export function buildNotification(
     buildId: build.buildId,
     baseImageId: build.baseImageId,
     ...(build.baseImageName ? { baseImageName: build.baseImageName } : {}),
-    ...(succeeded && outcome.imageId ? { images: { [context.region]: outcome.imageId } } : {}),
+    ...(succeeded && outcome.imageId
+      ? { images: outcome.images ?? { [context.region]: outcome.imageId } }
+      : {}),
     ...(!succeeded ? { reason: outcome.reason, errorCode: outcome.errorCode } : {}),
     ...(build.logLocation ? { log: build.logLocation } : {}),
     durationMinutes: minutes,

@@ -7,8 +7,8 @@ import type { BaseSelector, Recipe } from './recipe';
  * (its SHA-256, or its S3 version/ETag). Editing either gives a new hash, hence a new build.
  */
 export function recipeHash(recipe: Recipe, scriptIdentity: string): string {
-  // The script's own hash is part of its identity, and the lifecycle acts after the build.
-  const { scriptSha256: _script, lifecycle: _lifecycle, ...fields } = recipe;
+  // The script's own hash is part of its identity; the lifecycle and distribution act after the build.
+  const { scriptSha256: _script, lifecycle: _lifecycle, distribution: _distribution, ...fields } = recipe;
   return createHash('sha256')
     .update(canonicalJson({ recipe: fields, script: scriptIdentity }))
     .digest('hex')

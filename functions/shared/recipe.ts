@@ -38,6 +38,14 @@ export interface Lifecycle {
   deprecateAfterDays?: number;
 }
 
+/** Where a recipe's images go besides their home region, and who may launch them. */
+export interface Distribution {
+  /** Copies in other regions, encrypted (with the region's KMS key when given). */
+  copies: { region: string; kmsKeyId?: string }[];
+  /** Launch permissions on the image and its copies. */
+  share: { accounts: string[]; organizations: string[]; organizationalUnits: string[] };
+}
+
 /** A validated recipe with every default applied. */
 export interface Recipe {
   name: string;
@@ -55,6 +63,7 @@ export interface Recipe {
   tags: Record<string, string>;
   timeoutMinutes: number;
   lifecycle: Lifecycle;
+  distribution: Distribution;
 }
 
 export const RECIPE_DEFAULTS = {
@@ -170,6 +179,10 @@ interface RecipeInput {
   tags?: Record<string, string>;
   timeoutMinutes?: number;
   lifecycle?: { keep?: number; parameter?: string; deprecateAfterDays?: number };
+  distribution?: {
+    copies?: { region: string; kmsKeyId?: string }[];
+    share?: { accounts?: string[]; organizations?: string[]; organizationalUnits?: string[] };
+  };
 }
 interface DescribeInput {
   owners?: string[];
@@ -209,6 +222,17 @@ function normalize(input: RecipeInput): Recipe {
       ...(input.lifecycle?.deprecateAfterDays !== undefined
         ? { deprecateAfterDays: input.lifecycle.deprecateAfterDays }
         : {}),
+    },
+    distribution: {
+      copies: (input.distribution?.copies ?? []).map((c) => ({
+        region: c.region,
+        ...(c.kmsKeyId !== undefined ? { kmsKeyId: c.kmsKeyId } : {}),
+      })),
+      share: {
+        accounts: input.distribution?.share?.accounts ?? [],
+        organizations: input.distribution?.share?.organizations ?? [],
+        organizationalUnits: input.distribution?.share?.organizationalUnits ?? [],
+      },
     },
   };
   if (input.scriptSha256 !== undefined) recipe.scriptSha256 = input.scriptSha256;
@@ -342,6 +366,39 @@ function recipeCheck(options: RecipeOptions): Check {
       integer: TIMEOUT_RANGE,
       expect: `a whole number of minutes from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`,
     },
+    distribution: {
+      check: checkObject({
+        copies: {
+          custom: copiesProblems,
+        },
+        share: {
+          check: checkObject({
+            accounts: {
+              list: { pattern: /^\d{12}$/, min: 0, max: 100 },
+              expect: 'a list of 12-digit account ids',
+            },
+            organizations: {
+              list: {
+                pattern: /^arn:aws[a-z-]*:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/,
+                min: 0,
+                max: 10,
+              },
+              expect:
+                'a list of organization ARNs such as "arn:aws:organizations::123456789012:organization/o-a1b2c3d4e5"',
+            },
+            organizationalUnits: {
+              list: {
+                pattern:
+                  /^arn:aws[a-z-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/,
+                min: 0,
+                max: 10,
+              },
+              expect: 'a list of organizational unit ARNs',
+            },
+          }),
+        },
+      }),
+    },
     lifecycle: {
       check: checkObject({
         keep: { integer: { min: 1, max: 100 }, expect: 'a whole number of images to keep, from 1 to 100' },
@@ -374,5 +431,34 @@ function tagProblems(value: unknown): string[] {
         `must have string values of at most 256 characters, got ${JSON.stringify(tag)} for "${key}"`,
       );
   }
+  return problems;
+}
+
+const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+function copiesProblems(value: unknown): string[] {
+  if (!Array.isArray(value)) return ['must be a list of {"region": ..., "kmsKeyId"?: ...}'];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  value.forEach((copy: unknown, i) => {
+    const c = (copy ?? {}) as Record<string, unknown>;
+    const extra = Object.keys(c).filter((k) => k !== 'region' && k !== 'kmsKeyId');
+    if (typeof c.region !== 'string' || !REGION.test(c.region)) {
+      problems.push(
+        `[${i}].region must be an AWS region such as "eu-west-1", got ${JSON.stringify(c.region)}`,
+      );
+    } else if (seen.has(c.region)) {
+      problems.push(`[${i}].region must appear once, got "${c.region}" again`);
+    } else seen.add(c.region);
+    if (
+      c.kmsKeyId !== undefined &&
+      (typeof c.kmsKeyId !== 'string' ||
+        !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(c.kmsKeyId))
+    ) {
+      problems.push(`[${i}].kmsKeyId must be a key ARN in that region, got ${JSON.stringify(c.kmsKeyId)}`);
+    }
+    if (extra.length > 0)
+      problems.push(`[${i}] has unknown fields ${extra.join(', ')}: use region and kmsKeyId`);
+  });
   return problems;
 }

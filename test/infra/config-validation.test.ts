@@ -127,6 +127,25 @@ const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
     message: 'name must be 1-24 characters of a-z 0-9 and "-", such as "ecs-base", got "ECS Node"',
   },
   {
+    what: 'a copy to the home region',
+    config: stackConfig({}, [recipe({ distribution: { copies: [{ region: 'us-east-1' }] } })]),
+    message:
+      'recipe "ecs-node": distribution.copies must name other regions than the home region, got "us-east-1"',
+  },
+  {
+    what: 'a copy region twice',
+    config: stackConfig({}, [
+      recipe({ distribution: { copies: [{ region: 'eu-west-1' }, { region: 'eu-west-1' }] } }),
+    ]),
+    message: 'recipe "ecs-node": distribution.copies [1].region must appear once, got "eu-west-1" again',
+  },
+  {
+    what: 'a retention of zero images',
+    config: stackConfig({}, [recipe({ lifecycle: { keep: 0 } })]),
+    message:
+      'recipe "ecs-node": lifecycle.keep must be a whole number of images to keep, from 1 to 100, got 0',
+  },
+  {
     what: 'an unknown setting',
     config: { ...stackConfig(), colour: 'blue' } as AmiBakeConfig,
     message: 'configuration: colour is not a known field, got "blue": remove it or use one of namePrefix,',

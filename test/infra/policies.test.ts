@@ -6,7 +6,7 @@ import { INSTANCE_CREATE_ACTIONS } from '../../functions/ami-ec2-instance-create
 import { IMAGE_CREATE_ACTIONS } from '../../functions/ami-image-create/permissions';
 import { triggerPolicy } from '../../policies/ami-build-trigger';
 import { instanceCreatePolicy, VOLUME_KEY_ACTIONS } from '../../policies/ami-ec2-instance-create';
-import { imageCreatePolicy } from '../../policies/ami-image-create';
+import { COPY_KEY_ACTIONS, imageCreatePolicy } from '../../policies/ami-image-create';
 import { type PolicyRefs, policyRefs } from '../../policies/refs';
 import { policyProblems } from '../../policies/rules';
 import { type Statement, UNSCOPABLE_ACTIONS } from '../../policies/statement';
@@ -26,6 +26,15 @@ const FULL_RECIPES = [
     rootVolume: { kmsKeyId: KEY },
     subnetId: 'subnet-0123456789abcdef0',
     securityGroupIds: ['sg-0123456789abcdef0'],
+    distribution: {
+      copies: [
+        {
+          region: 'eu-west-1',
+          kmsKeyId: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/abcd1234-12ab-34cd-56ef-1234567890ab`,
+        },
+      ],
+      share: { accounts: ['111122223333'] },
+    },
   },
   {
     name: 'describe-based',
@@ -79,8 +88,10 @@ describe('role policies', () => {
       );
     });
 
-    it('ami_image_create: its code actions and its logs', () => {
-      expect(granted(imageCreatePolicy(full))).to.deep.equal(sorted([...IMAGE_CREATE_ACTIONS, ...LOGS]));
+    it("ami_image_create: its code actions, its logs and the copies' KMS keys", () => {
+      expect(granted(imageCreatePolicy(full))).to.deep.equal(
+        sorted([...IMAGE_CREATE_ACTIONS, ...LOGS, ...COPY_KEY_ACTIONS]),
+      );
     });
 
     it('leaves out SSM and KMS when no recipe uses them', () => {
@@ -159,6 +170,7 @@ describe('role policies', () => {
       expect(createTags.map((s) => s.conditions?.StringEquals?.['ec2:CreateAction'])).to.deep.equal([
         'RunInstances',
         'CreateImage',
+        'CopyImage',
       ]);
     });
 

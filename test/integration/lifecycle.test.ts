@@ -1,12 +1,14 @@
 import {
   CreateLaunchTemplateCommand,
+  DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
+  EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
 import type { BuildRecord } from '../../functions/shared/build-record';
 import { runBakeCycle } from '../../local/bake-cycle';
@@ -157,5 +159,37 @@ describe('after a build: publish, notify, retire', function () {
     );
     const second = await buildOnNewBase(local);
     expect(await ownImages()).to.deep.equal([first.imageId, second.imageId].sort());
+  });
+
+  it('copies each image to the other regions with its tags, shares it, and publishes it there too', async () => {
+    const local = await deploy({
+      distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
+    });
+    const build = await buildOnNewBase(local);
+    const copyId = build.copies?.['eu-west-1'];
+    expect(build.copies).to.deep.equal({ 'us-east-1': build.imageId, 'eu-west-1': copyId });
+    const west = new EC2Client({ region: 'eu-west-1' });
+    const copies = await west.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [{ Name: 'tag:amibake:build-id', Values: [build.buildId] }],
+      }),
+    );
+    expect(copies.Images?.map((i) => [i.ImageId, i.State])).to.deep.equal([[copyId, 'available']]);
+    const tags = Object.fromEntries((copies.Images?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).to.include({ 'amibake:recipe': 'ecs-node', 'amibake:deployment': 'amibake' });
+    for (const [client, imageId] of [
+      [aws.clients.ec2, build.imageId],
+      [west, copyId],
+    ] as const) {
+      const permissions = await client.send(
+        new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+      );
+      expect(permissions.LaunchPermissions).to.deep.equal([{ UserId: '111122223333' }]);
+    }
+    const westParameter = await new SSMClient({ region: 'eu-west-1' }).send(
+      new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }),
+    );
+    expect(westParameter.Parameter?.Value).to.equal(copyId);
   });
 });

@@ -14,9 +14,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 const retry = { maxAttempts: 6, retryMode: 'adaptive' } as const;
 
-export const createEc2 = () => new EC2Client(retry);
+export const createEc2 = (options: { region?: string } = {}) => new EC2Client({ ...retry, ...options });
 export const createS3 = () => new S3Client({ ...retry, forcePathStyle: true });
-export const createSsm = () => new SSMClient(retry);
+export const createSsm = (options: { region?: string } = {}) => new SSMClient({ ...retry, ...options });
 export const createSns = () => new SNSClient(retry);
 export const createLambda = () => new LambdaClient(retry);
 export const createEvents = () => new CloudWatchEventsClient(retry);

@@ -1,0 +1,90 @@
+import type { EC2Client, Image } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { copyImage, shareImage } from '../shared/aws/distribution';
+import { describeImage, findImagesByTag } from '../shared/aws/images';
+import { deregisterWithSnapshots } from '../shared/aws/retention';
+import { BUILD_ID_TAG, type BuildRecord } from '../shared/build-record';
+
+export interface RegionalClients {
+  ec2: EC2Client;
+  ssm: SSMClient;
+}
+
+export interface DistributeDeps {
+  regional: (region: string) => RegionalClients;
+  sleep: (ms: number) => Promise<void>;
+  remainingMs: () => number;
+}
+
+export type DistributionResult =
+  | { state: 'done'; images: Record<string, string> }
+  | { state: 'pending'; reason: string }
+  | { state: 'failed'; reason: string };
+
+/**
+ * Copies an available image to the recipe's other regions and shares the image and its copies.
+ * Each copy is found by the build's tag before it is requested, so the step can be repeated
+ * (a retry, the sweep) until every copy is available. A copy that fails takes every copy and
+ * the image with it: a build is distributed everywhere or nowhere.
+ */
+export async function distribute(
+  deps: DistributeDeps,
+  settings: { region: string; pollIntervalMs: number },
+  build: BuildRecord,
+  source: Image,
+): Promise<DistributionResult> {
+  const { copies, share } = build.recipe.distribution;
+  const sourceId = source.ImageId as string;
+  const ids: Record<string, string> = { [settings.region]: sourceId };
+  for (const copy of copies) {
+    const { ec2 } = deps.regional(copy.region);
+    const existing = (await findImagesByTag(ec2, BUILD_ID_TAG, build.buildId))[0]?.ImageId;
+    ids[copy.region] =
+      existing ??
+      (await copyImage(
+        ec2,
+        {
+          imageId: sourceId,
+          region: settings.region,
+          name: source.Name ?? build.buildId,
+          description: source.Description ?? `amibake ${build.buildId}`,
+          tags: (source.Tags ?? []).filter((t) => !t.Key?.startsWith('aws:')),
+        },
+        { kmsKeyId: copy.kmsKeyId, clientToken: `${build.buildId}-${copy.region}` },
+      ));
+  }
+  const states = await waitForCopies(deps, settings, ids);
+  const failed = Object.entries(states).filter(([, image]) => image?.State === 'failed');
+  if (failed.length > 0) {
+    for (const [region, image] of Object.entries(states)) {
+      if (image) await deregisterWithSnapshots(deps.regional(region).ec2, image);
+    }
+    return {
+      state: 'failed',
+      reason: `copy to ${failed.map(([r, i]) => `${r} (${i?.StateReason?.Message ?? 'failed'})`).join(', ')} failed: the image and its copies were deregistered`,
+    };
+  }
+  const waiting = Object.entries(states).filter(([, image]) => image?.State !== 'available');
+  if (waiting.length > 0) {
+    return { state: 'pending', reason: `copies not available yet in ${waiting.map(([r]) => r).join(', ')}` };
+  }
+  for (const [region, imageId] of Object.entries(ids))
+    await shareImage(deps.regional(region).ec2, imageId, share);
+  return { state: 'done', images: ids };
+}
+
+async function waitForCopies(
+  deps: DistributeDeps,
+  settings: { region: string; pollIntervalMs: number },
+  ids: Record<string, string>,
+): Promise<Record<string, Image | undefined>> {
+  for (;;) {
+    const states: Record<string, Image | undefined> = {};
+    for (const [region, imageId] of Object.entries(ids)) {
+      states[region] = await describeImage(deps.regional(region).ec2, imageId);
+    }
+    const settled = Object.values(states).every((i) => i?.State === 'available' || i?.State === 'failed');
+    if (settled || deps.remainingMs() < settings.pollIntervalMs) return states;
+    await deps.sleep(settings.pollIntervalMs);
+  }
+}

@@ -1,0 +1,62 @@
+import {
+  CopyImageCommand,
+  DeregisterImageCommand,
+  type EC2Client,
+  type Image,
+  ModifyImageAttributeCommand,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import type { Distribution } from '../recipe';
+
+export const DISTRIBUTION_ACTIONS = {
+  copyImage: ['ec2:CopyImage', 'ec2:CreateTags'],
+  shareImage: ['ec2:ModifyImageAttribute'],
+  deregisterCopy: ['ec2:DeregisterImage'],
+} as const;
+
+/**
+ * Copies an image into the client's region, encrypted, with the source's tags. The client
+ * token makes a repeated request (a retry, a crash) return the same copy.
+ */
+export async function copyImage(
+  ec2: EC2Client,
+  source: { imageId: string; region: string; name: string; description: string; tags: Tag[] },
+  copy: { kmsKeyId?: string | undefined; clientToken: string },
+): Promise<string> {
+  const result = await ec2.send(
+    new CopyImageCommand({
+      SourceImageId: source.imageId,
+      SourceRegion: source.region,
+      Name: source.name,
+      Description: source.description,
+      Encrypted: true,
+      ...(copy.kmsKeyId ? { KmsKeyId: copy.kmsKeyId } : {}),
+      ClientToken: copy.clientToken,
+      TagSpecifications: [
+        { ResourceType: 'image', Tags: source.tags },
+        { ResourceType: 'snapshot', Tags: source.tags },
+      ],
+    }),
+  );
+  if (!result.ImageId) throw new Error('CopyImage returned no ImageId');
+  return result.ImageId;
+}
+
+/** Adds the recipe's launch permissions (adding one already there changes nothing). */
+export async function shareImage(
+  ec2: EC2Client,
+  imageId: string,
+  share: Distribution['share'],
+): Promise<void> {
+  const add = [
+    ...share.accounts.map((UserId) => ({ UserId })),
+    ...share.organizations.map((OrganizationArn) => ({ OrganizationArn })),
+    ...share.organizationalUnits.map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
+  ];
+  if (add.length === 0) return;
+  await ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: add } }));
+}
+
+export async function deregisterCopy(ec2: EC2Client, image: Image): Promise<void> {
+  await ec2.send(new DeregisterImageCommand({ ImageId: image.ImageId }));
+}

@@ -1,0 +1,109 @@
+import {
+  CopyImageCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  EC2Client,
+  ModifyImageAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import { distribute } from '../../../functions/ami-image-create/distribute';
+import type { BuildRecord } from '../../../functions/shared/build-record';
+import { parseRecipe } from '../../../functions/shared/recipe';
+
+const recipe = parseRecipe(
+  {
+    name: 'ecs',
+    base: { describe: { name: 'al2023-*' } },
+    script: 's3://bucket/ecs.sh',
+    distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
+  },
+  { scripts: 's3' },
+);
+const build = { buildId: 'ecs-20261124100000-abcdef', recipe } as BuildRecord;
+const source = {
+  ImageId: 'ami-home',
+  Name: 'ecs-20261124100000-abcdef',
+  State: 'available' as const,
+  Tags: [],
+};
+
+describe('distribute', () => {
+  const homeClient = new EC2Client({ region: 'us-east-1' });
+  const westClient = new EC2Client({ region: 'eu-west-1' });
+  let home: ReturnType<typeof mockClient>;
+  let west: ReturnType<typeof mockClient>;
+  before(() => {
+    home = mockClient(homeClient);
+    west = mockClient(westClient);
+  });
+  beforeEach(() => {
+    home.reset();
+    west.reset();
+  });
+  after(() => {
+    home.restore();
+    west.restore();
+  });
+
+  const deps = () => ({
+    regional: (region: string) => ({
+      ec2: region === 'us-east-1' ? homeClient : westClient,
+      ssm: new SSMClient({}),
+    }),
+    sleep: async () => {},
+    remainingMs: () => 0,
+  });
+
+  it('leaves the build imaging while a copy is pending, and shares nothing yet', async () => {
+    home.on(DescribeImagesCommand).resolves({ Images: [source] });
+    west
+      .on(DescribeImagesCommand, { ImageIds: ['ami-west'] })
+      .resolves({ Images: [{ ImageId: 'ami-west', State: 'pending' }] });
+    west.on(DescribeImagesCommand).resolves({ Images: [] });
+    west.on(CopyImageCommand).resolves({ ImageId: 'ami-west' });
+    const result = await distribute(deps(), { region: 'us-east-1', pollIntervalMs: 1 }, build, source);
+    expect(result).to.deep.equal({ state: 'pending', reason: 'copies not available yet in eu-west-1' });
+    expect(west.commandCalls(CopyImageCommand)[0]?.args[0].input).to.include({
+      SourceImageId: 'ami-home',
+      SourceRegion: 'us-east-1',
+      Encrypted: true,
+      ClientToken: 'ecs-20261124100000-abcdef-eu-west-1',
+    });
+    expect(home.commandCalls(ModifyImageAttributeCommand)).to.have.length(0);
+  });
+
+  it('deregisters the image and its copies when a copy fails', async () => {
+    home.on(DescribeImagesCommand).resolves({ Images: [source] });
+    west.on(DescribeImagesCommand).resolves({
+      Images: [{ ImageId: 'ami-west', State: 'failed', StateReason: { Message: 'no key' }, Tags: [] }],
+    });
+    const result = await distribute(deps(), { region: 'us-east-1', pollIntervalMs: 1 }, build, source);
+    expect(result.state).to.equal('failed');
+    expect(result.state === 'failed' && result.reason).to.equal(
+      'copy to eu-west-1 (no key) failed: the image and its copies were deregistered',
+    );
+    expect(home.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input.ImageId)).to.deep.equal([
+      'ami-home',
+    ]);
+    expect(west.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input.ImageId)).to.deep.equal([
+      'ami-west',
+    ]);
+    expect(west.commandCalls(CopyImageCommand), 'the existing copy is found by its tag').to.have.length(0);
+  });
+
+  it('shares the image and every copy once all are available', async () => {
+    home.on(DescribeImagesCommand).resolves({ Images: [source] });
+    west.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-west', State: 'available' }] });
+    const result = await distribute(deps(), { region: 'us-east-1', pollIntervalMs: 1 }, build, source);
+    expect(result).to.deep.equal({
+      state: 'done',
+      images: { 'us-east-1': 'ami-home', 'eu-west-1': 'ami-west' },
+    });
+    expect(home.commandCalls(ModifyImageAttributeCommand)[0]?.args[0].input.LaunchPermission).to.deep.equal({
+      Add: [{ UserId: '111122223333' }],
+    });
+    expect(west.commandCalls(ModifyImageAttributeCommand)).to.have.length(1);
+  });
+});
