@@ -11,6 +11,7 @@ import { topLevelItems, xmlValue } from './xml-items';
  * - CreateImage accepts snapshot TagSpecifications (moto answers 500), and CopyImage its
  *   TagSpecifications and ClientToken (moto ignores them): the tags are applied after;
  *   and, as in AWS, refuses a name the account already uses (InvalidAMIName.Duplicate);
+ * - EnableImageDeprecation, which moto lacks, is refused as AWS refuses an unknown action;
  * - a "vendor" can publish images that DescribeImages shows as the vendor's (moto shows an
  *   account only its own images and the default catalog).
  * Everything else goes to moto untouched.
@@ -104,6 +105,9 @@ export class AwsGateway {
         this.imageQueue = next.catch(() => undefined);
         return next;
       }
+      case 'EnableImageDeprecation':
+        // moto has no image deprecation (it answers an HTML 500): answer as an endpoint without the action.
+        return errorAnswer('query', 400, 'InvalidAction');
       case 'CopyImage':
         return this.copyImage(path, headers, form as URLSearchParams);
       case 'DescribeImages':

@@ -192,4 +192,13 @@ describe('after a build: publish, notify, retire', function () {
     );
     expect(westParameter.Parameter?.Value).to.equal(copyId);
   });
+
+  it('builds with a deprecation time where the endpoint offers it, and without where it does not', async () => {
+    const local = await deploy({ lifecycle: { deprecateAfterDays: 30 } });
+    const build = await buildOnNewBase(local);
+    const images = await aws.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [build.imageId ?? ''] }));
+    const deprecation = images.Images?.[0]?.DeprecationTime;
+    // moto has no EnableImageDeprecation: the build succeeds and the image has no deprecation time.
+    expect(deprecation).to.equal(undefined);
+  });
 });
