@@ -305,6 +305,29 @@ describe('AmiBakeStack', () => {
     });
   });
 
+  describe('notifications', () => {
+    it('creates an encrypted topic and names it in every function', () => {
+      expect(
+        has(synth, 'aws_sns_topic', { name: 'amibake-builds', kms_master_key_id: 'alias/aws/sns' }),
+      ).to.equal(true);
+      for (const fn of Object.values(resourcesBy(synth.tf, 'aws_lambda_function', 'function_name'))) {
+        const { variables } = fn.environment as { variables: Record<string, string> };
+        expect(variables.NOTIFY_TOPIC_ARN).to.match(/^\$\{aws_sns_topic\.notifications\.arn\}$/);
+      }
+    });
+
+    it('uses an existing topic instead when the configuration names one', () => {
+      const topicArn = 'arn:aws:sns:us-east-1:123456789012:platform-alerts';
+      const other = synthStack(stackConfig({ notifications: { topicArn } }));
+      expect(other.tf.resource.aws_sns_topic).to.equal(undefined);
+      for (const fn of Object.values(resourcesBy(other.tf, 'aws_lambda_function', 'function_name'))) {
+        expect((fn.environment as { variables: Record<string, string> }).variables.NOTIFY_TOPIC_ARN).to.equal(
+          topicArn,
+        );
+      }
+    });
+  });
+
   describe('provider, backend and outputs', () => {
     it('tags every resource through the provider default tags', () => {
       expect(
