@@ -48,11 +48,7 @@ export async function handler(event: unknown) {
       log,
       now: () => new Date(),
       randomHex: () => randomBytes(3).toString('hex'),
-      notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), {
-        region: requireEnv('AWS_REGION'),
-        log,
-        now: () => new Date(),
-      }),
+      notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
     },
     {
       maxInFlight: integerEnv('MAX_IN_FLIGHT', 5),

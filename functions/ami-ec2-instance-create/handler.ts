@@ -32,11 +32,7 @@ export async function handler(event: unknown) {
       table: { doc, tableName: requireEnv('BUILDS_TABLE') },
       log,
       now: () => new Date(),
-      notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), {
-        region: requireEnv('AWS_REGION'),
-        log,
-        now: () => new Date(),
-      }),
+      notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
     },
     {
       bucket: requireEnv('ARTIFACTS_BUCKET'),

@@ -58,11 +58,7 @@ export async function handler(event: unknown, context?: LambdaContext) {
     table: { doc, tableName: requireEnv('BUILDS_TABLE') },
     log,
     now: () => new Date(),
-    notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), {
-      region: requireEnv('AWS_REGION'),
-      log,
-      now: () => new Date(),
-    }),
+    notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
     sleep: (ms) => sleep(ms),
     remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 0) - SAFETY_MARGIN_MS,
     regional,

@@ -8,18 +8,16 @@ import { buildNotification, type Notify } from './notification';
 export function topicNotifier(
   sns: SNSClient,
   topicArn: string | undefined,
-  context: { region: string; log: Logger; now: () => Date },
+  region: string,
+  log: Logger,
 ): Notify | undefined {
   if (!topicArn) return undefined;
   return async (build, outcome) => {
     try {
-      const message = buildNotification(build, outcome, {
-        finishedAt: context.now(),
-        region: context.region,
-      });
+      const message = buildNotification(build, outcome, { finishedAt: new Date(), region });
       await publishNotification(sns, topicArn, message);
     } catch (error) {
-      context.log.error('notification not sent', { buildId: build.buildId, error: describeError(error) });
+      log.error('notification not sent', { buildId: build.buildId, error: describeError(error) });
     }
   };
 }
