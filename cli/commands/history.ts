@@ -1,4 +1,4 @@
-import { recipeHistory } from '../../functions/shared/aws/builds-table';
+import { recipeHistory } from '../../functions/shared/aws/build-queries';
 import type { BuildRecord } from '../../functions/shared/build-record';
 import { table } from '../args';
 import type { StackContext } from '../context';

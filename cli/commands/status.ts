@@ -1,5 +1,5 @@
 import { resolveBases } from '../../functions/ami-build-trigger/resolve-bases';
-import { recipeHistory } from '../../functions/shared/aws/builds-table';
+import { recipeHistory } from '../../functions/shared/aws/build-queries';
 import { getParameterValues } from '../../functions/shared/aws/parameters';
 import { selectorKey } from '../../functions/shared/recipe-hash';
 import { table } from '../args';

@@ -1,3 +1,4 @@
+import { BUILD_QUERIES_ACTIONS as queries } from '../shared/aws/build-queries';
 import { BUILD_RULE_ACTIONS as rule } from '../shared/aws/build-rule';
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
 import { DISTRIBUTION_ACTIONS as distribution } from '../shared/aws/distribution';
@@ -23,7 +24,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   images.describeImage,
   rule.removeBuildRule,
   rule.listBuildRules,
-  table.inFlightBuilds,
+  queries.inFlightBuilds,
   instances.findDeploymentInstances,
   parameters.putImageParameter,
   retention.recipeImages,

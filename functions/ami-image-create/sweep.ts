@@ -1,5 +1,5 @@
+import { inFlightBuilds } from '../shared/aws/build-queries';
 import { listBuildRules, removeBuildRule } from '../shared/aws/build-rule';
-import { inFlightBuilds } from '../shared/aws/builds-table';
 import { findDeploymentInstances, terminateInstance } from '../shared/aws/instances';
 import { AmiBakeError, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';

@@ -3,8 +3,6 @@ import {
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
-  paginateQuery,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -26,8 +24,6 @@ export const BUILDS_TABLE_ACTIONS = {
   inFlightCount: ['dynamodb:GetItem'],
   updateBuild: ['dynamodb:UpdateItem'],
   finishBuild: ['dynamodb:UpdateItem'],
-  inFlightBuilds: ['dynamodb:Query'],
-  recipeHistory: ['dynamodb:Query'],
 } as const;
 
 export interface BuildsTable {
@@ -264,47 +260,4 @@ export async function finishBuild(
     }
     throw error;
   }
-}
-
-/** Every build in flight, through the sparse "in-flight" index (oldest first). */
-export async function inFlightBuilds(table: BuildsTable): Promise<BuildRecord[]> {
-  const builds: BuildRecord[] = [];
-  const pages = paginateQuery(
-    { client: table.doc },
-    {
-      TableName: table.tableName,
-      IndexName: 'in-flight',
-      KeyConditionExpression: 'inFlight = :yes',
-      ExpressionAttributeValues: { ':yes': 'yes' },
-    },
-  );
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) {
-      const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
-      builds.push(record as BuildRecord);
-    }
-  }
-  return builds;
-}
-
-/** A recipe's builds, newest first, through the "by-recipe" index. */
-export async function recipeHistory(
-  table: BuildsTable,
-  recipeName: string,
-  limit: number,
-): Promise<BuildRecord[]> {
-  const result = await table.doc.send(
-    new QueryCommand({
-      TableName: table.tableName,
-      IndexName: 'by-recipe',
-      KeyConditionExpression: 'recipeName = :recipe',
-      ExpressionAttributeValues: { ':recipe': recipeName },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (result.Items ?? []).map((item) => {
-    const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
-    return record as BuildRecord;
-  });
 }

@@ -1,0 +1,52 @@
+import { paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { BuildRecord } from '../build-record';
+import type { BuildsTable } from './builds-table';
+
+/** Reads of the builds table through its indexes: builds in flight, and a recipe's history. */
+export const BUILD_QUERIES_ACTIONS = {
+  inFlightBuilds: ['dynamodb:Query'],
+  recipeHistory: ['dynamodb:Query'],
+} as const;
+
+/** Every build in flight, through the sparse "in-flight" index (oldest first). */
+export async function inFlightBuilds(table: BuildsTable): Promise<BuildRecord[]> {
+  const builds: BuildRecord[] = [];
+  const pages = paginateQuery(
+    { client: table.doc },
+    {
+      TableName: table.tableName,
+      IndexName: 'in-flight',
+      KeyConditionExpression: 'inFlight = :yes',
+      ExpressionAttributeValues: { ':yes': 'yes' },
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
+      builds.push(record as BuildRecord);
+    }
+  }
+  return builds;
+}
+
+/** A recipe's builds, newest first, through the "by-recipe" index. */
+export async function recipeHistory(
+  table: BuildsTable,
+  recipeName: string,
+  limit: number,
+): Promise<BuildRecord[]> {
+  const result = await table.doc.send(
+    new QueryCommand({
+      TableName: table.tableName,
+      IndexName: 'by-recipe',
+      KeyConditionExpression: 'recipeName = :recipe',
+      ExpressionAttributeValues: { ':recipe': recipeName },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (result.Items ?? []).map((item) => {
+    const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
+    return record as BuildRecord;
+  });
+}

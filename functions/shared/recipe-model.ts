@@ -1,0 +1,106 @@
+import { DEFAULT_AMI_NAME_TEMPLATE } from './ami-name';
+import { AmiBakeError } from './errors';
+
+/** How a recipe finds its newest base image. */
+export type BaseSelector =
+  | {
+      kind: 'describe';
+      owners: string[];
+      name: string;
+      architecture: Architecture;
+      filters: { name: string; values: string[] }[];
+      includeDeprecated: boolean;
+    }
+  | { kind: 'ssm'; parameter: string };
+
+export const ARCHITECTURES = ['x86_64', 'arm64', 'i386', 'x86_64_mac', 'arm64_mac'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+export const ROOT_VOLUME_TYPES = ['gp3', 'gp2', 'io1', 'io2', 'standard'] as const;
+export type RootVolumeType = (typeof ROOT_VOLUME_TYPES)[number];
+
+/** Where the customisation script lives: a file of the project (synth time) or an S3 object. */
+export type ScriptRef = { kind: 'file'; path: string } | { kind: 's3'; bucket: string; key: string };
+
+export interface RootVolume {
+  sizeGiB?: number;
+  type: RootVolumeType;
+  kmsKeyId?: string;
+}
+
+/** What happens to a recipe's images after a build: not part of its content hash. */
+export interface Lifecycle {
+  /** The newest images kept; older ones are deregistered with their snapshots. */
+  keep: number;
+  /** The SSM parameter that holds the newest image id (data type aws:ec2:image). */
+  parameter: string;
+  /** Deprecate each new image this many days after its creation. */
+  deprecateAfterDays?: number;
+}
+
+/** Where a recipe's images go besides their home region, and who may launch them. */
+export interface Distribution {
+  /** Copies in other regions, encrypted (with the region's KMS key when given). */
+  copies: { region: string; kmsKeyId?: string }[];
+  /** Launch permissions on the image and its copies. */
+  share: { accounts: string[]; organizations: string[]; organizationalUnits: string[] };
+}
+
+/** A validated recipe with every default applied. */
+export interface Recipe {
+  name: string;
+  base: BaseSelector;
+  script: ScriptRef;
+  /** SHA-256 of the script, set when the stack uploads it; otherwise read from S3. */
+  scriptSha256?: string;
+  instanceType: string;
+  subnetId?: string;
+  securityGroupIds: string[];
+  instanceProfile?: string;
+  rootVolume: RootVolume;
+  amiName: string;
+  description?: string;
+  tags: Record<string, string>;
+  timeoutMinutes: number;
+  lifecycle: Lifecycle;
+  distribution: Distribution;
+}
+
+export const RECIPE_DEFAULTS = {
+  owners: ['amazon'],
+  architecture: 'x86_64' as Architecture,
+  instanceType: 't3.small',
+  rootVolumeType: 'gp3' as RootVolumeType,
+  timeoutMinutes: 60,
+  amiName: DEFAULT_AMI_NAME_TEMPLATE,
+  keep: 3,
+  parameter: (recipe: string) => `/amibake/${recipe}/latest`,
+};
+export const TIMEOUT_RANGE = { min: 5, max: 720 };
+
+export function scriptUri(script: ScriptRef): string {
+  return script.kind === 'file' ? script.path : `s3://${script.bucket}/${script.key}`;
+}
+
+/** The S3 object of a run-time recipe's script (the stack has uploaded project files). */
+export function scriptObject(script: ScriptRef): { bucket: string; key: string } {
+  if (script.kind === 's3') return script;
+  throw new AmiBakeError(
+    `script ${script.path} is a project file: the stack uploads it and stores its s3:// URL`,
+    {
+      code: 'InvalidInput',
+    },
+  );
+}
+
+export function parseScriptRef(value: string): ScriptRef | undefined {
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(value);
+  if (s3?.[1] && s3[2]) return { kind: 's3', bucket: s3[1], key: s3[2] };
+  if (/^user_data\/[A-Za-z0-9._/-]+$/.test(value) && !value.includes('..'))
+    return { kind: 'file', path: value };
+  return undefined;
+}
+
+export interface RecipeOptions {
+  /** At run time scripts must already be in S3; the stack resolves files at synth time. */
+  scripts: 'file-or-s3' | 's3';
+}
