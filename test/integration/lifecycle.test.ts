@@ -193,7 +193,7 @@ describe('after a build: publish, notify, retire', function () {
     expect(westParameter.Parameter?.Value).to.equal(copyId);
   });
 
-  it('builds with a deprecation time where the endpoint offers it, and without where it does not', async () => {
+  it('still succeeds when the endpoint lacks image deprecation, leaving the image without one', async () => {
     const local = await deploy({ lifecycle: { deprecateAfterDays: 30 } });
     const build = await buildOnNewBase(local);
     const images = await aws.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [build.imageId ?? ''] }));
