@@ -35,7 +35,7 @@ export async function distribute(
 ): Promise<DistributionResult> {
   const { copies, share } = build.recipe.distribution;
   const sourceId = source.ImageId as string;
-  const ids: Record<string, string> = { [settings.region]: sourceId };
+  const ids: Record<string, string> = {};
   for (const copy of copies) {
     const { ec2 } = deps.regional(copy.region);
     const existing = (await findImagesByTag(ec2, BUILD_ID_TAG, build.buildId))[0]?.ImageId;
@@ -53,7 +53,8 @@ export async function distribute(
         { kmsKeyId: copy.kmsKeyId, clientToken: `${build.buildId}-${copy.region}` },
       ));
   }
-  const states = await waitForCopies(deps, settings, ids);
+  // The source is known to be available: only the copies are described.
+  const states = { [settings.region]: source, ...(await waitForCopies(deps, settings, ids)) };
   const failed = Object.entries(states).filter(([, image]) => image?.State === 'failed');
   if (failed.length > 0) {
     for (const [region, image] of Object.entries(states)) {
@@ -68,9 +69,11 @@ export async function distribute(
   if (waiting.length > 0) {
     return { state: 'pending', reason: `copies not available yet in ${waiting.map(([r]) => r).join(', ')}` };
   }
-  for (const [region, imageId] of Object.entries(ids))
+  const images = { [settings.region]: sourceId, ...ids };
+  for (const [region, imageId] of Object.entries(images)) {
     await shareImage(deps.regional(region).ec2, imageId, share);
-  return { state: 'done', images: ids };
+  }
+  return { state: 'done', images };
 }
 
 async function waitForCopies(
