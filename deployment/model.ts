@@ -212,11 +212,7 @@ export function functionEnvironments(
   imageCreate: Record<string, string>;
 } {
   const { names, config } = deployment;
-  const common: Record<string, string> = {
-    BUILDS_TABLE: names.buildsTable,
-    LOG_LEVEL: 'info',
-    ...(arns.topic ? { NOTIFY_TOPIC_ARN: arns.topic } : {}),
-  };
+  const common = commonEnvironment(deployment, arns.topic);
   const store: Record<string, string> =
     config.recipeStore === 's3'
       ? { RECIPES_STORE: 's3', RECIPES_BUCKET: deployment.bucket, RECIPES_KEY: names.recipesKey }
@@ -240,11 +236,28 @@ export function functionEnvironments(
       INSTANCE_CREATE_FUNCTION: names.functions.instanceCreate,
     },
     instanceCreate,
-    imageCreate: {
-      ...common,
-      ARTIFACTS_BUCKET: deployment.bucket,
-      BUILD_LOG_PREFIX: names.logPrefix,
-      RULE_PREFIX: names.rulePrefix,
-    },
+    imageCreate: imageCreateEnvironment(deployment, arns.topic),
+  };
+}
+
+/** ami_image_create's environment, which names no other function (so it can be declared first). */
+export function imageCreateEnvironment(
+  deployment: Deployment,
+  topic: string | undefined,
+): Record<string, string> {
+  const { names } = deployment;
+  return {
+    ...commonEnvironment(deployment, topic),
+    ARTIFACTS_BUCKET: deployment.bucket,
+    BUILD_LOG_PREFIX: names.logPrefix,
+    RULE_PREFIX: names.rulePrefix,
+  };
+}
+
+function commonEnvironment(deployment: Deployment, topic: string | undefined): Record<string, string> {
+  return {
+    BUILDS_TABLE: deployment.names.buildsTable,
+    LOG_LEVEL: 'info',
+    ...(topic ? { NOTIFY_TOPIC_ARN: topic } : {}),
   };
 }

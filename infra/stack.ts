@@ -12,7 +12,7 @@ import {
   INSTANCE_CREATE_ASYNC,
   LAMBDA_RUNTIME,
 } from '../deployment/functions';
-import { functionEnvironments, resolveDeployment } from '../deployment/model';
+import { functionEnvironments, imageCreateEnvironment, resolveDeployment } from '../deployment/model';
 import { artifactsBucketName } from '../deployment/names';
 import { BUILDS_TABLE_SCHEMA, RECIPES_TABLE_SCHEMA } from '../deployment/tables';
 import { triggerPolicy } from '../policies/ami-build-trigger';
@@ -105,8 +105,7 @@ export class AmiBakeStack extends TerraformStack {
         name: `${names.prefix}-builds`,
         kmsMasterKeyId: 'alias/aws/sns',
       }).arn;
-    const placeholder = functionEnvironments(deployment, { imageCreate: '', topic: topicArn });
-    const imageCreate = declare('imageCreate', placeholder.imageCreate);
+    const imageCreate = declare('imageCreate', imageCreateEnvironment(deployment, topicArn));
     const environments = functionEnvironments(deployment, {
       imageCreate: imageCreate.fn.arn,
       topic: topicArn,

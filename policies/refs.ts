@@ -2,21 +2,27 @@ import type { Deployment } from '../deployment/model';
 import type { DeploymentNames } from '../deployment/names';
 
 /**
- * The ARNs and ids the policy documents are written against. In the stack they are Terraform
- * references; in tests they are plain strings.
+ * What the stack creates and the policies name: in the stack they are Terraform references; in
+ * tests they are plain strings.
  */
-export interface PolicyRefs {
+export interface PolicyResources {
   partition: string;
-  region: string;
   account: string;
-  names: DeploymentNames;
   bucketArn: string;
   buildsTableArn: string;
-  recipeStore: { kind: 's3'; objectArn: string } | { kind: 'dynamodb'; tableArn: string };
   instanceCreateFunctionArn: string;
   buildRoleArn: string;
   failureQueueArn: string;
   logGroupArns: { trigger: string; instanceCreate: string; imageCreate: string };
+  /** The topic every finished build is announced on. */
+  topicArn: string;
+}
+
+/** The ARNs and ids the policy documents are written against: the stack's resources, and what the recipes name. */
+export interface PolicyRefs extends PolicyResources {
+  region: string;
+  names: DeploymentNames;
+  recipeStore: { kind: 's3'; objectArn: string } | { kind: 'dynamodb'; tableArn: string };
   /** s3:// scripts that recipes name outside the artifacts bucket. */
   externalScriptArns: string[];
   /** SSM parameters that recipes select their base image with. */
@@ -26,8 +32,6 @@ export interface PolicyRefs {
   securityGroupIds: string[] | '*';
   /** KMS keys that recipes encrypt root volumes with. */
   kmsKeyArns: string[];
-  /** The topic every finished build is announced on. */
-  topicArn: string;
   /** The parameters that hold each recipe's newest image, in every region it is copied to. */
   imageParameterArns: string[];
   /** Regions that recipes copy their images to, and the KMS keys of those copies. */
@@ -53,22 +57,7 @@ export function bucketObjects(refs: PolicyRefs, prefix: string): string {
 /** The references of a deployment: the resource ARNs come from the stack, the rest from the recipes. */
 export function policyRefs(
   deployment: Deployment,
-  resources: Omit<
-    PolicyRefs,
-    | 'names'
-    | 'recipeStore'
-    | 'externalScriptArns'
-    | 'parameterArns'
-    | 'subnetIds'
-    | 'securityGroupIds'
-    | 'kmsKeyArns'
-    | 'region'
-    | 'imageParameterArns'
-    | 'copyRegions'
-    | 'copyKmsKeyArns'
-  > & {
-    recipesTableArn?: string | undefined;
-  },
+  resources: PolicyResources & { recipesTableArn?: string | undefined },
 ): PolicyRefs {
   const { recipesTableArn, ...arns } = resources;
   const { config, recipes, names } = deployment;

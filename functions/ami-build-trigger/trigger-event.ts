@@ -1,3 +1,4 @@
+import { isScheduledEvent } from '../shared/scheduled-event';
 import { show } from '../shared/validation';
 
 /**
@@ -10,6 +11,6 @@ export function parseTriggerEvent(event: unknown): string | undefined {
   }
   const e = event as Record<string, unknown>;
   if (Object.keys(e).length === 0) return undefined;
-  if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') return undefined;
+  if (isScheduledEvent(e)) return undefined;
   return `event must be a scheduled event (source "aws.events", detail-type "Scheduled Event") or {}, got source ${show(e.source)} and detail-type ${show(e['detail-type'])}`;
 }

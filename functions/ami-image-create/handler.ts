@@ -12,11 +12,12 @@ import { InvalidInputError } from '../shared/errors';
 import type { LambdaContext } from '../shared/lambda-context';
 import { createLogger, parseLogLevel } from '../shared/logger';
 import { topicNotifier } from '../shared/notifier';
+import { isScheduledEvent } from '../shared/scheduled-event';
 import { type CompleteDeps, type CompleteSettings, completeBuild } from './complete-build';
 import type { RegionalClients } from './distribute';
 import { parseStoppedEvent } from './stopped-event';
 import { sweep } from './sweep';
-import { isScheduledEvent, sweepTime } from './sweep-event';
+import { sweepTime } from './sweep-event';
 
 const ec2 = createEc2();
 const s3 = createS3();

@@ -1,12 +1,7 @@
 import { InvalidInputError } from '../shared/errors';
 import { show } from '../shared/validation';
 
-/** The sweep schedule's event: EventBridge's "Scheduled Event", whose time the sweep judges ages by. */
-export function isScheduledEvent(event: unknown): boolean {
-  const e = (event ?? {}) as Record<string, unknown>;
-  return e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event';
-}
-
+/** The time of the sweep schedule's event, by which the sweep judges ages. */
 export function sweepTime(event: unknown): Date {
   const time = ((event ?? {}) as Record<string, unknown>).time;
   const parsed = typeof time === 'string' ? new Date(time) : undefined;
