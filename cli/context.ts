@@ -53,10 +53,7 @@ export async function findStack(prefix: string, region: string): Promise<StackCo
   };
   const account = await accountId();
   const names = deploymentNames(prefix);
-  try {
-    await clients.doc.send(new DescribeTableCommand({ TableName: names.buildsTable }));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  if (!(await tableExists(clients, names.buildsTable))) {
     throw new EnvironmentError(
       `no amibake stack with prefix "${prefix}" in ${region} (table ${names.buildsTable} not found): deploy it with npx cdktf deploy, or pass --prefix and --region`,
     );

@@ -1,6 +1,6 @@
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { Deployment } from './../deployment/model';
+import type { Deployment } from '../deployment/model';
 import { getParameterValues } from '../functions/shared/aws/parameters';
 import type { Recipe } from '../functions/shared/recipe';
 import { type LocalAws, localTopicArn } from './local-aws';

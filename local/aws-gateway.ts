@@ -171,7 +171,7 @@ export class AwsGateway {
     form: URLSearchParams,
   ): Promise<Answer> {
     const token = form.get('ClientToken');
-    const region = /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? '';
+    const { region } = credentialScope(headers);
     const key = token ? `CopyImage:${region}:${token}` : undefined;
     const cached = key ? this.clientTokens.get(key) : undefined;
     if (cached) return cached;
@@ -289,10 +289,15 @@ function actionOf(
   form: URLSearchParams | undefined,
 ): string {
   const target = headers['x-amz-target'];
-  const scope =
-    /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? 'unknown';
+  const scope = credentialScope(headers).service;
   if (form?.get('Action')) return `${scope}:${form.get('Action')}`;
   if (typeof target === 'string') return `${scope}:${target.split('.').pop()}`;
   if (path.startsWith('/2015-03-31/functions/')) return 'lambda:Invoke';
   return `${scope}:${method}`;
+}
+
+/** The region and service a request was signed for (Credential=<key>/<date>/<region>/<service>/...). */
+function credentialScope(headers: IncomingHttpHeaders): { region: string; service: string } {
+  const scope = /Credential=[^/]+\/[^/]+\/([^/]+)\/([^/]+)\//.exec(String(headers.authorization ?? ''));
+  return { region: scope?.[1] ?? '', service: scope?.[2] ?? 'unknown' };
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
 import { getBuild } from '../functions/shared/aws/builds-table';
-import { BUILD_ID_TAG, type BuildRecord, DEPLOYMENT_TAG } from '../functions/shared/build-record';
+import { findDeploymentInstances } from '../functions/shared/aws/instances';
+import type { BuildRecord } from '../functions/shared/build-record';
 import { deliveriesFor, instanceStateChangeEvent } from './event-bus';
 import { STAND_IN_SUCCESS, simulateInstance } from './instance-simulator';
 import { LOCAL_ACCOUNT, type LocalAws, type LocalDeployment } from './local-aws';
@@ -77,14 +77,14 @@ export async function runBakeCycle(
       const launch = await local.runtime.invokeAsync(queued.functionName, payload);
       say(`  ${describeResult(launch)}`);
     }
-    const instances = (await runningBuildInstances(aws, names.prefix)).filter(
-      (i) => !booted.has(i.instanceId),
+    const instances = (await findDeploymentInstances(aws.clients.ec2, names.prefix)).filter(
+      (i) => (i.state === 'pending' || i.state === 'running') && !booted.has(i.instanceId),
     );
     if (instances.length === 0) break;
     for (const { instanceId, buildId } of instances) {
       booted.add(instanceId);
-      buildIds.add(buildId);
-      await bootInstance(aws, local, instanceId, buildId, options, say);
+      buildIds.add(buildId ?? '');
+      await bootInstance(aws, local, instanceId, buildId ?? '', options, say);
     }
   }
   return { decisions, builds: await buildRecords(aws, local, buildIds) };
@@ -130,26 +130,6 @@ function describeResult(run: { result?: unknown; error?: string; attempts: numbe
   if (r.outcome === 'launched')
     return `instance ${r.instanceId} launched (user data ${r.userData}), rule ${r.ruleName} armed${retried}`;
   return `${r.outcome ?? 'done'}${r.reason ? `: ${r.reason}` : ''}${retried}`;
-}
-
-async function runningBuildInstances(
-  aws: LocalAws,
-  deployment: string,
-): Promise<{ instanceId: string; buildId: string }[]> {
-  const result = await aws.clients.ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: `tag:${DEPLOYMENT_TAG}`, Values: [deployment] },
-        { Name: 'instance-state-name', Values: ['pending', 'running'] },
-      ],
-    }),
-  );
-  return (result.Reservations ?? []).flatMap((r) =>
-    (r.Instances ?? []).map((i) => ({
-      instanceId: i.InstanceId ?? '',
-      buildId: i.Tags?.find((t) => t.Key === BUILD_ID_TAG)?.Value ?? '',
-    })),
-  );
 }
 
 async function bootInstance(

@@ -7,7 +7,10 @@ import { AmiBakeError } from '../../functions/shared/errors';
 import type { StackContext } from '../context';
 import { findRecipe } from './recipes';
 
-/** An operator's limit on builds in flight: the stack's default, as a start by hand should not starve the schedule. */
+/**
+ * A start by hand is the operator's decision, so it is bounded only by the highest in-flight
+ * limit a configuration may set; it still takes a slot, which the scheduled runs then respect.
+ */
 const MAX_IN_FLIGHT = 100;
 
 /**
