@@ -1,21 +1,21 @@
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { Deployment } from '../deployment/model';
 import { getParameterValues } from '../functions/shared/aws/parameters';
 import type { Recipe } from '../functions/shared/recipe';
-import { type LocalAws, localTopicArn } from './local-aws';
+import type { OperatorClients } from './emulator/operator-clients';
+import type { LocalStack } from './local-account';
 
-/** A queue subscribed to the notifications topic, as a team's alerting would be. */
-export async function subscribeQueue(aws: LocalAws, deployment: Deployment): Promise<string> {
-  const queue = await aws.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${deployment.names.prefix}-inbox` }),
+/** A queue subscribed to the stack's notifications topic, as a team's alerting would be. */
+export async function subscribeQueue(clients: OperatorClients, stack: LocalStack): Promise<string> {
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `${stack.deployment.names.prefix}-inbox` }),
   );
-  const attributes = await aws.clients.sqs.send(
+  const attributes = await clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
   );
-  await aws.clients.sns.send(
+  await clients.sns.send(
     new SubscribeCommand({
-      TopicArn: localTopicArn(deployment),
+      TopicArn: stack.outputs.notifications_topic,
       Protocol: 'sqs',
       Endpoint: attributes.Attributes?.QueueArn,
     }),
@@ -24,10 +24,10 @@ export async function subscribeQueue(aws: LocalAws, deployment: Deployment): Pro
 }
 
 /** The subjects of the notifications received so far. */
-export async function receivedSubjects(aws: LocalAws, queueUrl: string): Promise<string[]> {
+export async function receivedSubjects(clients: OperatorClients, queueUrl: string): Promise<string[]> {
   const subjects: string[] = [];
   for (;;) {
-    const batch = await aws.clients.sqs.send(
+    const batch = await clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
     );
     if (!batch.Messages?.length) return subjects;
@@ -39,11 +39,11 @@ export async function receivedSubjects(aws: LocalAws, queueUrl: string): Promise
 
 /** Each recipe's published parameter and the value it holds. */
 export async function publishedImages(
-  aws: LocalAws,
+  clients: OperatorClients,
   recipes: readonly Recipe[],
 ): Promise<[string, string][]> {
   const values = await getParameterValues(
-    aws.clients.ssm,
+    clients.ssm,
     recipes.map((r) => r.lifecycle.parameter),
   );
   return recipes.map((r) => [r.lifecycle.parameter, values.get(r.lifecycle.parameter) ?? '(none)']);

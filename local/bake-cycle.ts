@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
 import { getBuild } from '../functions/shared/aws/builds-table';
 import { findDeploymentInstances } from '../functions/shared/aws/instances';
 import type { BuildRecord } from '../functions/shared/build-record';
-import { deliveriesFor, instanceStateChangeEvent } from './event-bus';
+import { instanceStateChangeEvent } from './events/event-bridge';
 import { STAND_IN_SUCCESS, simulateInstance } from './instance-simulator';
-import { LOCAL_ACCOUNT, type LocalAws, type LocalDeployment } from './local-aws';
+import type { InvocationRecord } from './lambda/lambda-service';
+import type { LocalAccount, LocalStack } from './local-account';
 
 export interface CycleOptions {
   /** Scratch space for simulated instances. */
@@ -27,41 +27,23 @@ export interface CycleResult {
   builds: BuildRecord[];
 }
 
-/** The EventBridge scheduled event that a rule named `ruleName` sends at `time`. */
-export function scheduledEvent(aws: LocalAws, ruleName: string, time: Date): object {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: LOCAL_ACCOUNT,
-    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: aws.region,
-    resources: [`arn:aws:events:${aws.region}:${LOCAL_ACCOUNT}:rule/${ruleName}`],
-    detail: {},
-  };
-}
-
 /**
- * One bake cycle as AWS would run it, asynchronous invocations retried as Lambda retries them:
- * the schedule fires the trigger; its invokes reach ami_ec2_instance_create; every instance
- * the account holds boots, runs its user data and powers off; the state-change events go to
- * the rules that match them, which invoke ami_image_create.
+ * One bake cycle as AWS would run it: the deployed schedule fires the trigger; its asynchronous
+ * invokes reach ami_ec2_instance_create; every instance the deployment launched boots, runs its
+ * user data and powers off; the state-change events go to the rules that match them, which
+ * invoke ami_image_create. Lambda runs every invocation, with its retries, as deployed.
  */
-export async function runBakeCycle(
-  aws: LocalAws,
-  local: LocalDeployment,
-  options: CycleOptions,
-): Promise<CycleResult> {
+export async function runBakeCycle(account: LocalAccount, stack: LocalStack, options: CycleOptions): Promise<CycleResult> {
   const say = options.say ?? (() => {});
-  const { names } = local.deployment;
-  say(`schedule: ${names.scheduleRule} fires ${names.functions.trigger}`);
-  const fired = await local.runtime.invokeAsync(
-    names.functions.trigger,
-    scheduledEvent(aws, names.scheduleRule, new Date()),
-  );
-  if (fired.error) say(`  ${names.functions.trigger} failed ${fired.attempts} time(s): ${fired.error}`);
-  const decisions = ((fired.result ?? { decisions: [] }) as { decisions: RecipeDecision[] }).decisions;
+  const { names } = stack.deployment;
+  say(`schedule: ${names.scheduleRule} fires`);
+  const seen = account.emulator.lambda.invocations.length;
+  await deliver(say, await account.events.fireSchedule(names.scheduleRule, new Date()));
+  await drain(account, say);
+  const decisions = account.emulator.lambda.invocations
+    .slice(seen)
+    .filter((r) => r.functionName === names.functions.trigger && r.outcome.ok)
+    .flatMap((r) => ((r.outcome.ok ? r.outcome.value : {}) as { decisions?: RecipeDecision[] }).decisions ?? []);
   for (const d of decisions) {
     say(`  ${d.recipe}: ${d.decision}${d.baseImageId ? ` (base ${d.baseImageId})` : ''}: ${d.reason}`);
   }
@@ -69,72 +51,72 @@ export async function runBakeCycle(
   const buildIds = new Set<string>();
   const booted = new Set<string>();
   for (;;) {
-    while (aws.invokeQueue.length > 0) {
-      const queued = aws.invokeQueue.shift() as { functionName: string; payload: string };
-      say(`async invoke: ${queued.functionName} ${queued.payload}`);
-      const payload = JSON.parse(queued.payload) as { buildId?: string };
-      if (payload.buildId) buildIds.add(payload.buildId);
-      const launch = await local.runtime.invokeAsync(queued.functionName, payload);
-      say(`  ${describeResult(launch)}`);
-    }
-    const instances = (await findDeploymentInstances(aws.clients.ec2, names.prefix)).filter(
+    const instances = (await findDeploymentInstances(account.emulator.clients.ec2, names.prefix)).filter(
       (i) => (i.state === 'pending' || i.state === 'running') && !booted.has(i.instanceId),
     );
     if (instances.length === 0) break;
     for (const { instanceId, buildId } of instances) {
       booted.add(instanceId);
-      buildIds.add(buildId ?? '');
-      await bootInstance(aws, local, instanceId, buildId ?? '', options, say);
+      if (buildId) buildIds.add(buildId);
+      await bootInstance(account, instanceId, buildId ?? '', options, say);
     }
   }
-  return { decisions, builds: await buildRecords(aws, local, buildIds) };
+  for (const record of account.emulator.lambda.invocations.slice(seen)) {
+    const buildId = (record.event as { buildId?: unknown }).buildId;
+    if (typeof buildId === 'string') buildIds.add(buildId);
+  }
+  return { decisions, builds: await buildRecords(account, stack, buildIds) };
 }
 
 /** The sweep schedule firing at `time`: reconciles whatever is in flight. */
-export async function runSweep(aws: LocalAws, local: LocalDeployment, time: Date): Promise<unknown> {
-  const { names } = local.deployment;
-  const run = await local.runtime.invokeAsync(
-    names.functions.imageCreate,
-    scheduledEvent(aws, names.sweepRule, time),
-    0,
-  );
-  return run.result ?? { error: run.error };
+export async function runSweep(account: LocalAccount, stack: LocalStack, time: Date, say = (_: string) => {}) {
+  const seen = account.emulator.lambda.invocations.length;
+  await deliver(say, await account.events.fireSchedule(stack.deployment.names.sweepRule, time));
+  await drain(account, say);
+  const run = account.emulator.lambda.invocations.slice(seen).find((r) => r.functionName === stack.deployment.names.functions.imageCreate);
+  if (!run) return { error: 'the sweep did not run' };
+  return run.outcome.ok ? run.outcome.value : { error: `${run.outcome.errorType}: ${run.outcome.errorMessage}` };
 }
 
-export async function buildRecords(
-  aws: LocalAws,
-  local: LocalDeployment,
-  buildIds: Iterable<string>,
-): Promise<BuildRecord[]> {
+export async function buildRecords(account: LocalAccount, stack: LocalStack, buildIds: Iterable<string>): Promise<BuildRecord[]> {
   const builds: BuildRecord[] = [];
   for (const buildId of buildIds) {
-    const build = await getBuild(
-      { doc: aws.clients.doc, tableName: local.deployment.names.buildsTable },
-      buildId,
-    );
+    const table = { doc: account.emulator.clients.doc, tableName: stack.outputs.builds_table ?? stack.deployment.names.buildsTable };
+    const build = await getBuild(table, buildId);
     if (build) builds.push(build);
   }
   return builds;
 }
 
-function describeResult(run: { result?: unknown; error?: string; attempts: number }): string {
-  const r = (run.result ?? {}) as {
+async function deliver(say: (line: string) => void, deliveries: { ruleName: string; delivered: boolean; reason: string }[]) {
+  for (const d of deliveries) if (!d.delivered) say(`  rule ${d.ruleName}: not delivered (${d.reason})`);
+}
+
+/** Runs the asynchronous invocations Lambda holds, saying how each ended. */
+export function drain(account: LocalAccount, say: (line: string) => void): Promise<void> {
+  return account.emulator.lambda.drain((record) => say(`  ${record.functionName} (${record.source}): ${describeRun(record)}`));
+}
+
+function describeRun(record: InvocationRecord): string {
+  const { outcome } = record;
+  const retry = record.attempt > 1 ? ` (attempt ${record.attempt})` : '';
+  if (!outcome.ok) return `failed: ${outcome.errorType}: ${outcome.errorMessage}${retry}`;
+  const r = (outcome.value ?? {}) as {
     outcome?: string;
     instanceId?: string;
     ruleName?: string;
     userData?: string;
+    imageId?: string;
     reason?: string;
+    decisions?: unknown[];
   };
-  if (run.error) return `failed after ${run.attempts} attempt(s): ${run.error}`;
-  const retried = run.attempts > 1 ? ` (attempt ${run.attempts})` : '';
-  if (r.outcome === 'launched')
-    return `instance ${r.instanceId} launched (user data ${r.userData}), rule ${r.ruleName} armed${retried}`;
-  return `${r.outcome ?? 'done'}${r.reason ? `: ${r.reason}` : ''}${retried}`;
+  if (r.decisions) return `${r.decisions.length} recipe decision(s)${retry}`;
+  if (r.outcome === 'launched') return `instance ${r.instanceId} launched (user data ${r.userData}), rule ${r.ruleName} armed${retry}`;
+  return `${r.outcome ?? 'done'}${r.imageId ? ` ${r.imageId}` : ''}${r.reason ? `: ${r.reason}` : ''}${retry}`;
 }
 
 async function bootInstance(
-  aws: LocalAws,
-  local: LocalDeployment,
+  account: LocalAccount,
   instanceId: string,
   buildId: string,
   options: CycleOptions,
@@ -145,9 +127,9 @@ async function bootInstance(
     say(`  instance ${instanceId} hangs at boot: its user data never runs`);
     return;
   }
-  const simulation = await simulateInstance(aws.clients.ec2, instanceId, {
+  const simulation = await simulateInstance(account.emulator.clients.ec2, instanceId, {
     standIn: options.standIn?.(recipe) ?? STAND_IN_SUCCESS,
-    workdir: join(options.workdir, buildId),
+    workdir: join(options.workdir, buildId || instanceId),
     timeoutMs: options.instanceTimeoutMs ?? 20_000,
   });
   const reported = /exit status (\d+): (.*)/.exec(simulation.log);
@@ -160,22 +142,10 @@ async function bootInstance(
     return;
   }
   for (const state of ['stopping', 'stopped']) {
-    const event = instanceStateChangeEvent(instanceId, state, {
-      account: LOCAL_ACCOUNT,
-      region: aws.region,
-      time: new Date(),
-      id: randomUUID(),
-    });
-    const deliveries = await deliveriesFor(aws.clients.events, event);
+    const deliveries = await account.events.publish(instanceStateChangeEvent(instanceId, state, account.region, new Date()));
     say(
-      `  event: ${instanceId} ${state} -> ${deliveries.length === 0 ? 'no rule matches' : deliveries.map((d) => `rule ${d.ruleName}`).join(', ')}`,
+      `  event: ${instanceId} ${state} -> ${deliveries.length === 0 ? 'no rule matches' : deliveries.map((d) => `rule ${d.ruleName}${d.delivered ? '' : ` (not delivered: ${d.reason})`}`).join(', ')}`,
     );
-    for (const delivery of deliveries) {
-      const fn = local.runtime.byArn(delivery.targetArn);
-      if (!fn) continue;
-      const run = await local.runtime.invokeAsync(fn.name, delivery.input);
-      const r = (run.result ?? {}) as { imageId?: string };
-      say(`  ${fn.name}: ${describeResult(run)}${r.imageId ? ` ${r.imageId}` : ''}`);
-    }
+    await drain(account, say);
   }
 }

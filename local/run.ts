@@ -3,60 +3,71 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from '../amibake.config';
 import { runCli } from '../cli/main';
-import { bundleFunctions } from '../scripts/bundle-functions';
+import type { BuildRecord } from '../functions/shared/build-record';
+import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { publishedImages, receivedSubjects, subscribeQueue } from './after-build';
 import { runBakeCycle } from './bake-cycle';
-import { deployLocally, startLocalAws } from './local-aws';
+import { describeProvider } from './deploy/stack-deployment';
+import { OPERATOR } from './emulator/callers';
+import { LocalAccount } from './local-account';
 import { publishNewBase } from './vendor';
 
 /**
- * `npm start`: complete bake cycles of the configured recipes against the local emulator.
- * Cycle 1 builds; cycle 2 finds no new base and builds nothing; the vendor publishes a new
- * base; cycle 3 builds again. `--json` ends stdout with one JSON report.
+ * `npm start`: deploys the stack of amibake.config.ts with Terraform into the local emulator,
+ * then runs complete bake cycles. Cycle 1 builds; cycle 2 finds no new base and builds nothing;
+ * the vendor publishes a new base; cycle 3 builds again. `--json` ends stdout with one report.
  */
 async function main(): Promise<number> {
   const json = process.argv.includes('--json');
+  const verbose = process.argv.includes('--verbose');
   const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   const started = Date.now();
-  process.env.LOG_LEVEL = process.argv.includes('--verbose') ? 'info' : 'warn';
 
   say('amibake local run: bundling the functions');
   bundleFunctions();
   const workdir = mkdtempSync(join(tmpdir(), 'amibake-local-'));
-  say('starting the AWS emulator (moto) on a free loopback port');
-  const aws = await startLocalAws(config.region);
+  say('starting the AWS emulator (moto behind the emulator layer) on a free loopback port');
+  const account = await LocalAccount.start(config.region);
   try {
-    const local = await deployLocally(aws, config, { logLevel: process.env.LOG_LEVEL });
-    const { names } = local.deployment;
-    say(
-      `deployed locally: table ${names.buildsTable}, bucket ${local.deployment.bucket}, recipes in ${config.recipeStore}, ${local.deployment.recipes.length} recipe(s)`,
-    );
-
-    const inbox = await subscribeQueue(aws, local.deployment);
-    const all = [];
+    say(`deploying the stack with Terraform (synthesized into ${join(PROJECT_ROOT, 'cdktf.out')})`);
+    const stack = await account.deploy(config, { outdir: join(PROJECT_ROOT, 'cdktf.out') });
+    say(`  terraform apply: ${stack.apply.created} resources created in ${stack.apply.seconds.toFixed(1)} s`);
+    say(`  provider: ${describeProvider(stack.terraform.provider)}`);
+    say(`  bucket ${stack.outputs.artifacts_bucket}, table ${stack.outputs.builds_table}, ${stack.deployment.recipes.length} recipe(s) in ${config.recipeStore}`);
+    const clients = account.emulator.clients;
+    const inbox = await subscribeQueue(clients, stack);
+    const all: BuildRecord[] = [];
     say('\ncycle 1: first run');
-    all.push(...(await runBakeCycle(aws, local, { workdir, say })).builds);
+    all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
     say('\ncycle 2: no new base since cycle 1');
-    all.push(...(await runBakeCycle(aws, local, { workdir, say })).builds);
-    const release = local.deployment.recipes.find((r) => r.base.kind === 'describe');
+    all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
+    const release = stack.deployment.recipes.find((r) => r.base.kind === 'describe');
     if (release) {
-      const published = await publishNewBase(aws.clients.ec2, aws.gateway, release, new Date());
+      const published = await publishNewBase(clients.ec2, account.emulator.ec2, release, new Date());
       say(`\nthe vendor publishes ${published.name} (${published.imageId})`);
       say('cycle 3: after the new release');
-      all.push(...(await runBakeCycle(aws, local, { workdir, say })).builds);
+      all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
     } else {
-      say(
-        '\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here',
-      );
+      say('\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here');
     }
 
     say('\nafter the builds');
-    for (const [parameter, value] of await publishedImages(aws, local.deployment.recipes)) {
+    for (const [parameter, value] of await publishedImages(clients, stack.deployment.recipes)) {
       say(`  parameter ${parameter} = ${value} (consumers: resolve:ssm:${parameter})`);
     }
-    for (const subject of await receivedSubjects(aws, inbox)) say(`  notification: ${subject}`);
-    const status = await runCli(['status']);
+    for (const subject of await receivedSubjects(clients, inbox)) say(`  notification: ${subject}`);
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: account.emulator.endpoint,
+      AWS_ACCESS_KEY_ID: OPERATOR.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: OPERATOR.secretAccessKey,
+    });
+    const status = await runCli(['status', '--region', config.region]);
     say(`  npx amibake status:\n${status.stdout.trimEnd().replace(/^/gm, '    ')}`);
+    const { decisions } = account.emulator.authorizer;
+    const denied = decisions.filter((d) => !d.allowed);
+    say(`  IAM: ${decisions.length} authorizations of the functions' calls judged, ${denied.length} denied`);
+    for (const d of denied) say(`    denied: ${d.action} on ${d.resource} (${d.principal})`);
+    if (verbose) for (const log of account.emulator.lambda.logs) say(`  [${log.functionName}] ${log.line}`);
 
     say('\nsummary');
     for (const b of all) {
@@ -68,18 +79,23 @@ async function main(): Promise<number> {
       `  ${all.length} build(s), ${all.filter((b) => b.status === 'succeeded').length} succeeded, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     if (json) {
-      const builds = all.map((b) => ({
-        recipe: b.recipeName,
-        buildId: b.buildId,
-        baseImageId: b.baseImageId,
-        imageId: b.imageId ?? null,
-        status: b.status,
-      }));
-      process.stdout.write(`${JSON.stringify({ builds })}\n`);
+      const report = {
+        deployment: { tool: 'terraform', resources: stack.apply.created, seconds: stack.apply.seconds },
+        builds: all.map((b) => ({
+          recipe: b.recipeName,
+          buildId: b.buildId,
+          baseImageId: b.baseImageId,
+          imageId: b.imageId ?? null,
+          status: b.status,
+        })),
+      };
+      process.stdout.write(`${JSON.stringify(report)}\n`);
     }
-    return all.every((b) => b.status === 'succeeded') && all.length > 0 ? 0 : 1;
+    const problems = account.emulator.problems;
+    for (const p of problems) say(`  emulator problem: ${p}`);
+    return all.every((b) => b.status === 'succeeded') && all.length > 0 && problems.length === 0 ? 0 : 1;
   } finally {
-    await aws.stop();
+    await account.stop();
     rmSync(workdir, { recursive: true, force: true });
   }
 }

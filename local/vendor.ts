@@ -7,7 +7,6 @@ import {
 import { describeCandidates } from '../functions/shared/aws/images';
 import { pickNewestImage } from '../functions/shared/newest-image';
 import type { Recipe } from '../functions/shared/recipe';
-import type { AwsGateway } from './aws-gateway';
 
 /**
  * Plays the vendor releasing a new base image for a describe recipe: an image built from the
@@ -15,7 +14,7 @@ import type { AwsGateway } from './aws-gateway';
  */
 export async function publishNewBase(
   ec2: EC2Client,
-  gateway: AwsGateway,
+  vendor: { vendorImages: Set<string> },
   recipe: Recipe,
   now: Date,
 ): Promise<{ imageId: string; name: string }> {
@@ -37,7 +36,7 @@ export async function publishNewBase(
   );
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
   const imageId = image.ImageId as string;
-  gateway.vendorImages.add(imageId);
+  vendor.vendorImages.add(imageId);
   return { imageId, name };
 }
 

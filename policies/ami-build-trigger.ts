@@ -1,4 +1,4 @@
-import { announceBuildEnds, writeOwnLogs } from './common';
+import { announceBuildEnds, listExternalScripts, listToTellAbsence, writeOwnLogs } from './common';
 import { bucketObjects, type PolicyRefs } from './refs';
 import type { Statement } from './statement';
 
@@ -27,6 +27,13 @@ export function triggerPolicy(refs: PolicyRefs): Statement[] {
       actions: ['s3:GetObject'],
       resources: [bucketObjects(refs, refs.names.scriptsPrefix), ...refs.externalScriptArns],
     },
+    listToTellAbsence(
+      'ListRecipesAndScripts',
+      refs.bucketArn,
+      [...(store.kind === 's3' ? [refs.names.recipesKey] : []), `${refs.names.scriptsPrefix}*`],
+      'recipes document or script',
+    ),
+    ...listExternalScripts(refs.externalScriptArns),
     {
       sid: 'FindBaseImages',
       reason: 'DescribeImages finds the newest base of each recipe; it cannot be scoped',

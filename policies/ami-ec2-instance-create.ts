@@ -1,6 +1,8 @@
 import {
   announceBuildEnds,
   BUILD_TAG,
+  listExternalScripts,
+  listToTellAbsence,
   requestTagged,
   tagOnlyAt,
   terminateBuildInstances,
@@ -56,6 +58,8 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
         ...refs.externalScriptArns,
       ],
     },
+    listToTellAbsence('ListScripts', refs.bucketArn, [`${refs.names.scriptsPrefix}*`], 'script'),
+    ...listExternalScripts(refs.externalScriptArns),
     {
       sid: 'WriteBuildFiles',
       reason: 'copies a large script under builds/ and pre-signs the PUTs of the build log and status',

@@ -2,6 +2,7 @@ import {
   announceBuildEnds,
   BUILD_TAG,
   DEPLOYMENT_TAG,
+  listToTellAbsence,
   requestTagged,
   resourceTagged,
   tagOnlyAt,
@@ -50,6 +51,7 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       actions: ['s3:GetObject'],
       resources: [bucketObjects(refs, refs.names.logPrefix)],
     },
+    listToTellAbsence('ListBuildReports', refs.bucketArn, [`${refs.names.logPrefix}*`], 'report'),
     {
       sid: 'ImageBuildInstances',
       reason: `only instances tagged ${BUILD_TAG} are imaged`,

@@ -72,3 +72,30 @@ export function announceBuildEnds(topicArn: string): Statement {
     resources: [topicArn],
   };
 }
+
+/**
+ * s3:ListBucket limited to the prefixes a role reads. S3 answers a read of a missing key with 403
+ * unless the caller may list the bucket; the functions list exactly the key they read to tell
+ * "absent" from "refused", and may list nothing else.
+ */
+export function listToTellAbsence(sid: string, bucketArn: string, prefixes: string[], what: string): Statement {
+  return {
+    sid,
+    reason: `lists exactly the key it reads, to tell a missing ${what} from a refusal; only under ${prefixes.join(', ')}`,
+    actions: ['s3:ListBucket'],
+    resources: [bucketArn],
+    conditions: { StringLike: { 's3:prefix': prefixes } },
+  };
+}
+
+/** The same for scripts kept in other buckets (`s3://` recipes): one statement per bucket. */
+export function listExternalScripts(objectArns: readonly string[]): Statement[] {
+  const byBucket = new Map<string, string[]>();
+  for (const arn of objectArns) {
+    const [, bucket = '', key = ''] = /^(arn:[^:]+:s3:::[^/]+)\/(.*)$/.exec(arn) ?? [];
+    byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), key]);
+  }
+  return [...byBucket].map(([bucketArn, keys], i) =>
+    listToTellAbsence(`ListExternalScripts${i + 1}`, bucketArn, keys.sort(), 'script'),
+  );
+}

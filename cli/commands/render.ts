@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderUserData } from '../../functions/ami-ec2-instance-create/launch-build';
+import { createPresigner } from '../../functions/shared/aws/clients';
 import { getText } from '../../functions/shared/aws/objects';
 import { newBuildId } from '../../functions/shared/build-record';
 import { AmiBakeError } from '../../functions/shared/errors';
@@ -26,7 +27,7 @@ export async function render(
   }
   const wrapperTemplate = readFileSync(join(PROJECT_ROOT, 'user_data', 'wrapper.sh'), 'utf-8');
   const { userData, mode } = await renderUserData(
-    { s3: ctx.clients.s3 },
+    { s3: ctx.clients.s3, presigner: createPresigner() },
     { bucket: ctx.bucket, logPrefix: ctx.names.logPrefix, wrapperTemplate },
     { buildId: newBuildId(recipe.name, new Date(), '000000'), recipe },
     script,

@@ -216,7 +216,13 @@ async function scriptIdentities(
       identities.set(uri, { ok: true, identity: `sha256:${recipe.scriptSha256}` });
     } else if (recipe.script.kind === 's3') {
       try {
-        identities.set(uri, { ok: true, identity: await objectIdentity(deps.s3, recipe.script) });
+        const identity = await objectIdentity(deps.s3, recipe.script);
+        identities.set(
+          uri,
+          identity === undefined
+            ? { ok: false, reason: `script ${uri} does not exist: upload it, or fix the recipe's script` }
+            : { ok: true, identity },
+        );
       } catch (error) {
         identities.set(uri, { ok: false, reason: `script ${uri} cannot be read: ${describeError(error)}` });
       }

@@ -1,5 +1,12 @@
 import wrapperTemplate from '../../user_data/wrapper.sh';
-import { createDocumentClient, createEc2, createEvents, createS3, createSns } from '../shared/aws/clients';
+import {
+  createDocumentClient,
+  createEc2,
+  createEvents,
+  createPresigner,
+  createS3,
+  createSns,
+} from '../shared/aws/clients';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import { createLogger, parseLogLevel } from '../shared/logger';
@@ -9,6 +16,7 @@ import { parseLaunchEvent } from './launch-event';
 
 const ec2 = createEc2();
 const s3 = createS3();
+const presigner = createPresigner();
 const events = createEvents();
 const doc = createDocumentClient();
 const sns = createSns();
@@ -28,6 +36,7 @@ export async function handler(event: unknown) {
     {
       ec2,
       s3,
+      presigner,
       events,
       table: { doc, tableName: requireEnv('BUILDS_TABLE') },
       log,

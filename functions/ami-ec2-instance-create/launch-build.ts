@@ -19,6 +19,8 @@ import { fitsUserData, renderFetching, renderInline } from './user-data';
 export interface LaunchDeps {
   ec2: EC2Client;
   s3: S3Client;
+  /** Signs the build instance's URLs (see createPresigner). */
+  presigner: S3Client;
   events: CloudWatchEventsClient;
   table: BuildsTable;
   log: Logger;
@@ -148,7 +150,7 @@ export async function launchBuild(
  * a pre-signed GET of a copy under the build's prefix (`upload` false only shows it: `amibake render`).
  */
 export async function renderUserData(
-  deps: Pick<LaunchDeps, 's3'>,
+  deps: Pick<LaunchDeps, 's3' | 'presigner'>,
   settings: Pick<LaunchSettings, 'bucket' | 'logPrefix' | 'wrapperTemplate'>,
   build: Pick<BuildRecord, 'buildId' | 'recipe'>,
   script: string,
@@ -159,15 +161,15 @@ export async function renderUserData(
   const values = {
     buildId: build.buildId,
     timeoutSeconds: build.recipe.timeoutMinutes * 60,
-    logUrl: await presignPut(deps.s3, { bucket: settings.bucket, key: keys.log }, expires),
-    statusUrl: await presignPut(deps.s3, { bucket: settings.bucket, key: keys.status }, expires),
+    logUrl: await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.log }, expires),
+    statusUrl: await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.status }, expires),
   };
   const inline = renderInline(settings.wrapperTemplate, values, script);
   if (fitsUserData(inline)) return { userData: inline, mode: 'inline' };
   const copy = { bucket: settings.bucket, key: keys.userData };
   if (options.upload) await putText(deps.s3, copy, script, 'text/x-shellscript');
   return {
-    userData: renderFetching(settings.wrapperTemplate, values, await presignGet(deps.s3, copy, expires)),
+    userData: renderFetching(settings.wrapperTemplate, values, await presignGet(deps.presigner, copy, expires)),
     mode: 'fetch',
   };
 }

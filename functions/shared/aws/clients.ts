@@ -16,6 +16,13 @@ const retry = { maxAttempts: 6, retryMode: 'adaptive' } as const;
 
 export const createEc2 = (options: { region?: string } = {}) => new EC2Client({ ...retry, ...options });
 export const createS3 = () => new S3Client({ ...retry, forcePathStyle: true });
+/**
+ * The client that signs the build instance's URLs. The SDK's default (since 3.729) computes a
+ * checksum of every upload, and for a URL signed without a body that is the CRC-32 of nothing:
+ * S3 then refuses every real upload. Pre-signed URLs carry no checksum.
+ */
+export const createPresigner = () =>
+  new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
 export const createSsm = (options: { region?: string } = {}) => new SSMClient({ ...retry, ...options });
 export const createSns = () => new SNSClient(retry);
 export const createLambda = () => new LambdaClient(retry);

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 /** A moto server on a free loopback port, owned by this process. */
 export interface MotoServer {
   url: string;
+  /** An unsigned request to moto itself (the emulator's own checks); answers the status. */
+  request(method: string, path: string): Promise<number>;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function startMoto(options: { python?: string; timeoutMs?: number }
   }
   return {
     url,
+    request: async (method, path) => (await fetch(`${url}${path}`, { method })).status,
     reset: async () => {
       const response = await fetch(`${url}/moto-api/reset`, { method: 'POST' });
       if (!response.ok) throw new Error(`moto reset failed: ${response.status}`);

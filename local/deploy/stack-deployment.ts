@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AmiBakeError } from '../../functions/shared/errors';
+import type { Credentials } from '../emulator/callers';
+import { emulatorOverride, OVERRIDE_FILE } from './emulator-override';
+import {
+  candidateMirrors,
+  chooseProvider,
+  mirroredVersions,
+  PLUGIN_DIR_SETTING,
+  type ProviderChoice,
+  pinnedProvider,
+} from './provider-source';
+import { terraform } from './terraform';
+
+export interface ApplyReport {
+  /** False when the staged stack was already applied: nothing ran. */
+  applied: boolean;
+  created: number;
+  changed: number;
+  destroyed: number;
+  seconds: number;
+}
+
+/** What Terraform's plan would do to one resource. */
+export interface PlannedChange {
+  address: string;
+  type: string;
+  actions: string[];
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/**
+ * One stack deployed into the emulator with Terraform. The synthesized stack directory is copied
+ * into `workdir/stack` with a generated override file beside it (endpoints, credentials, local
+ * state, and the provider version when the stack's pin is not available), then `terraform init`
+ * (once) and `terraform apply`. An apply of the very stack last applied is skipped.
+ */
+export class StackDeployment {
+  readonly stackDir: string;
+  readonly statePath: string;
+  provider: ProviderChoice | { kind: 'default'; version: string } | undefined;
+  private appliedDigest: string | undefined;
+
+  constructor(
+    readonly workdir: string,
+    private readonly emulator: { endpoint: string; operator: Credentials },
+  ) {
+    this.stackDir = join(workdir, 'stack');
+    this.statePath = join(workdir, 'terraform.tfstate');
+  }
+
+  /** Copies a synthesized stack into the working directory, with the override file. */
+  stage(synthesizedDir: string): void {
+    mkdirSync(this.stackDir, { recursive: true });
+    rmSync(join(this.stackDir, 'assets'), { recursive: true, force: true });
+    cpSync(join(synthesizedDir, 'cdk.tf.json'), join(this.stackDir, 'cdk.tf.json'));
+    if (existsSync(join(synthesizedDir, 'assets')))
+      cpSync(join(synthesizedDir, 'assets'), join(this.stackDir, 'assets'), { recursive: true });
+  }
+
+  async apply(): Promise<ApplyReport> {
+    await this.init();
+    const digest = this.digest();
+    if (digest === this.appliedDigest) return { applied: false, created: 0, changed: 0, destroyed: 0, seconds: 0 };
+    const run = await terraform(this.stackDir, ['apply', '-auto-approve', '-no-color', '-parallelism=20']);
+    this.appliedDigest = digest;
+    const counts = /Resources: (\d+) added, (\d+) changed, (\d+) destroyed/.exec(run.stdout);
+    return {
+      applied: true,
+      created: Number(counts?.[1] ?? 0),
+      changed: Number(counts?.[2] ?? 0),
+      destroyed: Number(counts?.[3] ?? 0),
+      seconds: run.seconds,
+    };
+  }
+
+  /** The real plan of the staged stack against the emulated account, resource by resource. */
+  async plan(): Promise<PlannedChange[]> {
+    await this.init();
+    await terraform(this.stackDir, ['plan', '-no-color', '-out=amibake.tfplan', '-detailed-exitcode'], {
+      accept: [2],
+    });
+    const shown = await terraform(this.stackDir, ['show', '-json', 'amibake.tfplan']);
+    const plan = JSON.parse(shown.stdout) as {
+      resource_changes?: {
+        address: string;
+        type: string;
+        change: { actions: string[]; before: PlannedChange['before']; after: PlannedChange['after'] };
+      }[];
+    };
+    return (plan.resource_changes ?? [])
+      .filter((c) => !(c.change.actions.length === 1 && c.change.actions[0] === 'no-op'))
+      .map((c) => ({ address: c.address, type: c.type, actions: c.change.actions, ...pick(c.change) }));
+  }
+
+  /** The stack's outputs, from the state. */
+  async outputs(): Promise<Record<string, string>> {
+    const run = await terraform(this.stackDir, ['output', '-json']);
+    const outputs = JSON.parse(run.stdout) as Record<string, { value: unknown }>;
+    return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, String(v.value)]));
+  }
+
+  /** `terraform validate` of the staged stack with the provider the emulator deployment uses. */
+  async validate(): Promise<void> {
+    await this.init();
+    await terraform(this.stackDir, ['validate', '-no-color']);
+  }
+
+  private digest(): string {
+    const hash = createHash('sha256');
+    hash.update(readFileSync(join(this.stackDir, 'cdk.tf.json')));
+    hash.update(readFileSync(join(this.stackDir, OVERRIDE_FILE)));
+    return hash.digest('hex');
+  }
+
+  /** Chooses the provider source, writes the override, and runs `terraform init` the first time. */
+  private async init(): Promise<void> {
+    const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8')) as { terraform?: unknown };
+    const pinned = pinnedProvider(stack);
+    if (this.provider === undefined) {
+      this.provider = await this.initProvider(pinned);
+    } else {
+      this.writeOverride(this.provider.kind === 'relaxed' ? this.provider.version : undefined);
+    }
+  }
+
+  private async initProvider(pinned: string): Promise<NonNullable<StackDeployment['provider']>> {
+    const setting = process.env[PLUGIN_DIR_SETTING];
+    if (setting) return this.initFromMirror(pinned, setting);
+    this.writeOverride(undefined);
+    try {
+      await terraform(this.stackDir, ['init', '-no-color', '-reconfigure']);
+      return { kind: 'default', version: pinned };
+    } catch (error) {
+      const mirror = candidateMirrors().find((dir) => mirroredVersions(dir).length > 0);
+      if (!mirror) {
+        throw new AmiBakeError(
+          `terraform init could not get hashicorp/aws ${pinned} (no registry access?), and no provider mirror was found in ${candidateMirrors().join(', ')}: ` +
+            `set ${PLUGIN_DIR_SETTING} to a filesystem mirror holding hashicorp/aws (for example one made with \`terraform providers mirror\`), or give Terraform registry access`,
+          { code: 'TerraformProviderMissing', cause: error },
+        );
+      }
+      return this.initFromMirror(pinned, mirror);
+    }
+  }
+
+  private async initFromMirror(pinned: string, mirror: string): Promise<ProviderChoice> {
+    const choice = chooseProvider(pinned, mirror, mirroredVersions(mirror));
+    if (choice.kind === 'missing') {
+      throw new AmiBakeError(
+        `the provider mirror ${mirror} holds no usable hashicorp/aws (found ${choice.found.join(', ') || 'none'}; the stack pins ${pinned}, the emulator deployment needs at least 5.100.0): ` +
+          `add one with \`terraform providers mirror ${mirror}\`, or point ${PLUGIN_DIR_SETTING} at another mirror`,
+        { code: 'TerraformProviderMissing' },
+      );
+    }
+    this.writeOverride(choice.kind === 'relaxed' ? choice.version : undefined);
+    await terraform(this.stackDir, ['init', '-no-color', '-reconfigure', `-plugin-dir=${mirror}`]);
+    return choice;
+  }
+
+  private writeOverride(providerVersion: string | undefined): void {
+    const override = emulatorOverride({
+      endpoint: this.emulator.endpoint,
+      accessKeyId: this.emulator.operator.accessKeyId,
+      secretAccessKey: this.emulator.operator.secretAccessKey,
+      statePath: this.statePath,
+      providerVersion,
+    });
+    writeFileSync(join(this.stackDir, OVERRIDE_FILE), `${JSON.stringify(override, null, 2)}\n`);
+  }
+}
+
+function pick(change: { before: PlannedChange['before']; after: PlannedChange['after'] }) {
+  return { before: change.before, after: change.after };
+}
+
+/** A sentence for the output: which provider the emulator deployment uses, and why. */
+export function describeProvider(choice: StackDeployment['provider']): string {
+  if (!choice) return 'provider not chosen yet';
+  if (choice.kind === 'relaxed') {
+    return `hashicorp/aws ${choice.version} from ${choice.mirror} (the stack pins ${choice.pinned} for real deployments; the emulator deployment relaxes the pin to what the mirror holds)`;
+  }
+  if (choice.kind === 'pinned') return `hashicorp/aws ${choice.version} (the stack's pin), from a mirror`;
+  if (choice.kind === 'default') return `hashicorp/aws ${choice.version} (the stack's pin)`;
+  return `no usable hashicorp/aws in ${choice.mirror}`;
+}

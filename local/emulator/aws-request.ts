@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** How a service encodes requests and errors on the wire. */
+export type Protocol = 'query' | 'json' | 'rest-json' | 's3';
+
+/** One AWS API request as the gateway received it, with what every layer needs to know about it. */
+export interface AwsRequest {
+  method: string;
+  /** Path and query, as received. */
+  path: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  protocol: Protocol;
+  /** The signing name (`ec2`, `s3`, `dynamodb`, `lambda`, `events`, ...). */
+  service: string;
+  region: string;
+  /** The access key that signed the request (header or pre-signed query); undefined when unsigned. */
+  accessKeyId: string | undefined;
+  /** Signed in the query string (a pre-signed URL) rather than in the Authorization header. */
+  presigned: boolean;
+  /** The API operation: `RunInstances`, `GetObject`, `Invoke`, `PutBucketPolicy`, ... */
+  operation: string;
+  /** The form of a query-protocol request. */
+  form: URLSearchParams | undefined;
+  /** The body of a JSON-protocol request. */
+  json: Record<string, unknown> | undefined;
+}
+
+/** `<service>:<operation>` as the fault injector and the logs name a call. */
+export const callName = (request: Pick<AwsRequest, 'service' | 'operation'>) =>
+  `${request.service}:${request.operation}`;
+
+export function parseRequest(
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): AwsRequest {
+  const url = new URL(path, 'http://emulator');
+  const scope = credentialScope(headers, url);
+  const form = isForm(method, headers) ? new URLSearchParams(body.toString('utf-8')) : undefined;
+  const target = typeof headers['x-amz-target'] === 'string' ? headers['x-amz-target'] : undefined;
+  const base = { method, path, url, headers, body, ...scope, form, json: undefined };
+  if (form?.get('Action')) {
+    return { ...base, protocol: 'query', operation: form.get('Action') as string };
+  }
+  if (target) {
+    return {
+      ...base,
+      protocol: 'json',
+      operation: target.split('.').pop() ?? target,
+      json: parseJson(body),
+    };
+  }
+  if (scope.service === 'lambda' || url.pathname.startsWith('/20')) {
+    return { ...base, protocol: 'rest-json', operation: lambdaOperation(method, url.pathname) };
+  }
+  return { ...base, protocol: 's3', operation: s3Operation(method, url, headers) };
+}
+
+/** The region, service and key a request was signed with (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
+export function credentialScope(
+  headers: IncomingHttpHeaders,
+  url: URL,
+): { region: string; service: string; accessKeyId: string | undefined; presigned: boolean } {
+  const query = url.searchParams.get('X-Amz-Credential');
+  const header = /Credential=([^,\s]+)/.exec(String(headers.authorization ?? ''))?.[1];
+  const credential = query ?? header;
+  const [accessKeyId, , region, service] = (credential ?? '').split('/');
+  return {
+    accessKeyId: credential ? accessKeyId : undefined,
+    region: region ?? '',
+    service: service ?? 'unknown',
+    presigned: query !== null,
+  };
+}
+
+function isForm(method: string, headers: IncomingHttpHeaders): boolean {
+  return method === 'POST' && String(headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  try {
+    const value = JSON.parse(body.toString('utf-8')) as unknown;
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The Lambda REST operations the functions and the stack use. */
+function lambdaOperation(method: string, pathname: string): string {
+  if (/^\/2015-03-31\/functions\/[^/]+\/invocations$/.test(pathname)) return 'Invoke';
+  if (/^\/2015-03-31\/functions\/[^/]+\/policy/.test(pathname))
+    return method === 'POST' ? 'AddPermission' : method === 'DELETE' ? 'RemovePermission' : 'GetPolicy';
+  if (/^\/2015-03-31\/functions\/[^/]+\/configuration$/.test(pathname))
+    return method === 'PUT' ? 'UpdateFunctionConfiguration' : 'GetFunctionConfiguration';
+  if (/^\/2015-03-31\/functions\/[^/]+\/code$/.test(pathname)) return 'UpdateFunctionCode';
+  if (/^\/2015-03-31\/functions\/?$/.test(pathname)) return method === 'POST' ? 'CreateFunction' : 'ListFunctions';
+  if (/^\/2015-03-31\/functions\/[^/]+$/.test(pathname))
+    return method === 'DELETE' ? 'DeleteFunction' : 'GetFunction';
+  return `${method} ${pathname}`;
+}
+
+/** S3 operations by method, path and sub-resource (path-style: /<bucket>/<key>). */
+export function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): string {
+  const { bucket, key } = s3Location(url);
+  const has = (name: string) => url.searchParams.has(name);
+  if (key) {
+    if (method === 'GET') return 'GetObject';
+    if (method === 'HEAD') return 'HeadObject';
+    if (method === 'PUT') return headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject';
+    if (method === 'DELETE') return 'DeleteObject';
+    return `${method}Object`;
+  }
+  if (!bucket) return method === 'GET' ? 'ListBuckets' : `${method}Service`;
+  for (const sub of ['policy', 'lifecycle', 'versioning', 'encryption', 'tagging', 'ownershipControls']) {
+    if (has(sub)) {
+      const verb = method === 'GET' ? 'Get' : method === 'DELETE' ? 'Delete' : 'Put';
+      return `${verb}Bucket${sub[0]?.toUpperCase()}${sub.slice(1)}`;
+    }
+  }
+  if (has('publicAccessBlock')) return `${method === 'GET' ? 'Get' : 'Put'}PublicAccessBlock`;
+  if (method === 'POST' && has('delete')) return 'DeleteObjects';
+  if (method === 'GET' && has('versions')) return 'ListObjectVersions';
+  if (method === 'GET') return url.searchParams.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
+  if (method === 'HEAD') return 'HeadBucket';
+  if (method === 'PUT') return 'CreateBucket';
+  if (method === 'DELETE') return 'DeleteBucket';
+  return `${method}Bucket`;
+}
+
+/** The bucket and key of a path-style S3 URL. */
+export function s3Location(url: URL): { bucket: string; key: string } {
+  const [, bucket = '', ...rest] = url.pathname.split('/');
+  return { bucket: decodeURIComponent(bucket), key: rest.map(decodeURIComponent).join('/') };
+}

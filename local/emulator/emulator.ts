@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeployedFunctions } from '../lambda/deployed-functions';
+import { lambdaInvokeLayer } from '../lambda/invoke-layer';
+import { LambdaService } from '../lambda/lambda-service';
+import { CallerRegistry, EMULATED_ACCOUNT, principalArn } from './callers';
+import { FaultInjector } from './fault-injector';
+import { Ec2Gaps } from './gaps/ec2-gaps';
+import { FunctionLoggingConfigs } from './gaps/lambda-gaps';
+import { BucketPolicies, lifecycleDefaultHeader } from './gaps/s3-gaps';
+import { Gateway, knownCallersOnly } from './gateway';
+import { accountFacts } from './iam/account-facts';
+import { Authorizer } from './iam/authorizer';
+import { iamLayer, missingKeyLayer } from './iam/iam-layer';
+import { globalContext } from './iam/request-context';
+import { type MotoServer, startMoto } from './moto-server';
+import { type OperatorClients, operatorClients } from './operator-clients';
+import { presignedUrlLayer } from './s3/presigned-urls';
+
+/**
+ * One emulated AWS account: moto behind the gateway's layers, with an emulated Lambda service
+ * that runs the deployed functions. `endpoint` is what Terraform, the functions, the build
+ * instances and the tests are pointed at; `clients` are the operator's.
+ */
+export interface Emulator {
+  endpoint: string;
+  region: string;
+  moto: MotoServer;
+  gateway: Gateway;
+  callers: CallerRegistry;
+  ec2: Ec2Gaps;
+  bucketPolicies: BucketPolicies;
+  authorizer: Authorizer;
+  faults: FaultInjector;
+  lambda: LambdaService;
+  functions: DeployedFunctions;
+  clients: OperatorClients;
+  /** Calls the emulator could not judge (no IAM mapping, an evaluator error): a test fails on any. */
+  problems: string[];
+  /** Scratch space of this emulator (removed by stop()). */
+  workdir: string;
+  /** Wipes the account and what the layers hold; the Lambda service's environments go too. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: { region: string }): Promise<Emulator> {
+  const moto = await startMoto();
+  const workdir = mkdtempSync(join(tmpdir(), 'amibake-emulator-'));
+  try {
+    // The emulator's own reads (tags, roles, functions) go to moto directly, past the layers.
+    const direct = operatorClients(moto.url, options.region);
+    const callers = new CallerRegistry();
+    const problems: string[] = [];
+    let gateway: Gateway | undefined;
+    const ec2 = new Ec2Gaps((request) => (gateway as Gateway).toMoto(request));
+    const bucketPolicies = new BucketPolicies(async (bucket) => {
+      const answer = await moto.request('HEAD', `/${bucket}`);
+      return answer < 300;
+    });
+    const loggingConfigs = new FunctionLoggingConfigs();
+    const authorizer = new Authorizer(direct.iam, (resource) => {
+      const bucket = /^arn:aws:s3:::([^/]+)/.exec(resource)?.[1];
+      return bucket ? bucketPolicies.policyOf(bucket) : undefined;
+    });
+    const facts = accountFacts((region) => direct.inRegion(region).ec2, direct.iam);
+    const functions = new DeployedFunctions(direct.lambda);
+    let endpoint = '';
+    const lambda = new LambdaService({
+      get endpoint() {
+        return endpoint;
+      },
+      region: options.region,
+      callers,
+      functions,
+      workdir: join(workdir, 'lambda'),
+      deliverFailure: async (fn, record, destination) => {
+        const principal = principalArn({ kind: 'function', functionName: fn.name, roleArn: fn.roleArn, environmentId: '' });
+        const denial = await authorizer.decide(
+          { arn: principal, roleArn: fn.roleArn },
+          [{ action: 'sqs:SendMessage', resource: destination, resourceType: 'queue', facts: {} }],
+          globalContext(principal, EMULATED_ACCOUNT, options.region),
+        );
+        if (denial) return `not delivered: ${denial.message}`;
+        const [, , , region = options.region, account, name] = destination.split(':');
+        const url = `${moto.url}/${account}/${name}`;
+        await direct.inRegion(region).sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(record) }));
+        return `delivered to ${destination}`;
+      },
+    });
+    const faults = new FaultInjector(
+      (id) => lambda.invocationOf(id),
+      (id) => lambda.crash(id),
+    );
+    gateway = new Gateway(
+      moto.url,
+      [
+        knownCallersOnly,
+        faults.layer,
+        presignedUrlLayer((key) => callers.secretOf(key)),
+        iamLayer({ authorizer, facts, onProblem: (p) => problems.push(p) }),
+        missingKeyLayer({ authorizer }),
+        lambdaInvokeLayer(lambda),
+        bucketPolicies.layer,
+        lifecycleDefaultHeader,
+        loggingConfigs.layer,
+        ec2.layer,
+      ],
+      (key) => callers.callerOf(key),
+    );
+    endpoint = await gateway.start();
+    const running = gateway;
+    return {
+      endpoint,
+      region: options.region,
+      moto,
+      gateway: running,
+      callers,
+      ec2,
+      bucketPolicies,
+      authorizer,
+      faults,
+      lambda,
+      functions,
+      clients: operatorClients(endpoint, options.region),
+      problems,
+      workdir,
+      reset: async () => {
+        lambda.stop();
+        await moto.reset();
+        ec2.clear();
+        bucketPolicies.clear();
+        loggingConfigs.clear();
+        functions.forget();
+        authorizer.forget();
+        problems.length = 0;
+      },
+      stop: async () => {
+        lambda.stop();
+        await running.stop();
+        await moto.stop();
+        rmSync(workdir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await moto.stop();
+    rmSync(workdir, { recursive: true, force: true });
+    throw error;
+  }
+}

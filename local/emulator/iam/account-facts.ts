@@ -1,0 +1,53 @@
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeTagsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
+
+/**
+ * What IAM reads from the account to judge a request: the tags of the resources it touches,
+ * the default network a launch lands in, the role an instance profile carries. Read from moto
+ * directly, never through the gateway's own layers.
+ */
+export interface AccountFacts {
+  tagsOf(region: string, resourceId: string): Promise<Record<string, string>>;
+  defaultSubnet(region: string): Promise<string | undefined>;
+  defaultSecurityGroup(region: string): Promise<string | undefined>;
+  roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
+}
+
+export function accountFacts(ec2In: (region: string) => EC2Client, iam: IAMClient): AccountFacts {
+  return {
+    async tagsOf(region, resourceId) {
+      const answer = await ec2In(region).send(
+        new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }),
+      );
+      return Object.fromEntries((answer.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    },
+    async defaultSubnet(region) {
+      const answer = await ec2In(region).send(
+        new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }),
+      );
+      return answer.Subnets?.map((s) => s.SubnetId).sort()[0];
+    },
+    async defaultSecurityGroup(region) {
+      const answer = await ec2In(region).send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
+      );
+      return answer.SecurityGroups?.[0]?.GroupId;
+    },
+    async roleOfInstanceProfile(nameOrArn) {
+      const name = nameOrArn.split('/').pop() ?? nameOrArn;
+      try {
+        const answer = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+        return answer.InstanceProfile?.Roles?.[0]?.Arn;
+      } catch (error) {
+        if ((error as Error).name === 'NoSuchEntity' || (error as Error).name === 'NoSuchEntityException')
+          return undefined;
+        throw error;
+      }
+    },
+  };
+}

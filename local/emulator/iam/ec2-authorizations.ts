@@ -1,0 +1,159 @@
+import {
+  type Authorization,
+  type Authorizations,
+  formList,
+  type RequestScope,
+  requestTagFacts,
+  resourceTagFacts,
+} from './authorization';
+
+/** The TagSpecifications of an EC2 request, by resource type. */
+export function tagSpecifications(form: URLSearchParams): Map<string, [string, string][]> {
+  const byType = new Map<string, [string, string][]>();
+  for (const [key, type] of form) {
+    const spec = /^TagSpecification\.(\d+)\.ResourceType$/.exec(key)?.[1];
+    if (!spec) continue;
+    const tags: [string, string][] = [];
+    for (let i = 1; ; i++) {
+      const k = form.get(`TagSpecification.${spec}.Tag.${i}.Key`);
+      if (k === null) break;
+      tags.push([k, form.get(`TagSpecification.${spec}.Tag.${i}.Value`) ?? '']);
+    }
+    byType.set(type, [...(byType.get(type) ?? []), ...tags]);
+  }
+  return byType;
+}
+
+/** What IAM authorizes for an EC2 request, resource by resource, as the Service Authorization Reference lists it. */
+export async function ec2Authorizations(
+  operation: string,
+  form: URLSearchParams,
+  scope: RequestScope,
+): Promise<Authorizations> {
+  const { region, account, partition, facts } = scope;
+  const arn = (type: string, id: string, at = region) =>
+    `arn:${partition}:ec2:${at}:${type === 'image' || type === 'snapshot' ? '' : account}:${type}/${id}`;
+  const action = `ec2:${operation}`;
+  const existing = async (type: string, id: string, at = region): Promise<Authorization> => ({
+    action,
+    resource: arn(type, id, at),
+    resourceType: type,
+    facts: { ...resourceTagFacts(await facts.tagsOf(at, id), 'ec2'), [`ec2:${idKey(type)}`]: id },
+  });
+  const created = (type: string, tags: [string, string][] | undefined, extra = {}): Authorization => ({
+    action,
+    resource: arn(type, '*'),
+    resourceType: type,
+    facts: { ...requestTagFacts(tags ?? []), ...extra },
+  });
+  const taggedAt = (specs: Map<string, [string, string][]>): Authorization[] =>
+    [...specs].map(([type, tags]) => ({
+      action: 'ec2:CreateTags',
+      resource: arn(type, '*'),
+      resourceType: type,
+      facts: { ...requestTagFacts(tags), 'ec2:CreateAction': operation },
+    }));
+
+  if (operation.startsWith('Describe')) return [{ action, resource: '*', facts: {} }];
+  const specs = tagSpecifications(form);
+  switch (operation) {
+    case 'RunInstances': {
+      const image = form.get('ImageId') ?? '';
+      const subnet = form.get('SubnetId') ?? form.get('NetworkInterface.1.SubnetId') ?? (await facts.defaultSubnet(region));
+      const groups = formList(form, 'SecurityGroupId');
+      const securityGroups = groups.length > 0 ? groups : [await facts.defaultSecurityGroup(region)];
+      const profile = form.get('IamInstanceProfile.Name') ?? form.get('IamInstanceProfile.Arn');
+      const authorizations: Authorization[] = [
+        created('instance', specs.get('instance'), { 'ec2:InstanceType': form.get('InstanceType') ?? '' }),
+        created('volume', specs.get('volume')),
+        created('network-interface', specs.get('network-interface')),
+        await existing('image', image),
+        ...(subnet ? [await existing('subnet', subnet)] : []),
+        ...(await Promise.all(securityGroups.flatMap((g) => (g ? [existing('security-group', g)] : [])))),
+        ...taggedAt(specs),
+      ];
+      if (profile) {
+        const role = await facts.roleOfInstanceProfile(profile);
+        if (role) {
+          authorizations.push({
+            action: 'iam:PassRole',
+            resource: role,
+            resourceType: 'role',
+            facts: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+          });
+        }
+      }
+      return authorizations;
+    }
+    case 'CreateImage':
+      return [
+        await existing('instance', form.get('InstanceId') ?? ''),
+        created('image', specs.get('image')),
+        created('snapshot', specs.get('snapshot')),
+        ...taggedAt(specs),
+      ];
+    case 'CopyImage':
+      // The new image and snapshots in this region; the source image is not a resource of CopyImage.
+      return [created('image', specs.get('image')), created('snapshot', specs.get('snapshot')), ...taggedAt(specs)];
+    case 'TerminateInstances':
+    case 'StopInstances':
+    case 'StartInstances':
+      return Promise.all(formList(form, 'InstanceId').map((id) => existing('instance', id)));
+    case 'DeregisterImage':
+    case 'ModifyImageAttribute':
+    case 'EnableImageDeprecation':
+    case 'DisableImageDeprecation':
+      return [await existing('image', form.get('ImageId') ?? '')];
+    case 'DeleteSnapshot':
+      return [await existing('snapshot', form.get('SnapshotId') ?? '')];
+    case 'CreateTags': {
+      const tags = collectTags(form);
+      return Promise.all(
+        formList(form, 'ResourceId').map(async (id) => {
+          const base = await existing(typeOfId(id), id);
+          return { ...base, action: 'ec2:CreateTags', facts: { ...base.facts, ...requestTagFacts(tags) } };
+        }),
+      );
+    }
+    default:
+      return { unmapped: `ec2:${operation}` };
+  }
+}
+
+function collectTags(form: URLSearchParams): [string, string][] {
+  const tags: [string, string][] = [];
+  for (let i = 1; ; i++) {
+    const key = form.get(`Tag.${i}.Key`);
+    if (key === null) return tags;
+    tags.push([key, form.get(`Tag.${i}.Value`) ?? '']);
+  }
+}
+
+/** The resource type of an EC2 id by its prefix. */
+export function typeOfId(id: string): string {
+  const prefix = id.split('-')[0];
+  const types: Record<string, string> = {
+    i: 'instance',
+    ami: 'image',
+    snap: 'snapshot',
+    vol: 'volume',
+    subnet: 'subnet',
+    sg: 'security-group',
+    eni: 'network-interface',
+    lt: 'launch-template',
+  };
+  return types[prefix ?? ''] ?? 'unknown';
+}
+
+/** The condition key that names a resource's id (`ec2:InstanceID`, `ec2:ImageID`, ...). */
+function idKey(type: string): string {
+  const keys: Record<string, string> = {
+    instance: 'InstanceID',
+    image: 'ImageID',
+    snapshot: 'SnapshotID',
+    subnet: 'SubnetID',
+    'security-group': 'SecurityGroupID',
+    volume: 'VolumeID',
+  };
+  return keys[type] ?? 'ResourceID';
+}

@@ -1,0 +1,81 @@
+/**
+ * The inside of one emulated Lambda execution environment (a child process): loads the
+ * function's handler from the unpacked package named by LAMBDA_TASK_ROOT and _HANDLER, as the
+ * Node.js runtime does, then runs one invocation per message. The parent freezes the process
+ * between invocations, so nothing runs after a handler returns.
+ */
+import { join } from 'node:path';
+
+type Handler = (event: unknown, context: object) => Promise<unknown>;
+
+interface InvokeMessage {
+  type: 'invoke';
+  requestId: string;
+  event: unknown;
+  deadline: number;
+}
+
+let handler: Handler | undefined;
+let current: string | undefined;
+
+function load(): Handler {
+  const root = process.env.LAMBDA_TASK_ROOT ?? '.';
+  const spec = process.env._HANDLER ?? 'index.handler';
+  const dot = spec.lastIndexOf('.');
+  const module = require(join(root, spec.slice(0, dot))) as Record<string, unknown>;
+  const fn = module[spec.slice(dot + 1)];
+  if (typeof fn !== 'function') {
+    throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+  }
+  return fn as Handler;
+}
+
+function reply(message: object): void {
+  process.send?.(message);
+}
+
+function failure(error: unknown): { errorType: string; errorMessage: string; stack: string[] } {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { errorType: e.name, errorMessage: e.message, stack: (e.stack ?? '').split('\n').slice(1, 8) };
+}
+
+process.on('message', (message: InvokeMessage) => {
+  if (message.type !== 'invoke') return;
+  current = message.requestId;
+  const context = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: '$LATEST',
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: message.requestId,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+  Promise.resolve()
+    .then(() => {
+      handler ??= load();
+      return handler(message.event, context);
+    })
+    .then(
+      (value) => reply({ type: 'result', requestId: message.requestId, ok: true, value: value ?? null }),
+      (error: unknown) => reply({ type: 'result', requestId: message.requestId, ok: false, error: failure(error) }),
+    )
+    .finally(() => {
+      current = undefined;
+    });
+});
+
+// What the Node.js runtime does with an error nobody awaited: the invocation fails and the
+// environment is replaced.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    const failed = failure(error);
+    reply({
+      type: 'result',
+      requestId: current,
+      ok: false,
+      error: { ...failed, errorType: event === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : failed.errorType },
+    });
+    process.exit(129);
+  });
+}
+
+reply({ type: 'ready' });

@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AmiBakeConfig } from '../deployment/config';
+import { type Deployment, resolveDeployment } from '../deployment/model';
+import { PROJECT_ROOT } from '../scripts/bundle-functions';
+import { type ApplyReport, StackDeployment } from './deploy/stack-deployment';
+import { synthStack } from './deploy/stack-synth';
+import { OPERATOR } from './emulator/callers';
+import { type Emulator, startEmulator } from './emulator/emulator';
+import { EventBridge } from './events/event-bridge';
+
+/** A stack deployed into the emulated account with Terraform, and what the harness knows of it. */
+export interface LocalStack {
+  config: AmiBakeConfig;
+  /** The configuration resolved as the stack resolves it (names, recipes): for the harness's reading. */
+  deployment: Deployment;
+  /** The stack's Terraform outputs. */
+  outputs: Record<string, string>;
+  terraform: StackDeployment;
+  /** What the last apply did (nothing when the stack was already deployed). */
+  apply: ApplyReport;
+}
+
+export interface DeployOptions {
+  /** Where recipes' `user_data/` paths are read from (default: this project). */
+  projectRoot?: string;
+  /** Where the stack is synthesized (default: a directory of the emulator's). */
+  outdir?: string;
+}
+
+/**
+ * The emulated account and the stacks deployed into it: `deploy(config)` synthesizes the stack
+ * of a configuration and applies it with Terraform (nothing is created by hand that the stack
+ * declares); `events` plays EventBridge for the deployed rules and schedules.
+ */
+export class LocalAccount {
+  readonly events: EventBridge;
+  private readonly stacks = new Map<string, StackDeployment>();
+  private synths = 0;
+
+  private constructor(readonly emulator: Emulator) {
+    this.events = new EventBridge(emulator.clients.events, emulator.lambda, emulator.functions, emulator.region);
+  }
+
+  static async start(region = 'us-east-1'): Promise<LocalAccount> {
+    return new LocalAccount(await startEmulator({ region }));
+  }
+
+  get region(): string {
+    return this.emulator.region;
+  }
+
+  async deploy(config: AmiBakeConfig, options: DeployOptions = {}): Promise<LocalStack> {
+    const local = { ...config, region: this.emulator.region };
+    const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+    const outdir = options.outdir ?? join(this.emulator.workdir, 'cdktf.out', String(++this.synths));
+    const synthesized = synthStack(local, outdir, projectRoot);
+    const terraform = this.stackFor(local.namePrefix);
+    terraform.stage(synthesized);
+    const apply = await terraform.apply();
+    if (apply.applied) {
+      this.emulator.functions.forget();
+      this.emulator.authorizer.forget();
+    }
+    this.emulator.functions.addSource({ stackDir: terraform.stackDir, statePath: terraform.statePath });
+    const outputs = await terraform.outputs();
+    const deployment = resolveDeployment(local, { projectRoot, bucket: outputs.artifacts_bucket ?? '' });
+    return { config: local, deployment, outputs, terraform, apply };
+  }
+
+  /** The Terraform deployment of a name prefix (one state per prefix, as two real deployments have). */
+  stackFor(prefix: string): StackDeployment {
+    let stack = this.stacks.get(prefix);
+    if (!stack) {
+      const workdir = join(this.emulator.workdir, 'terraform', prefix);
+      mkdirSync(workdir, { recursive: true });
+      stack = new StackDeployment(workdir, { endpoint: this.emulator.endpoint, operator: OPERATOR });
+      this.stacks.set(prefix, stack);
+    }
+    return stack;
+  }
+
+  stop(): Promise<void> {
+    return this.emulator.stop();
+  }
+}
