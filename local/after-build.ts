@@ -2,11 +2,11 @@ import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { getParameterValues } from '../functions/shared/aws/parameters';
 import type { Recipe } from '../functions/shared/recipe';
-import type { OperatorClients } from './emulator/operator-clients';
+import type { AwsClients } from './emulator/aws-clients';
 import type { LocalStack } from './local-account';
 
 /** A queue subscribed to the stack's notifications topic, as a team's alerting would be. */
-export async function subscribeQueue(clients: OperatorClients, stack: LocalStack): Promise<string> {
+export async function subscribeQueue(clients: AwsClients, stack: LocalStack): Promise<string> {
   const queue = await clients.sqs.send(
     new CreateQueueCommand({ QueueName: `${stack.deployment.names.prefix}-inbox` }),
   );
@@ -24,7 +24,7 @@ export async function subscribeQueue(clients: OperatorClients, stack: LocalStack
 }
 
 /** The subjects of the notifications received so far. */
-export async function receivedSubjects(clients: OperatorClients, queueUrl: string): Promise<string[]> {
+export async function receivedSubjects(clients: AwsClients, queueUrl: string): Promise<string[]> {
   const subjects: string[] = [];
   for (;;) {
     const batch = await clients.sqs.send(
@@ -39,7 +39,7 @@ export async function receivedSubjects(clients: OperatorClients, queueUrl: strin
 
 /** Each recipe's published parameter and the value it holds. */
 export async function publishedImages(
-  clients: OperatorClients,
+  clients: AwsClients,
   recipes: readonly Recipe[],
 ): Promise<[string, string][]> {
   const values = await getParameterValues(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AmiBakeConfig } from '../deployment/config';
 import { type Deployment, resolveDeployment } from '../deployment/model';
 import { PROJECT_ROOT } from '../scripts/bundle-functions';
-import { type ApplyReport, StackDeployment } from './deploy/stack-deployment';
+import { type ApplyReport, type PlannedChange, StackDeployment } from './deploy/stack-deployment';
 import { synthStack } from './deploy/stack-synth';
 import { OPERATOR } from './emulator/callers';
 import { type Emulator, startEmulator } from './emulator/emulator';
@@ -51,12 +51,7 @@ export class LocalAccount {
   }
 
   async deploy(config: AmiBakeConfig, options: DeployOptions = {}): Promise<LocalStack> {
-    const local = { ...config, region: this.emulator.region };
-    const projectRoot = options.projectRoot ?? PROJECT_ROOT;
-    const outdir = options.outdir ?? join(this.emulator.workdir, 'cdktf.out', String(++this.synths));
-    const synthesized = synthStack(local, outdir, projectRoot);
-    const terraform = this.stackFor(local.namePrefix);
-    terraform.stage(synthesized);
+    const { local, projectRoot, terraform } = this.staged(config, options);
     const apply = await terraform.apply();
     if (apply.applied) {
       this.emulator.functions.forget();
@@ -66,6 +61,21 @@ export class LocalAccount {
     const outputs = await terraform.outputs();
     const deployment = resolveDeployment(local, { projectRoot, bucket: outputs.artifacts_bucket ?? '' });
     return { config: local, deployment, outputs, terraform, apply };
+  }
+
+  /** Terraform's plan of a configuration against what the account holds now; nothing is applied. */
+  plan(config: AmiBakeConfig, options: DeployOptions = {}): Promise<PlannedChange[]> {
+    return this.staged(config, options).terraform.plan();
+  }
+
+  private staged(config: AmiBakeConfig, options: DeployOptions) {
+    const local = { ...config, region: this.emulator.region };
+    const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+    const outdir = options.outdir ?? join(this.emulator.workdir, 'cdktf.out', String(++this.synths));
+    const synthesized = synthStack(local, outdir, projectRoot);
+    const terraform = this.stackFor(local.namePrefix);
+    terraform.stage(synthesized);
+    return { local, projectRoot, terraform };
   }
 
   /** The Terraform deployment of a name prefix (one state per prefix, as two real deployments have). */

@@ -2,7 +2,6 @@ import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { removeBuildRule } from '../shared/aws/build-rule';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
 import {
   createImage,
@@ -11,17 +10,18 @@ import {
   findImagesByTag,
   snapshotsExist,
 } from '../shared/aws/images';
-import { describeInstance, terminateInstance } from '../shared/aws/instances';
+import { describeInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
 import { putImageParameter } from '../shared/aws/parameters';
-import { deprecateImage } from '../shared/aws/retention';
+import { deprecateImage, deregisterWithSnapshots } from '../shared/aws/retention';
 import { BUILD_ID_TAG, type BuildRecord, buildReportKeys } from '../shared/build-record';
-import { AmiBakeError, awsErrorName, describeError } from '../shared/errors';
+import { AmiBakeError, awsErrorName, describeError, isRefusedForGood } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
 import { outcomeOf } from './build-report';
+import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { createImageInput } from './image-spec';
 import type { StoppedEvent } from './stopped-event';
@@ -77,19 +77,22 @@ export async function completeBuild(
       reason: `instance ${event.instanceId} is not this build's (${build.instanceId})`,
     };
   }
-  if (build.status === 'building') {
-    const instance = await describeInstance(deps.ec2, event.instanceId);
-    if (instance?.State?.Name !== 'stopped') {
-      return {
-        outcome: 'ignored',
-        buildId,
-        reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
-      };
-    }
-  } else if (build.status !== 'imaging') {
+  if (build.status !== 'building' && build.status !== 'imaging') {
     return { outcome: 'ignored', buildId, reason: `build is already ${build.status}` };
   }
-  return settleBuild(deps, settings, build);
+  return untilRefused(deps, build, async () => {
+    if (build.status === 'building') {
+      const instance = await describeInstance(deps.ec2, event.instanceId);
+      if (instance?.State?.Name !== 'stopped') {
+        return {
+          outcome: 'ignored',
+          buildId,
+          reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
+        };
+      }
+    }
+    return settleSteps(deps, settings, build);
+  });
 }
 
 /**
@@ -97,53 +100,93 @@ export async function completeBuild(
  * (`imaging`) as far as it can go: image, clean-up and final record. Each step checks what
  * exists first, so a crash anywhere is resumed by the next event or sweep.
  */
-export async function settleBuild(
+export function settleBuild(
   deps: CompleteDeps,
   settings: CompleteSettings,
   build: BuildRecord,
 ): Promise<CompleteResult> {
+  return untilRefused(deps, build, () => settleSteps(deps, settings, build));
+}
+
+/** Runs the steps of a build; a refusal no retry will change ends the build instead of failing the invocation. */
+async function untilRefused(
+  deps: CompleteDeps,
+  build: BuildRecord,
+  steps: () => Promise<CompleteResult>,
+): Promise<CompleteResult> {
+  try {
+    return await steps();
+  } catch (error) {
+    if (!isRefusedForGood(error)) throw error;
+    return endRefused(deps, build, error);
+  }
+}
+
+/**
+ * A call the build needs was refused for good (a permission removed, a quota, a validation
+ * error): waiting cannot help, so the build ends `failed` with the refusal's code, after removing
+ * what it can, and its image (made but never published) is deregistered. Only a refused write of
+ * the record itself leaves the build in flight, loudly: every attempt fails.
+ */
+async function endRefused(deps: CompleteDeps, build: BuildRecord, error: unknown): Promise<CompleteResult> {
+  const left = await cleanUp(deps, build);
+  const latest = (await getBuild(deps.table, build.buildId).catch(() => undefined)) ?? build;
+  if (latest.imageId) {
+    try {
+      const image = await describeImage(deps.ec2, latest.imageId);
+      if (image) await deregisterWithSnapshots(deps.ec2, image);
+    } catch (removal) {
+      if (!isRefusedForGood(removal)) throw removal;
+      left.push(`image ${latest.imageId} (${awsErrorName(removal)})`);
+    }
+  }
+  const reason = `${describeError(error)}: refused, and no retry will change that${leftBehind(left)}`;
+  return failBuild(deps, latest, reason, awsErrorName(error) ?? 'Refused');
+}
+
+async function settleSteps(deps: CompleteDeps, settings: CompleteSettings, build: BuildRecord): Promise<CompleteResult> {
   const { buildId } = build;
   let imageId = build.imageId;
   if (build.status === 'building') {
     const keys = buildReportKeys(settings.logPrefix, buildId);
     const outcome = outcomeOf(await getText(deps.s3, { bucket: settings.bucket, key: keys.status }), buildId);
     if (!outcome.succeeded) {
-      await cleanUp(deps, build);
+      const left = await cleanUp(deps, build);
       const status = outcome.errorCode === 'CustomisationTimedOut' ? 'timed_out' : 'failed';
       return failBuild(
         deps,
         build,
-        `${outcome.reason}; log: ${build.logLocation ?? 'none'}`,
+        `${outcome.reason}; log: ${build.logLocation ?? 'none'}${leftBehind(left)}`,
         outcome.errorCode,
         status,
       );
     }
     const image = await imageOf(deps, settings, build);
     if ('error' in image) {
-      await cleanUp(deps, build);
+      const left = await cleanUp(deps, build);
       const { error } = image;
       const ours = error instanceof AmiBakeError;
-      const reason = `CreateImage failed: ${ours ? error.message : describeError(error)}`;
+      const reason = `CreateImage failed: ${ours ? error.message : describeError(error)}${leftBehind(left)}`;
       return failBuild(deps, build, reason, ours ? error.code : (awsErrorName(error) ?? 'CreateImageFailed'));
     }
     imageId = image.imageId;
   }
   imageId ??= (await findImagesByTag(deps.ec2, BUILD_ID_TAG, buildId))[0]?.ImageId;
   if (!imageId) {
-    await cleanUp(deps, build);
-    return failBuild(deps, build, 'the requested image no longer exists (deregistered?)', 'ImageLost');
+    const left = await cleanUp(deps, build);
+    return failBuild(deps, build, `the requested image no longer exists (deregistered?)${leftBehind(left)}`, 'ImageLost');
   }
   const image = await waitForImage(deps, settings, imageId);
   if (image?.State === 'failed') {
-    await cleanUp(deps, build);
-    const reason = `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}`;
+    const left = await cleanUp(deps, build);
+    const reason = `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}${leftBehind(left)}`;
     return failBuild(deps, build, reason, 'ImageFailed');
   }
   if (!snapshotsExist(image)) {
     deps.log.warn('snapshots not ready: instance kept until the next sweep', { buildId, imageId });
     return { outcome: 'imaging', buildId, imageId, reason: 'snapshots not created yet' };
   }
-  await cleanUp(deps, build);
+  const left = await cleanUp(deps, build);
   if (image?.State !== 'available') {
     return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
   }
@@ -152,7 +195,8 @@ export async function settleBuild(
     return { outcome: 'imaging', buildId, imageId, reason: distributed.reason };
   if (distributed.state === 'failed') return failBuild(deps, build, distributed.reason, 'ImageCopyFailed');
   await publishImage(deps, build, distributed.images);
-  const changes = { imageId, copies: distributed.images, reason: 'image available' };
+  if (left.length > 0) deps.log.error('build resources left behind', { buildId, left });
+  const changes = { imageId, copies: distributed.images, reason: `image available${leftBehind(left)}` };
   const ended = await finishBuild(deps.table, build, 'succeeded', changes, deps.now());
   deps.log.info('image created', {
     buildId,
@@ -269,10 +313,4 @@ async function waitForImage(
     if (settled || deps.remainingMs() < settings.pollIntervalMs) return image;
     await deps.sleep(settings.pollIntervalMs);
   }
-}
-
-/** Removes the build's rule and instance; both steps accept that the resource is already gone. */
-export async function cleanUp(deps: Pick<CompleteDeps, 'ec2' | 'events'>, build: BuildRecord): Promise<void> {
-  if (build.ruleName) await removeBuildRule(deps.events, build.ruleName);
-  if (build.instanceId) await terminateInstance(deps.ec2, build.instanceId);
 }

@@ -34,6 +34,8 @@ export interface SweepPlan {
   /** Instances and rules of the deployment that belong to no build in flight. */
   orphanInstances: string[];
   orphanRules: string[];
+  /** Instances with the deployment's tag but no build id: no build launched them, so none are touched. */
+  untagged: string[];
 }
 
 const minutes = (ms: number) => Math.floor(ms / 60_000);
@@ -97,9 +99,8 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
   });
   return {
     actions,
-    orphanInstances: facts.instances
-      .filter((i) => !i.buildId || !live.has(i.buildId))
-      .map((i) => i.instanceId),
+    orphanInstances: facts.instances.filter((i) => i.buildId && !live.has(i.buildId)).map((i) => i.instanceId),
+    untagged: facts.instances.filter((i) => !i.buildId).map((i) => i.instanceId),
     orphanRules: facts.rules.filter((r) => !live.has(r.slice(limits.rulePrefix.length + 1))),
   };
 }

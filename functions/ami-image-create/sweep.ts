@@ -3,6 +3,7 @@ import { listBuildRules, removeBuildRule } from '../shared/aws/build-rule';
 import { findDeploymentInstances, terminateInstance } from '../shared/aws/instances';
 import { AmiBakeError, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
+import { cleanUp, leftBehind } from './clean-up';
 import { type CompleteDeps, type CompleteSettings, settleBuild } from './complete-build';
 import { type BuildAction, planSweep, type SweepLimits } from './plan-sweep';
 
@@ -13,6 +14,8 @@ export interface SweepReport {
   waiting: number;
   orphanInstances: number;
   orphanRules: number;
+  /** Instances with this deployment's tag but no build id: not amibake's, left alone and reported. */
+  untagged: number;
 }
 
 /**
@@ -38,7 +41,12 @@ export async function sweep(
     waiting: 0,
     orphanInstances: plan.orphanInstances.length,
     orphanRules: plan.orphanRules.length,
+    untagged: plan.untagged.length,
   };
+  for (const instanceId of plan.untagged) {
+    // The role may terminate only instances with a build id: this one was not launched by amibake.
+    deps.log.warn('instance with the deployment tag but no build id left alone', { instanceId });
+  }
   const errors: string[] = [];
   const attempt = async (what: string, step: () => Promise<void>) => {
     try {
@@ -88,8 +96,7 @@ async function apply(
     else report.settled++;
     return;
   }
-  for (const ruleName of action.ruleNames) await removeBuildRule(deps.events, ruleName);
-  for (const instanceId of action.instanceIds) await terminateInstance(deps.ec2, instanceId);
-  await failBuild(deps, action.build, action.reason, action.errorCode, action.status);
+  const left = await cleanUp(deps, action.build, { ruleNames: action.ruleNames, instanceIds: action.instanceIds });
+  await failBuild(deps, action.build, `${action.reason}${leftBehind(left)}`, action.errorCode, action.status);
   report.ended++;
 }

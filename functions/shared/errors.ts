@@ -34,3 +34,27 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** Errors the SDK marks as client faults but that a later retry can clear. */
+const TRANSIENT_CLIENT_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TransactionInProgressException',
+  'TransactionConflictException',
+]);
+
+/**
+ * An AWS refusal that no retry will change: a client fault (AccessDenied, UnauthorizedOperation,
+ * a validation error...) other than throttling. A build that meets one must end rather than wait.
+ */
+export function isRefusedForGood(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const fault = (error as { $fault?: string }).$fault;
+  return fault === 'client' && !TRANSIENT_CLIENT_ERRORS.has(error.name);
+}

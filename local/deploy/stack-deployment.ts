@@ -65,7 +65,10 @@ export class StackDeployment {
     await this.init();
     const digest = this.digest();
     if (digest === this.appliedDigest) return { applied: false, created: 0, changed: 0, destroyed: 0, seconds: 0 };
-    const run = await terraform(this.stackDir, ['apply', '-auto-approve', '-no-color', '-parallelism=20']);
+    // After the first apply only Terraform changes the stack's resources in the emulator: the
+    // state is the account's truth, and refreshing it (a minute of provider waits) is skipped.
+    const refresh = this.appliedDigest === undefined ? [] : ['-refresh=false'];
+    const run = await terraform(this.stackDir, ['apply', '-auto-approve', '-no-color', '-parallelism=20', ...refresh]);
     this.appliedDigest = digest;
     const counts = /Resources: (\d+) added, (\d+) changed, (\d+) destroyed/.exec(run.stdout);
     return {

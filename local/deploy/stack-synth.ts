@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'cdktf';
 import type { AmiBakeConfig } from '../../deployment/config';
@@ -10,6 +11,7 @@ import { builtBundles, PROJECT_ROOT } from '../../scripts/bundle-functions';
  * its assets, exactly what `cdktf deploy` would apply. The bundles must be built already.
  */
 export function synthStack(config: AmiBakeConfig, outdir: string, projectRoot = PROJECT_ROOT): string {
+  mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir });
   new AmiBakeStack(app, config.namePrefix, { config, projectRoot, bundles: builtBundles() });
   app.synth();

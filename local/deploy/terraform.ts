@@ -57,12 +57,12 @@ export function terraform(
         resolve(result);
         return;
       }
-      const said = withoutCliConfigWarning(`${result.stderr}\n${result.stdout}`).trim().split('\n');
+      const errors = withoutCliConfigWarning(result.stderr).trim();
+      const said = errors || result.stdout.trim().split('\n').slice(-30).join('\n');
       reject(
-        new AmiBakeError(
-          `terraform ${args[0]} failed (exit ${result.code}) in ${cwd}:\n${said.slice(-30).join('\n')}`,
-          { code: 'TerraformFailed' },
-        ),
+        new AmiBakeError(`terraform ${args[0]} failed (exit ${result.code}) in ${cwd}:\n${said}`, {
+          code: 'TerraformFailed',
+        }),
       );
     });
   });

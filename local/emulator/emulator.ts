@@ -16,7 +16,7 @@ import { Authorizer } from './iam/authorizer';
 import { iamLayer, missingKeyLayer } from './iam/iam-layer';
 import { globalContext } from './iam/request-context';
 import { type MotoServer, startMoto } from './moto-server';
-import { type OperatorClients, operatorClients } from './operator-clients';
+import { type AwsClients, awsClients } from './aws-clients';
 import { presignedUrlLayer } from './s3/presigned-urls';
 
 /**
@@ -36,7 +36,7 @@ export interface Emulator {
   faults: FaultInjector;
   lambda: LambdaService;
   functions: DeployedFunctions;
-  clients: OperatorClients;
+  clients: AwsClients;
   /** Calls the emulator could not judge (no IAM mapping, an evaluator error): a test fails on any. */
   problems: string[];
   /** Scratch space of this emulator (removed by stop()). */
@@ -51,7 +51,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
   const workdir = mkdtempSync(join(tmpdir(), 'amibake-emulator-'));
   try {
     // The emulator's own reads (tags, roles, functions) go to moto directly, past the layers.
-    const direct = operatorClients(moto.url, options.region);
+    const direct = awsClients(moto.url, options.region);
     const callers = new CallerRegistry();
     const problems: string[] = [];
     let gateway: Gateway | undefined;
@@ -124,7 +124,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
       faults,
       lambda,
       functions,
-      clients: operatorClients(endpoint, options.region),
+      clients: awsClients(endpoint, options.region),
       problems,
       workdir,
       reset: async () => {

@@ -36,7 +36,7 @@ export class FaultInjector {
   /** Where the armed fault fired, once it has. */
   fired: (TracedCall & { kind: FaultKind }) | undefined;
   private armed: Fault | undefined;
-  private refused: TracedCall | undefined;
+  private refused: (TracedCall & { answer: (request: AwsRequest) => Answer }) | undefined;
 
   constructor(
     private readonly invocationOf: InvocationOf,
@@ -57,7 +57,7 @@ export class FaultInjector {
     const call = { fn: invocation.functionName, action: callName(request) };
     this.trace.push(call);
     if (this.refused && this.refused.fn === call.fn && this.refused.action === call.action) {
-      return this.failure(request, 'permanent');
+      return this.refused.answer(request);
     }
     const fault = this.armed;
     if (!fault || this.fired || this.trace.length !== fault.at) return next();
@@ -67,8 +67,12 @@ export class FaultInjector {
       this.crash(caller.environmentId);
       return answer;
     }
-    if (fault.kind === 'permanent') this.refused = call;
-    return fault.code ? errorAnswer(request, fault.status ?? 400, fault.code, `injected fault: ${fault.code}`) : this.failure(request, fault.kind);
+    const answer = (r: AwsRequest) =>
+      fault.code
+        ? errorAnswer(r, fault.status ?? 400, fault.code, `injected fault: ${fault.code}`)
+        : this.failure(r, fault.kind as Exclude<FaultKind, 'crash'>);
+    if (fault.kind === 'permanent') this.refused = { ...call, answer };
+    return answer(request);
   };
 
   private failure(request: AwsRequest, kind: Exclude<FaultKind, 'crash'>): Answer {

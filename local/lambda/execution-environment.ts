@@ -44,6 +44,7 @@ export class ExecutionEnvironment {
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
   private exited = false;
+  private killed = false;
   private startedAt = 0;
   private currentRequest: string | undefined;
   private settle: ((outcome: InvocationOutcome) => void) | undefined;
@@ -110,7 +111,11 @@ export class ExecutionEnvironment {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.killed;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Runs one invocation; the environment is frozen again when it ends. */
@@ -144,6 +149,7 @@ export class ExecutionEnvironment {
 
   /** Ends the environment at once, as a crash or a timeout does. */
   kill(): void {
+    this.killed = true;
     if (!this.exited) this.child.kill('SIGKILL');
   }
 

@@ -34,7 +34,7 @@ export interface LambdaServiceOptions {
   endpoint: string;
   region: string;
   callers: CallerRegistry;
-  functions: DeployedFunctions;
+  functions: Pick<DeployedFunctions, 'get' | 'asyncSettings'>;
   /** Scratch space: unpacked packages and the runtime's worker script. */
   workdir: string;
   deliverFailure: FailureDelivery;
@@ -74,10 +74,15 @@ export class LambdaService {
   }
 
   /** A synchronous (RequestResponse) invocation. */
-  async invoke(functionName: string, event: unknown, source: string, attempt = 1): Promise<InvocationOutcome> {
+  async invoke(
+    functionName: string,
+    event: unknown,
+    source: string,
+    attempt = 1,
+    requestId: string = randomUUID(),
+  ): Promise<InvocationOutcome> {
     const fn = await this.options.functions.get(functionName);
     const environment = this.environmentFor(fn);
-    const requestId = randomUUID();
     this.running.set(environment.id, { functionName: fn.name, requestId });
     const outcome = await environment.invoke(event, requestId).finally(() => this.running.delete(environment.id));
     if (!environment.alive) this.discard(fn.name, environment);
@@ -96,6 +101,11 @@ export class LambdaService {
     return this.queue.length;
   }
 
+  /** Loses the queued asynchronous invocations (a lost delivery, for tests); returns them. */
+  dropQueued(): { functionName: string; event: unknown }[] {
+    return this.queue.splice(0).map(({ functionName, event }) => ({ functionName, event }));
+  }
+
   /**
    * Runs queued asynchronous invocations, including those they queue, until none is left. A
    * failed one is retried up to the function's MaximumRetryAttempts (Lambda waits a minute, then
@@ -104,7 +114,7 @@ export class LambdaService {
    */
   async drain(onEach?: (record: InvocationRecord) => void): Promise<void> {
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      const outcome = await this.invoke(next.functionName, next.event, next.source, next.attempt);
+      const outcome = await this.invoke(next.functionName, next.event, next.source, next.attempt, next.requestId);
       const record = this.invocations[this.invocations.length - 1] as InvocationRecord;
       onEach?.(record);
       if (outcome.ok) continue;
@@ -117,6 +127,11 @@ export class LambdaService {
         await this.options.deliverFailure(fn, failureRecord(fn, next, outcome), settings.onFailure);
       }
     }
+  }
+
+  /** The processes of a function's execution environments (to inspect what they run with). */
+  processesOf(functionName: string): number[] {
+    return (this.pools.get(functionName) ?? []).flatMap((e) => (e.alive && e.pid ? [e.pid] : []));
   }
 
   /** The invocation an execution environment is running, for the calls it makes. */

@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { expect } from 'chai';
-import { onlyResource, resourcesBy, type Synthesized, stackConfig, synthStack } from '../support/stack';
+import { addressOf, onlyResource, refTo, resourcesBy, type Synthesized, stackConfig, synthStack } from '../support/stack';
 
 const has = (synth: Synthesized, type: string, properties: Record<string, unknown>) =>
   Testing.toHaveResourceWithProperties(synth.json, type, properties);
@@ -80,17 +80,19 @@ describe('AmiBakeStack', () => {
       const trigger = resourcesBy(synth.tf, 'aws_lambda_function', 'function_name').amibake_ami_build_trigger;
       const dependsOn = trigger?.depends_on as string[];
       expect(dependsOn).to.have.length(1);
-      expect(dependsOn[0]).to.match(/^aws_cloudwatch_log_group\.ami-build-trigger_logs_/);
+      expect(dependsOn[0]).to.equal(
+        addressOf(synth.tf, 'aws_cloudwatch_log_group', 'name', '/aws/lambda/amibake_ami_build_trigger'),
+      );
     });
 
     it('retries asynchronous launches twice, then sends them to the failed-launches queue', () => {
       expect(
         has(synth, 'aws_lambda_function_event_invoke_config', {
-          function_name: '${aws_lambda_function.ami-ec2-instance-create_function_53661373.function_name}',
+          function_name: refTo(synth.tf, 'aws_lambda_function', 'function_name', 'amibake_ami_ec2_instance_create', 'function_name'),
           maximum_retry_attempts: 2,
           maximum_event_age_in_seconds: 3600,
           destination_config: {
-            on_failure: { destination: '${aws_sqs_queue.launch-failures_queue_1A7245C2.arn}' },
+            on_failure: { destination: refTo(synth.tf, 'aws_sqs_queue', 'name', 'amibake-failed-launches', 'arn') },
           },
         }),
       ).to.equal(true);
@@ -157,7 +159,7 @@ describe('AmiBakeStack', () => {
         has(synth, 'aws_lambda_permission', {
           statement_id: 'AllowSchedule',
           principal: 'events.amazonaws.com',
-          source_arn: '${aws_cloudwatch_event_rule.schedule_rule_219A125C.arn}',
+          source_arn: refTo(synth.tf, 'aws_cloudwatch_event_rule', 'name', 'amibake_schedule', 'arn'),
         }),
       ).to.equal(true);
     });
@@ -172,7 +174,7 @@ describe('AmiBakeStack', () => {
       expect(
         has(synth, 'aws_cloudwatch_event_target', {
           target_id: 'ami_image_create_sweep',
-          arn: '${aws_lambda_function.ami-image-create_function_CABD7CB8.arn}',
+          arn: refTo(synth.tf, 'aws_lambda_function', 'function_name', 'amibake_ami_image_create', 'arn'),
           retry_policy: { maximum_retry_attempts: 0 },
         }),
       ).to.equal(true);

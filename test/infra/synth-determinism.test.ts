@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { PROJECT_ROOT } from '../../scripts/bundle-functions';
-import { scratchDir } from '../support/local-aws';
+import { scratchDir } from '../support/scratch';
 
 function filesUnder(root: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();

@@ -3,20 +3,20 @@ import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client
 import { ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
+import type { FunctionRole } from '../../deployment/functions';
 import { runBakeCycle } from '../../local/bake-cycle';
-import { deployLocally, type LocalAws, type LocalDeployment } from '../../local/local-aws';
-import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
+import { deployed, invoke, scratchDir, standardConfig } from '../support/local-account';
 
 /** Everything the account holds that a handler could change. */
-async function snapshot(aws: LocalAws, local: LocalDeployment): Promise<string> {
-  const { names } = local.deployment;
-  const instances = await aws.clients.ec2.send(new DescribeInstancesCommand({}));
-  const images = await aws.clients.ec2.send(new DescribeImagesCommand({ Owners: ['self'] }));
-  const rules = await aws.clients.events.send(new ListRulesCommand({}));
-  const items = await aws.clients.doc.send(new ScanCommand({ TableName: names.buildsTable }));
-  const objects = await aws.clients.s3.send(
-    new ListObjectVersionsCommand({ Bucket: local.deployment.bucket }),
-  );
+async function snapshot(account: LocalAccount, stack: LocalStack): Promise<string> {
+  const { clients } = account.emulator;
+  const { names } = stack.deployment;
+  const instances = await clients.ec2.send(new DescribeInstancesCommand({}));
+  const images = await clients.ec2.send(new DescribeImagesCommand({ Owners: ['self'] }));
+  const rules = await clients.events.send(new ListRulesCommand({}));
+  const items = await clients.doc.send(new ScanCommand({ TableName: names.buildsTable }));
+  const objects = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: stack.deployment.bucket }));
   return JSON.stringify({
     instances: (instances.Reservations ?? [])
       .flatMap((r) => r.Instances ?? [])
@@ -28,31 +28,30 @@ async function snapshot(aws: LocalAws, local: LocalDeployment): Promise<string> 
   });
 }
 
-const READS = /:(Describe\w*|Get\w*|BatchGetItem|Query|Scan|List\w*|GET|HEAD)$/;
+const READS = /:(Describe\w*|Get\w*|Head\w*|BatchGetItem|Query|Scan|List\w*)$/;
 
 describe('malformed and foreign events', function () {
-  this.timeout(60_000);
-  let aws: LocalAws;
-  let local: LocalDeployment;
+  this.timeout(120_000);
+  let account: LocalAccount;
+  let stack: LocalStack;
   const scratch = scratchDir();
   let existing: { buildId: string; instanceId: string };
 
   before(async () => {
-    aws = await localAws();
-    local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node')]), { logLevel: 'silent' });
-    const { builds } = await runBakeCycle(aws, local, { workdir: scratch.path, hung: () => true });
+    ({ account, stack } = await deployed(standardConfig()));
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path, hung: () => true });
     existing = { buildId: builds[0]?.buildId ?? '', instanceId: builds[0]?.instanceId ?? '' };
   });
   after(() => scratch.remove());
 
-  const fns = () => local.deployment.names.functions;
+  const fns = () => ({ trigger: 'trigger', instanceCreate: 'instanceCreate', imageCreate: 'imageCreate' }) as const;
   const ec2Event = (state: string) => ({
     version: '0',
     source: 'aws.ec2',
     'detail-type': 'EC2 Instance State-change Notification',
     detail: { 'instance-id': existing.instanceId, state },
   });
-  const cases: { name: string; fn: () => string; event: () => unknown; expect: RegExp }[] = [
+  const cases: { name: string; fn: () => FunctionRole; event: () => unknown; expect: RegExp }[] = [
     {
       name: 'trigger: null',
       fn: () => fns().trigger,
@@ -147,44 +146,46 @@ describe('malformed and foreign events', function () {
 
   for (const c of cases) {
     it(`rejects ${c.name} with no AWS mutation`, async () => {
-      const before = await snapshot(aws, local);
-      aws.gateway.faults.reset();
-      const result = await local.runtime.invoke(c.fn(), c.event());
-      const writes = aws.gateway.faults.trace.filter((call) => !READS.test(call.action));
+      const before = await snapshot(account, stack);
+      account.emulator.faults.reset();
+      const result = await invoke(account, stack, c.fn(), c.event());
+      const writes = account.emulator.faults.trace.filter((call) => !READS.test(call.action));
       const said = result as { reason?: string; rejected?: string };
       expect(said.reason ?? said.rejected).to.match(c.expect);
       expect(writes, 'mutating calls').to.deep.equal([]);
-      expect(await snapshot(aws, local)).to.equal(before);
+      expect(await snapshot(account, stack)).to.equal(before);
     });
   }
 });
 
 describe('a corrupt recipes document', function () {
-  this.timeout(60_000);
-  let aws: LocalAws;
+  this.timeout(120_000);
+  let account: LocalAccount;
+  let stack: LocalStack;
   const scratch = scratchDir();
-  before(async () => {
-    aws = await localAws();
+  beforeEach(async () => {
+    ({ account, stack } = await deployed(standardConfig()));
   });
+  // The document is the stack's: put back what Terraform wrote.
+  afterEach(() => publish(stack, stack.deployment.recipesDocument));
   after(() => scratch.remove());
 
-  async function publish(local: LocalDeployment, body: string): Promise<void> {
-    const { names } = local.deployment;
-    await aws.clients.s3.send(
-      new PutObjectCommand({ Bucket: local.deployment.bucket, Key: names.recipesKey, Body: body }),
+  /** Someone with write access to the bucket replaces the recipes document. */
+  async function publish(target: LocalStack, body: string): Promise<void> {
+    await account.emulator.clients.s3.send(
+      new PutObjectCommand({ Bucket: target.deployment.bucket, Key: target.deployment.names.recipesKey, Body: body }),
     );
   }
 
   it('fails only the recipes it breaks', async () => {
-    const local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node')]), { logLevel: 'silent' });
-    const document = JSON.parse(local.deployment.recipesDocument) as { recipes: Record<string, unknown>[] };
+    const document = JSON.parse(stack.deployment.recipesDocument) as { recipes: Record<string, unknown>[] };
     const good = document.recipes[0] ?? {};
     document.recipes.push(
       { ...good, name: 'no-glob', base: { describe: { name: '' } } },
       { ...good, name: 'typo', instanceTyp: 't3.large' },
     );
-    await publish(local, JSON.stringify(document));
-    const { decisions, builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    await publish(stack, JSON.stringify(document));
+    const { decisions, builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
     expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([
       ['no-glob', 'invalid'],
       ['typo', 'invalid'],
@@ -198,16 +199,15 @@ describe('a corrupt recipes document', function () {
   });
 
   it('starts nothing and changes nothing when the document is not JSON', async () => {
-    const local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node')]), { logLevel: 'silent' });
-    await publish(local, '{"version": 1, "recipes": [');
-    const before = await snapshot(aws, local);
-    const { decisions, builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    await publish(stack, '{"version": 1, "recipes": [');
+    const before = await snapshot(account, stack);
+    const { decisions, builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
     expect(decisions).to.have.length(1);
     expect(decisions[0]).to.include({ recipe: '*', decision: 'invalid' });
     expect(decisions[0]?.reason).to.match(
       /^recipes document s3:\/\/amibake-artifacts-\d+-us-east-1\/recipes\/recipes.json is not valid JSON/,
     );
     expect(builds).to.deep.equal([]);
-    expect(await snapshot(aws, local)).to.equal(before);
+    expect(await snapshot(account, stack)).to.equal(before);
   });
 });

@@ -1,51 +1,49 @@
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { resolveDeployment } from '../../deployment/model';
 import { runBakeCycle } from '../../local/bake-cycle';
-import { deployLocally, type LocalAws, type LocalDeployment } from '../../local/local-aws';
-import { publishRecipes } from '../../local/provision';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { publishNewBase } from '../../local/vendor';
-import { PROJECT_ROOT } from '../../scripts/bundle-functions';
 import {
   accountState,
   buildRecord,
+  deployed,
   ecsRecipe,
-  localAws,
+  invoke,
   scratchDir,
+  standardConfig,
   tagsOf,
   testConfig,
-} from '../support/local-aws';
+} from '../support/local-account';
 
-function firstRecipe(local: LocalDeployment) {
-  const recipe = local.deployment.recipes[0];
+function firstRecipe(stack: LocalStack) {
+  const recipe = stack.deployment.recipes[0];
   if (!recipe) throw new Error('the deployment has no recipe');
   return recipe;
 }
 
-describe('a bake cycle against moto', function () {
-  this.timeout(60_000);
-  let aws: LocalAws;
-  let scratch: ReturnType<typeof scratchDir>;
-
-  before(async () => {
-    aws = await localAws();
-    scratch = scratchDir();
-  });
+describe('a bake cycle of the deployed stack', function () {
+  this.timeout(120_000);
+  let account: LocalAccount;
+  const scratch = scratchDir();
   after(() => scratch.remove());
 
-  const deploy = (recipes = [ecsRecipe('ecs-node')], overrides = {}) =>
-    deployLocally(aws, testConfig(recipes, overrides), { logLevel: 'silent' });
-  const cycle = (local: LocalDeployment, standIn?: (recipe: string) => string) =>
-    runBakeCycle(aws, local, { workdir: scratch.path, ...(standIn ? { standIn } : {}) });
+  const deploy = async (config = standardConfig()) => {
+    const d = await deployed(config);
+    account = d.account;
+    return d.stack;
+  };
+  const clients = () => account.emulator.clients;
+  const cycle = (stack: LocalStack, standIn?: (recipe: string) => string) =>
+    runBakeCycle(account, stack, { workdir: scratch.path, ...(standIn ? { standIn } : {}) });
 
   it('bakes one AMI with lineage tags from a new base and leaves nothing behind', async () => {
-    const local = await deploy([ecsRecipe('ecs-node', { tags: { team: 'platform' } })]);
-    const { builds } = await cycle(local);
+    const stack = await deploy();
+    const { builds } = await cycle(stack);
 
     expect(builds).to.have.length(1);
     const build = builds[0];
-    const state = await accountState(aws);
+    const state = await accountState(clients());
     expect(state.images).to.have.length(1);
     const image = state.images[0];
     expect(image?.ImageId).to.equal(build?.imageId);
@@ -61,7 +59,7 @@ describe('a bake cycle against moto', function () {
     expect(image?.Name).to.match(/^ecs-node-\d{14}-[0-9a-f]{6}$/);
     expect(state.liveInstances).to.deep.equal([]);
     expect(state.rules).to.deep.equal([]);
-    const record = await buildRecord(aws, local, build?.buildId as string);
+    const record = await buildRecord(clients(), stack, build?.buildId as string);
     expect(record).to.deep.include({ status: 'succeeded', imageId: image?.ImageId });
     expect(record?.logLocation).to.match(
       /^s3:\/\/amibake-artifacts-123456789012-us-east-1\/builds\/ecs-node-.*\/build\.log$/,
@@ -69,127 +67,98 @@ describe('a bake cycle against moto', function () {
   });
 
   it('tags the snapshots of the image with its lineage', async () => {
-    const local = await deploy();
-    await cycle(local);
-    const [image] = (await accountState(aws)).images;
+    const stack = await deploy();
+    await cycle(stack);
+    const [image] = (await accountState(clients())).images;
     const snapshotId = image?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId as string;
-    const snapshots = await aws.clients.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
-    expect(tagsOf(snapshots.Snapshots?.[0])).to.include({
-      'amibake:recipe': 'ecs-node',
-      'amibake:created-by': 'amibake',
-    });
+    const snapshots = await clients().ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+    expect(tagsOf(snapshots.Snapshots?.[0])).to.include({ 'amibake:recipe': 'ecs-node', 'amibake:created-by': 'amibake' });
   });
 
   it('does nothing when no new base was released, and builds again when one is', async () => {
-    const local = await deploy();
-    await cycle(local);
-    const before = await accountState(aws);
+    const stack = await deploy();
+    await cycle(stack);
+    const before = await accountState(clients());
 
-    const second = await cycle(local);
+    const second = await cycle(stack);
     expect(second.builds).to.deep.equal([]);
     expect(second.decisions.map((d) => d.decision)).to.deep.equal(['not-due']);
-    expect(await accountState(aws)).to.deep.equal(before);
+    expect(await accountState(clients())).to.deep.equal(before);
 
-    const release = await publishNewBase(aws.clients.ec2, aws.gateway, firstRecipe(local), new Date());
-    const third = await cycle(local);
-    expect(third.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([
-      [release.imageId, 'succeeded'],
-    ]);
-    expect((await accountState(aws)).images).to.have.length(2);
-  });
-
-  it('rebuilds when the recipe changes although the base did not', async () => {
-    const local = await deploy();
-    const first = await cycle(local);
-    const edited = resolveDeployment(testConfig([ecsRecipe('ecs-node', { instanceType: 't3.large' })]), {
-      projectRoot: PROJECT_ROOT,
-      bucket: local.deployment.bucket,
-    });
-    await publishRecipes(aws.clients, edited);
-
-    const second = await cycle(local);
-    expect(second.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([
-      [first.builds[0]?.baseImageId, 'succeeded'],
-    ]);
-    expect(second.builds[0]?.recipeHash).not.to.equal(first.builds[0]?.recipeHash);
-    expect((await accountState(aws)).images).to.have.length(2);
-  });
-
-  it('looks up a selector shared by two recipes once', async () => {
-    const local = await deploy([ecsRecipe('first'), ecsRecipe('second')]);
-    aws.gateway.calls.clear();
-    const { decisions } = (await local.runtime.invoke(local.deployment.names.functions.trigger, {})) as {
-      decisions: { decision: string }[];
-    };
-    expect(decisions.map((d) => d.decision)).to.deep.equal(['started', 'started']);
-    expect(aws.gateway.calls.get('ec2:DescribeImages')).to.equal(1);
-    aws.invokeQueue.length = 0;
+    const release = await publishNewBase(clients().ec2, account.emulator.ec2, firstRecipe(stack), new Date());
+    const third = await cycle(stack);
+    expect(third.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([[release.imageId, 'succeeded']]);
+    expect((await accountState(clients())).images).to.have.length(2);
   });
 
   it('fails a build whose customisation fails: no AMI, the reason recorded, nothing left', async () => {
-    const local = await deploy();
-    const { builds } = await cycle(local, () => '#!/bin/bash\necho "installing..."\nexit 3\n');
-    const record = await buildRecord(aws, local, builds[0]?.buildId as string);
+    const stack = await deploy();
+    const { builds } = await cycle(stack, () => '#!/bin/bash\necho "installing..."\nexit 3\n');
+    const record = await buildRecord(clients(), stack, builds[0]?.buildId as string);
     expect(record?.status).to.equal('failed');
     expect(record?.errorCode).to.equal('CustomisationFailed');
     expect(record?.reason).to.match(/^customisation exited with status 3; log: s3:\/\/.*build\.log$/);
-    expect(await accountState(aws)).to.deep.equal({ images: [], liveInstances: [], rules: [] });
+    expect(await accountState(clients())).to.deep.equal({ images: [], liveInstances: [], rules: [] });
   });
 
   it('retries a failed build on the next run', async () => {
-    const local = await deploy();
-    await cycle(local, () => 'exit 1\n');
-    const retry = await cycle(local);
+    const stack = await deploy();
+    await cycle(stack, () => 'exit 1\n');
+    const retry = await cycle(stack);
     expect(retry.builds.map((b) => b.status)).to.deep.equal(['succeeded']);
   });
 
-  it('reads recipes from DynamoDB items as well as from the S3 document', async () => {
-    const local = await deploy([ecsRecipe('from-dynamodb')], { recipeStore: 'dynamodb' });
-    expect(local.runtime.byArn(local.deployment.names.functions.trigger)?.environment.RECIPES_STORE).to.equal(
-      'dynamodb',
-    );
-    const { builds } = await cycle(local);
-    expect(builds.map((b) => [b.recipeName, b.status])).to.deep.equal([['from-dynamodb', 'succeeded']]);
-    expect((await accountState(aws)).images).to.have.length(1);
+  it('starts one build when two trigger runs overlap', async () => {
+    const stack = await deploy();
+    const runs = (await Promise.all([invoke(account, stack, 'trigger', {}), invoke(account, stack, 'trigger', {})])) as {
+      decisions: { decision: string }[];
+    }[];
+    const started = runs.flatMap((r) => r.decisions).filter((d) => d.decision === 'started');
+    expect(started).to.have.length(1);
+    expect(account.emulator.lambda.pending).to.equal(1);
   });
 
-  it('fetches a customisation too large for user data from S3', async () => {
-    const local = await deploy([
-      ecsRecipe('large', { script: 's3://amibake-artifacts-123456789012-us-east-1/custom/large.sh' }),
-    ]);
-    const large = `#!/bin/bash\n${'echo "a step of a long customisation"\n'.repeat(600)}`;
-    await aws.clients.s3.send(
-      new PutObjectCommand({ Bucket: local.deployment.bucket, Key: 'custom/large.sh', Body: large }),
-    );
-    const lines: string[] = [];
-    const { builds } = await runBakeCycle(aws, local, { workdir: scratch.path, say: (l) => lines.push(l) });
-    expect(lines.join('\n')).to.include('(user data fetch)');
-    expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
+  it('rebuilds when the recipe changes although the base did not', async () => {
+    const stack = await deploy();
+    const first = await cycle(stack);
+    const edited = await deploy(testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, instanceType: 't3.large' })]));
+    expect(edited.apply.changed).to.be.greaterThan(0);
+
+    const second = await cycle(edited);
+    expect(second.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([[first.builds[0]?.baseImageId, 'succeeded']]);
+    expect(second.builds[0]?.recipeHash).not.to.equal(first.builds[0]?.recipeHash);
   });
 
-  it('keeps at most the configured number of builds in flight', async () => {
-    const local = await deploy([ecsRecipe('a'), ecsRecipe('b'), ecsRecipe('c')], { maxInFlight: 2 });
-    const { decisions } = (await local.runtime.invoke(local.deployment.names.functions.trigger, {})) as {
-      decisions: { recipe: string; decision: string }[];
-    };
+  it('looks up a selector shared by two recipes once, and keeps at most maxInFlight builds in flight', async () => {
+    const stack = await deploy(testConfig([ecsRecipe('a'), ecsRecipe('b'), ecsRecipe('c')], { maxInFlight: 2 }));
+    const { decisions } = (await invoke(account, stack, 'trigger', {})) as { decisions: { recipe: string; decision: string }[] };
     expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([
       ['a', 'started'],
       ['b', 'started'],
       ['c', 'deferred'],
     ]);
-    aws.invokeQueue.length = 0;
+    const describes = account.emulator.faults.trace.filter((c) => c.action === 'ec2:DescribeImages');
+    expect(describes).to.have.length(1);
   });
 
-  it('starts one build when two trigger runs overlap', async () => {
-    const local = await deploy();
-    const trigger = local.deployment.names.functions.trigger;
-    const runs = (await Promise.all([
-      local.runtime.invoke(trigger, {}),
-      local.runtime.invoke(trigger, {}),
-    ])) as { decisions: { decision: string }[] }[];
-    const started = runs.flatMap((r) => r.decisions).filter((d) => d.decision === 'started');
-    expect(started).to.have.length(1);
-    expect(aws.invokeQueue).to.have.length(1);
-    aws.invokeQueue.length = 0;
+  it('reads recipes from DynamoDB items as well as from the S3 document', async () => {
+    const stack = await deploy(testConfig([ecsRecipe('from-dynamodb')], { recipeStore: 'dynamodb' }));
+    const trigger = await account.emulator.lambda.describe(stack.deployment.names.functions.trigger);
+    expect(trigger.environment.RECIPES_STORE).to.equal('dynamodb');
+    const { builds } = await cycle(stack);
+    expect(builds.map((b) => [b.recipeName, b.status])).to.deep.equal([['from-dynamodb', 'succeeded']]);
+    expect((await accountState(clients())).images).to.have.length(1);
+  });
+
+  it('fetches a customisation too large for user data from S3', async () => {
+    const stack = await deploy(
+      testConfig([ecsRecipe('large', { script: 's3://amibake-artifacts-123456789012-us-east-1/custom/large.sh' })]),
+    );
+    const large = `#!/bin/bash\n${'echo "a step of a long customisation"\n'.repeat(600)}`;
+    await clients().s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: 'custom/large.sh', Body: large }));
+    const lines: string[] = [];
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path, say: (l) => lines.push(l) });
+    expect(lines.join('\n')).to.include('(user data fetch)');
+    expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
   });
 });

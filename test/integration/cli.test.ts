@@ -1,26 +1,23 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { expect } from 'chai';
 import { runCli } from '../../cli/main';
-import { resolveDeployment } from '../../deployment/model';
 import { runBakeCycle } from '../../local/bake-cycle';
-import { deployLocally, type LocalAws, type LocalDeployment } from '../../local/local-aws';
-import { publishRecipes } from '../../local/provision';
-import { PROJECT_ROOT } from '../../scripts/bundle-functions';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { allBuilds } from '../support/leftovers';
-import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+import { deployed, ecsRecipe, pointCliAt, scratchDir, testConfig } from '../support/local-account';
 
-describe('the amibake command against moto', function () {
+describe('the amibake command against the deployed stack', function () {
   this.timeout(120_000);
-  let aws: LocalAws;
-  let local: LocalDeployment;
+  let account: LocalAccount;
+  let stack: LocalStack;
   const scratch = scratchDir();
   let firstBuild = '';
+  const withKeep = (keep: number) =>
+    testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, lifecycle: { keep } })]);
 
   before(async () => {
-    aws = await localAws();
-    local = await deployLocally(aws, testConfig([ecsRecipe('ecs-node', { lifecycle: { keep: 2 } })]), {
-      logLevel: 'silent',
-    });
+    ({ account, stack } = await deployed(withKeep(2)));
+    pointCliAt(account);
   });
   after(() => scratch.remove());
 
@@ -66,7 +63,7 @@ describe('the amibake command against moto', function () {
   });
 
   it('shows one row per recipe after a build: base in use, newest base, last build, current AMI', async () => {
-    const { builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
     firstBuild = builds[0]?.buildId ?? '';
     const { rows } = await json('status');
     expect(rows).to.deep.equal([
@@ -98,11 +95,11 @@ describe('the amibake command against moto', function () {
   });
 
   it('starts a build with --force: a pending record and a launch request', async () => {
-    const queued = aws.invokeQueue.length;
+    const queued = account.emulator.lambda.pending;
     const started = await json('build', 'ecs-node', '--force');
     expect(started.buildId).to.match(/^ecs-node-\d{14}-[0-9a-f]{6}$/);
-    expect(aws.invokeQueue.length).to.equal(queued + 1);
-    const record = (await allBuilds(aws, local)).find((b) => b.buildId === started.buildId);
+    expect(account.emulator.lambda.pending).to.equal(queued + 1);
+    const record = (await allBuilds(account.emulator.clients, stack)).find((b) => b.buildId === started.buildId);
     expect(record?.status).to.equal('pending');
   });
 
@@ -130,15 +127,15 @@ describe('the amibake command against moto', function () {
     const out = await cli('render', 'ecs-node');
     expect(out.code).to.equal(0);
     expect(out.stdout.startsWith('#!/bin/bash')).to.equal(true);
-    expect(out.stdout).to.include(local.deployment.scripts[0]?.content.split('\n')[1] ?? 'missing');
+    expect(out.stdout).to.include(stack.deployment.scripts[0]?.content.split('\n')[1] ?? 'missing');
     expect(out.stdout).to.match(/X-Amz-Signature=/);
   });
 
   it('lists what retention would remove on a dry run, and removes it for real', async () => {
-    await runBakeCycle(aws, local, { workdir: scratch.path }); // launches the forced build
+    await runBakeCycle(account, stack, { workdir: scratch.path }); // launches the forced build
     const images = async () =>
       (
-        await aws.clients.ec2.send(
+        await account.emulator.clients.ec2.send(
           new DescribeImagesCommand({
             Owners: ['self'],
             Filters: [{ Name: 'tag:amibake:recipe', Values: ['ecs-node'] }],
@@ -147,11 +144,7 @@ describe('the amibake command against moto', function () {
       ).Images?.map((i) => i.ImageId as string) ?? [];
     const both = await images();
     expect(both).to.have.length(2);
-    const keepOne = resolveDeployment(testConfig([ecsRecipe('ecs-node', { lifecycle: { keep: 1 } })]), {
-      projectRoot: PROJECT_ROOT,
-      bucket: local.deployment.bucket,
-    });
-    await publishRecipes(aws.clients, keepOne);
+    await deployed(withKeep(1), { keepBuildData: true });
 
     const dry = await json('retire', '--dry-run');
     expect(dry.reports[0]).to.include({ recipe: 'ecs-node', dryRun: true });

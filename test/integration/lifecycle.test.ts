@@ -3,43 +3,43 @@ import {
   DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
-  EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
 import type { BuildRecord } from '../../functions/shared/build-record';
 import { runBakeCycle } from '../../local/bake-cycle';
-import { deployLocally, type LocalAws, type LocalDeployment, localTopicArn } from '../../local/local-aws';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { publishNewBase } from '../../local/vendor';
-import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+import { deployed, ecsRecipe, scratchDir, testConfig } from '../support/local-account';
 
 describe('after a build: publish, notify, retire', function () {
   this.timeout(120_000);
-  let aws: LocalAws;
+  let account: LocalAccount;
   const scratch = scratchDir();
-  before(async () => {
-    aws = await localAws();
-  });
   after(() => scratch.remove());
 
-  const deploy = (extra: Record<string, unknown> = {}) =>
-    deployLocally(aws, testConfig([ecsRecipe('ecs-node', extra)]), { logLevel: 'silent' });
+  const deploy = async (extra: Record<string, unknown> = {}) => {
+    const d = await deployed(testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, ...extra })]));
+    account = d.account;
+    return d.stack;
+  };
+  const clients = () => account.emulator.clients;
 
   /** One successful build on a freshly released base. */
-  async function buildOnNewBase(local: LocalDeployment): Promise<BuildRecord> {
-    const recipe = local.deployment.recipes[0];
+  async function buildOnNewBase(stack: LocalStack): Promise<BuildRecord> {
+    const recipe = stack.deployment.recipes[0];
     if (!recipe) throw new Error('no recipe');
-    await publishNewBase(aws.clients.ec2, aws.gateway, recipe, new Date());
-    const { builds } = await runBakeCycle(aws, local, { workdir: scratch.path });
+    await publishNewBase(clients().ec2, account.emulator.ec2, recipe, new Date());
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
     expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
     return builds[0] as BuildRecord;
   }
 
   async function ownImages(): Promise<string[]> {
-    const images = await aws.clients.ec2.send(
+    const images = await clients().ec2.send(
       new DescribeImagesCommand({
         Owners: ['self'],
         Filters: [{ Name: 'tag:amibake:recipe', Values: ['ecs-node'] }],
@@ -49,45 +49,45 @@ describe('after a build: publish, notify, retire', function () {
   }
 
   it('points /amibake/<recipe>/latest at each new image', async () => {
-    const local = await deploy();
+    const stack = await deploy();
     const parameter = () =>
-      aws.clients.ssm
+      clients().ssm
         .send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }))
         .then((r) => r.Parameter);
-    const first = await buildOnNewBase(local);
+    const first = await buildOnNewBase(stack);
     expect((await parameter())?.Value).to.equal(first.imageId);
-    const second = await buildOnNewBase(local);
+    const second = await buildOnNewBase(stack);
     const latest = await parameter();
     expect(latest?.Value).to.equal(second.imageId);
     expect(latest?.DataType).to.equal('aws:ec2:image');
   });
 
   it('announces each finished build on the topic, success and failure, with attributes to filter on', async () => {
-    const local = await deploy();
-    const queue = await aws.clients.sqs.send(new CreateQueueCommand({ QueueName: `builds-${Date.now()}` }));
+    const stack = await deploy();
+    const queue = await clients().sqs.send(new CreateQueueCommand({ QueueName: `builds-${Date.now()}` }));
     const queueArn = (
-      await aws.clients.sqs.send(
+      await clients().sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
       )
     ).Attributes?.QueueArn;
-    await aws.clients.sns.send(
+    await clients().sns.send(
       new SubscribeCommand({
-        TopicArn: localTopicArn(local.deployment),
+        TopicArn: stack.outputs.notifications_topic,
         Protocol: 'sqs',
         Endpoint: queueArn,
       }),
     );
-    const built = await buildOnNewBase(local);
-    const recipe = local.deployment.recipes[0];
+    const built = await buildOnNewBase(stack);
+    const recipe = stack.deployment.recipes[0];
     if (!recipe) throw new Error('no recipe');
-    await publishNewBase(aws.clients.ec2, aws.gateway, recipe, new Date());
-    const { builds } = await runBakeCycle(aws, local, {
+    await publishNewBase(clients().ec2, account.emulator.ec2, recipe, new Date());
+    const { builds } = await runBakeCycle(account, stack, {
       workdir: scratch.path,
       standIn: () => '#!/bin/bash\necho broken >&2\nexit 3\n',
     });
     const failed = builds[0] as BuildRecord;
 
-    const received = await aws.clients.sqs.send(
+    const received = await clients().sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
     );
     const envelopes = (received.Messages ?? []).map(
@@ -124,16 +124,16 @@ describe('after a build: publish, notify, retire', function () {
   });
 
   it('keeps the newest images, deletes the snapshots of the others, and skips images in use', async () => {
-    const local = await deploy({ lifecycle: { keep: 2 } });
-    const first = await buildOnNewBase(local);
-    const second = await buildOnNewBase(local);
+    const stack = await deploy({ lifecycle: { keep: 2 } });
+    const first = await buildOnNewBase(stack);
+    const second = await buildOnNewBase(stack);
     // The second image becomes the oldest beyond "keep" two builds from now: something runs it.
-    const run = await aws.clients.ec2.send(
+    const run = await clients().ec2.send(
       new RunInstancesCommand({ ImageId: second.imageId, MinCount: 1, MaxCount: 1 }),
     );
-    const third = await buildOnNewBase(local);
+    const third = await buildOnNewBase(stack);
     expect(await ownImages()).to.deep.equal([second.imageId, third.imageId].sort());
-    const snapshots = await aws.clients.ec2.send(
+    const snapshots = await clients().ec2.send(
       new DescribeSnapshotsCommand({
         OwnerIds: ['self'],
         Filters: [{ Name: 'tag:amibake:build-id', Values: [first.buildId] }],
@@ -141,7 +141,7 @@ describe('after a build: publish, notify, retire', function () {
     );
     expect(snapshots.Snapshots ?? [], "the first image's snapshots").to.deep.equal([]);
 
-    const fourth = await buildOnNewBase(local);
+    const fourth = await buildOnNewBase(stack);
     expect(await ownImages(), 'the second is in use by an instance').to.deep.equal(
       [second.imageId, third.imageId, fourth.imageId].sort(),
     );
@@ -149,26 +149,26 @@ describe('after a build: publish, notify, retire', function () {
   });
 
   it('keeps an image a launch template names', async () => {
-    const local = await deploy({ lifecycle: { keep: 1 } });
-    const first = await buildOnNewBase(local);
-    await aws.clients.ec2.send(
+    const stack = await deploy({ lifecycle: { keep: 1 } });
+    const first = await buildOnNewBase(stack);
+    await clients().ec2.send(
       new CreateLaunchTemplateCommand({
         LaunchTemplateName: `uses-first-${Date.now()}`,
         LaunchTemplateData: { ImageId: first.imageId },
       }),
     );
-    const second = await buildOnNewBase(local);
+    const second = await buildOnNewBase(stack);
     expect(await ownImages()).to.deep.equal([first.imageId, second.imageId].sort());
   });
 
   it('copies each image to the other regions with its tags, shares it, and publishes it there too', async () => {
-    const local = await deploy({
+    const stack = await deploy({
       distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
     });
-    const build = await buildOnNewBase(local);
+    const build = await buildOnNewBase(stack);
     const copyId = build.copies?.['eu-west-1'];
     expect(build.copies).to.deep.equal({ 'us-east-1': build.imageId, 'eu-west-1': copyId });
-    const west = new EC2Client({ region: 'eu-west-1' });
+    const west = clients().inRegion('eu-west-1').ec2;
     const copies = await west.send(
       new DescribeImagesCommand({
         Owners: ['self'],
@@ -179,7 +179,7 @@ describe('after a build: publish, notify, retire', function () {
     const tags = Object.fromEntries((copies.Images?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
     expect(tags).to.include({ 'amibake:recipe': 'ecs-node', 'amibake:deployment': 'amibake' });
     for (const [client, imageId] of [
-      [aws.clients.ec2, build.imageId],
+      [clients().ec2, build.imageId],
       [west, copyId],
     ] as const) {
       const permissions = await client.send(
@@ -187,16 +187,16 @@ describe('after a build: publish, notify, retire', function () {
       );
       expect(permissions.LaunchPermissions).to.deep.equal([{ UserId: '111122223333' }]);
     }
-    const westParameter = await new SSMClient({ region: 'eu-west-1' }).send(
+    const westParameter = await clients().inRegion('eu-west-1').ssm.send(
       new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }),
     );
     expect(westParameter.Parameter?.Value).to.equal(copyId);
   });
 
   it('still succeeds when the endpoint lacks image deprecation, leaving the image without one', async () => {
-    const local = await deploy({ lifecycle: { deprecateAfterDays: 30 } });
-    const build = await buildOnNewBase(local);
-    const images = await aws.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [build.imageId ?? ''] }));
+    const stack = await deploy({ lifecycle: { deprecateAfterDays: 30 } });
+    const build = await buildOnNewBase(stack);
+    const images = await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [build.imageId ?? ''] }));
     const deprecation = images.Images?.[0]?.DeprecationTime;
     // moto has no EnableImageDeprecation: the build succeeds and the image has no deprecation time.
     expect(deprecation).to.equal(undefined);

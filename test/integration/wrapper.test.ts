@@ -8,21 +8,21 @@ import {
 } from '../../functions/ami-ec2-instance-create/user-data';
 import { getText, presignGet, presignPut, putText } from '../../functions/shared/aws/objects';
 import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
-import { deployLocally, type LocalAws } from '../../local/local-aws';
-import { ecsRecipe, localAws, scratchDir, testConfig } from '../support/local-aws';
+import type { AwsClients } from '../../local/emulator/aws-clients';
+import { deployed, scratchDir, standardConfig } from '../support/local-account';
 
 const template = readFileSync(join(__dirname, '../../user_data/wrapper.sh'), 'utf-8');
 
 describe('the user-data wrapper under bash', function () {
-  this.timeout(30_000);
-  let aws: LocalAws;
+  this.timeout(120_000);
+  let clients: AwsClients;
   let bucket: string;
   let scratch: ReturnType<typeof scratchDir>;
 
   before(async () => {
-    aws = await localAws();
-    bucket = (await deployLocally(aws, testConfig([ecsRecipe('wrapper')]), { logLevel: 'silent' })).deployment
-      .bucket;
+    const { account, stack } = await deployed(standardConfig());
+    clients = account.emulator.clients;
+    bucket = stack.deployment.bucket;
     scratch = scratchDir();
   });
   after(() => scratch.remove());
@@ -31,8 +31,8 @@ describe('the user-data wrapper under bash', function () {
     return {
       buildId: `${name}-20261124120000-abcdef`,
       timeoutSeconds,
-      logUrl: await presignPut(aws.clients.s3, { bucket, key: `t/${name}/build.log` }, 600),
-      statusUrl: await presignPut(aws.clients.s3, { bucket, key: `t/${name}/status.json` }, 600),
+      logUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/build.log` }, 600),
+      statusUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/status.json` }, 600),
     };
   }
 
@@ -42,8 +42,8 @@ describe('the user-data wrapper under bash', function () {
     writeFileSync(file, simulatedUserData(userData, standIn));
     const started = Date.now();
     const poweredOff = await runUntilPowerOff(file, join(scratch.path, `${name}.off`), dir, 20_000);
-    const status = await getText(aws.clients.s3, { bucket, key: `t/${name}/status.json` });
-    const log = await getText(aws.clients.s3, { bucket, key: `t/${name}/build.log` });
+    const status = await getText(clients.s3, { bucket, key: `t/${name}/status.json` });
+    const log = await getText(clients.s3, { bucket, key: `t/${name}/build.log` });
     return {
       poweredOff,
       status: status && JSON.parse(status),
@@ -105,8 +105,8 @@ describe('the user-data wrapper under bash', function () {
   it('fetches a large customisation from its pre-signed URL', async () => {
     const v = await values('fetch');
     const script = `#!/bin/bash\n${'echo step\n'.repeat(2000)}`;
-    await putText(aws.clients.s3, { bucket, key: 't/fetch/user-data.sh' }, script);
-    const url = await presignGet(aws.clients.s3, { bucket, key: 't/fetch/user-data.sh' }, 600);
+    await putText(clients.s3, { bucket, key: 't/fetch/user-data.sh' }, script);
+    const url = await presignGet(clients.presigner, { bucket, key: 't/fetch/user-data.sh' }, 600);
     const result = await run('fetch', renderFetching(template, v, url), 'true');
     expect(result.status).to.deep.include({ exitCode: 0 });
     expect(readFileSync(join(result.dir, 'customise.sh.recipe'), 'utf-8')).to.equal(script);
@@ -114,7 +114,7 @@ describe('the user-data wrapper under bash', function () {
 
   it('reports a failure when the customisation cannot be fetched', async () => {
     const v = await values('missing');
-    const url = await presignGet(aws.clients.s3, { bucket, key: 't/missing/nothing-here.sh' }, 600);
+    const url = await presignGet(clients.presigner, { bucket, key: 't/missing/nothing-here.sh' }, 600);
     const result = await run(
       'missing',
       renderFetching(template, v, url).replace('sleep $((attempt * 2))', 'sleep 0'),

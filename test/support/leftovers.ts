@@ -2,13 +2,12 @@ import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { BUILD_ID_TAG, type BuildRecord, DEPLOYMENT_TAG, isFinal } from '../../functions/shared/build-record';
-import type { LocalAws, LocalDeployment } from '../../local/local-aws';
+import type { AwsClients } from '../../local/emulator/aws-clients';
+import type { LocalStack } from '../../local/local-account';
 
 /** Every build record of the deployment's table. */
-export async function allBuilds(aws: LocalAws, local: LocalDeployment): Promise<BuildRecord[]> {
-  const items = await aws.clients.doc.send(
-    new ScanCommand({ TableName: local.deployment.names.buildsTable }),
-  );
+export async function allBuilds(clients: AwsClients, stack: LocalStack): Promise<BuildRecord[]> {
+  const items = await clients.doc.send(new ScanCommand({ TableName: stack.deployment.names.buildsTable }));
   return (items.Items ?? []).filter((i) => String(i.pk).startsWith('build#')) as BuildRecord[];
 }
 
@@ -17,10 +16,10 @@ export async function allBuilds(aws: LocalAws, local: LocalDeployment): Promise<
  * build instance, a build rule, two images for one build, a build not final or without its
  * reason, or a slot of the in-flight counter still taken.
  */
-export async function leftovers(aws: LocalAws, local: LocalDeployment): Promise<string[]> {
-  const { names } = local.deployment;
+export async function leftovers(clients: AwsClients, stack: LocalStack): Promise<string[]> {
+  const { names } = stack.deployment;
   const problems: string[] = [];
-  const instances = await aws.clients.ec2.send(
+  const instances = await clients.ec2.send(
     new DescribeInstancesCommand({
       Filters: [
         { Name: `tag:${DEPLOYMENT_TAG}`, Values: [names.prefix] },
@@ -31,9 +30,9 @@ export async function leftovers(aws: LocalAws, local: LocalDeployment): Promise<
   for (const i of (instances.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
     problems.push(`instance ${i.InstanceId} is still ${i.State?.Name}`);
   }
-  const rules = await aws.clients.events.send(new ListRulesCommand({ NamePrefix: `${names.rulePrefix}-` }));
+  const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: `${names.rulePrefix}-` }));
   for (const r of rules.Rules ?? []) problems.push(`rule ${r.Name} is left`);
-  const images = await aws.clients.ec2.send(
+  const images = await clients.ec2.send(
     new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [BUILD_ID_TAG] }] }),
   );
   const perBuild = new Map<string, number>();
@@ -42,7 +41,7 @@ export async function leftovers(aws: LocalAws, local: LocalDeployment): Promise<
     perBuild.set(id, (perBuild.get(id) ?? 0) + 1);
   }
   for (const [id, count] of perBuild) if (count > 1) problems.push(`build ${id} has ${count} images`);
-  const builds = await allBuilds(aws, local);
+  const builds = await allBuilds(clients, stack);
   for (const b of builds) {
     if (!isFinal(b.status)) problems.push(`build ${b.buildId} is still ${b.status}`);
     else if (!b.reason || !b.finishedAt)
@@ -51,7 +50,7 @@ export async function leftovers(aws: LocalAws, local: LocalDeployment): Promise<
       problems.push(`build ${b.buildId} succeeded without its image`);
     }
   }
-  const counter = await aws.clients.doc.send(
+  const counter = await clients.doc.send(
     new ScanCommand({
       TableName: names.buildsTable,
       FilterExpression: 'pk = :pk',

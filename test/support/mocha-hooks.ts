@@ -1,4 +1,4 @@
-import { stopLocalAws } from './local-aws';
+import { stopLocalAccount } from './local-account';
 
 // Quiet the AWS SDK's notice about Node.js 20 (the functions run on nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -7,6 +7,6 @@ process.env.LOG_LEVEL = 'silent';
 /** Stops the shared emulator, if a test started it. */
 export const mochaHooks = {
   async afterAll() {
-    await stopLocalAws();
+    await stopLocalAccount();
   },
 };

@@ -102,7 +102,7 @@ export function presignedUrlLayer(secretOf: (accessKeyId: string) => string | un
       return Promise.resolve(errorAnswer(request, 403, 'AccessDenied', 'Request has expired'));
     }
     for (const [key, value] of query) {
-      const algorithm = /^x-amz-checksum-([a-z0-9]+)$/i.exec(key)?.[1]?.toLowerCase();
+      const algorithm = /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/i.exec(key)?.[1]?.toLowerCase();
       if (!algorithm) continue;
       const actual = checksumOf(algorithm, request.body);
       if (actual === undefined) {

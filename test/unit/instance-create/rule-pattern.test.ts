@@ -4,7 +4,7 @@ import {
   instanceStoppedPattern,
   stoppedEventInput,
 } from '../../../functions/ami-ec2-instance-create/rule-pattern';
-import { transform } from '../../../local/input-transformer';
+import { transform } from '../../../local/events/input-transformer';
 import stateChange from '../../fixtures/events/ec2-instance-stopped.json';
 
 describe('instanceStoppedPattern', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { instanceStoppedPattern } from '../../../functions/ami-ec2-instance-create/rule-pattern';
-import { matchesPattern } from '../../../local/event-pattern';
+import { matchesPattern } from '../../../local/events/event-pattern';
 import stopped from '../../fixtures/events/ec2-instance-stopped.json';
 import { motoMatches } from '../../support/moto-event-pattern';
 

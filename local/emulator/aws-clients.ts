@@ -10,11 +10,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OPERATOR } from './callers';
 
-/** SDK clients signed as the operator: what the tests, the harness and the emulated services use. */
-export interface OperatorClients {
+/** SDK clients of the emulated account, signed as the operator unless other credentials are given. */
+export interface AwsClients {
   region: string;
   ec2: EC2Client;
   s3: S3Client;
+  /** Signs URLs as the functions do (no checksum signed in). */
+  presigner: S3Client;
   ssm: SSMClient;
   dynamodb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
@@ -24,18 +26,23 @@ export interface OperatorClients {
   sns: SNSClient;
   sqs: SQSClient;
   /** The same clients in another region. */
-  inRegion(region: string): OperatorClients;
+  inRegion(region: string): AwsClients;
 }
 
-export function operatorClients(endpoint: string, region: string): OperatorClients {
-  const cache = new Map<string, OperatorClients>();
-  const make = (at: string): OperatorClients => {
-    const config = { endpoint, region: at, credentials: OPERATOR, maxAttempts: 3 };
+export function awsClients(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = OPERATOR,
+): AwsClients {
+  const cache = new Map<string, AwsClients>();
+  const make = (at: string): AwsClients => {
+    const config = { endpoint, region: at, credentials, maxAttempts: 3 };
     const dynamodb = new DynamoDBClient(config);
     return {
       region: at,
       ec2: new EC2Client(config),
       s3: new S3Client({ ...config, forcePathStyle: true }),
+      presigner: new S3Client({ ...config, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
       ssm: new SSMClient(config),
       dynamodb,
       doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { runBakeCycle, runSweep } from '../../local/bake-cycle';
+import { clearBuildData } from '../../local/clear-build-data';
+import { FAULT_KINDS, type Fault, type TracedCall } from '../../local/emulator/fault-injector';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
+import { allBuilds, leftovers } from '../support/leftovers';
+import { deployed, scratchDir, standardConfig } from '../support/local-account';
+
+/**
+ * Fault injection over a whole cycle of the deployed stack: for every AWS call the functions make
+ * in a clean cycle (trigger, launch, instance, image, and a sweep two hours later), each fault
+ * kind in turn, then the account is checked. This file runs with mocha's --delay: the clean
+ * cycle is run first, and its trace becomes one test per call.
+ */
+
+/** The sweep runs this long after the cycle: past every launch grace and build timeout. */
+const SWEEP_DELAY_MS = 2 * 3600_000;
+
+/** Writes of the build record that ends a build: refused for good, no final status can be written. */
+const RECORD_WRITES = /^dynamodb:(TransactWriteItems|UpdateItem)$/;
+
+/** Whether invocations of the function failed after the fault fired: the refusal did not pass silently. */
+function loud(account: LocalAccount, fn: string): boolean {
+  return account.emulator.lambda.invocations.some((i) => i.functionName === fn && !i.outcome.ok);
+}
+
+/** Actions that remove what a build made: refused for good, the resource may stay (AWS refuses to remove it). */
+const REMOVALS = /:(TerminateInstances|DeleteRule|RemoveTargets|DeregisterImage|DeleteSnapshot)$/;
+
+interface Scenario {
+  trace: TracedCall[];
+  problems: string[];
+  statuses: string[];
+}
+
+async function scenario(account: LocalAccount, stack: LocalStack, workdir: string, fault?: Fault): Promise<Scenario> {
+  await clearBuildData(account, [stack]);
+  const { emulator } = account;
+  emulator.faults.reset(fault);
+  await runBakeCycle(account, stack, { workdir });
+  await runSweep(account, stack, new Date(Date.now() + SWEEP_DELAY_MS));
+  const trace = [...emulator.faults.trace];
+  const fired = emulator.faults.fired;
+  emulator.faults.reset();
+  const builds = await allBuilds(emulator.clients, stack);
+  let problems = await leftovers(emulator.clients, stack);
+  if (fault?.kind === 'throttle' || fault?.kind === 'server-error') {
+    // The SDK retries these: the build must succeed as if nothing happened.
+    if (builds.length !== 1 || builds[0]?.status !== 'succeeded') {
+      problems.push(`a retried ${fault.kind} ended with ${builds.map((b) => `${b.status} (${b.reason})`).join(', ') || 'no build'}`);
+    }
+  }
+  if (fault?.kind === 'permanent' && fired && REMOVALS.test(fired.action)) {
+    problems = problems.filter((p) => !/^(instance|rule) /.test(p));
+  }
+  if (fault?.kind === 'permanent' && fired && RECORD_WRITES.test(fired.action) && loud(account, fired.fn)) {
+    // No final status can be written when writing the record is what is refused: the build is
+    // left in flight, and every invocation that tries to end it fails (alarms, failure queue).
+    problems = problems.filter((p) => !/^build .* is still \w+$|^the in-flight counter/.test(p));
+  }
+  if (fired) problems = problems.map((p) => `${p} (fault at ${fired.fn} ${fired.action})`);
+  return { trace, problems, statuses: builds.map((b) => `${b.status}${b.errorCode ? `:${b.errorCode}` : ''}`) };
+}
+
+async function define(): Promise<void> {
+  const scratch = scratchDir();
+  const { account, stack } = await deployed(standardConfig());
+  const clean = await scenario(account, stack, scratch.path);
+  let recovered = 0;
+
+  describe('fault injection over a cycle of the deployed stack', function () {
+    this.timeout(120_000);
+    after(() => {
+      console.log(`      fault injection: ${recovered}/${clean.trace.length} points recovered from ${FAULT_KINDS.join(', ')}`);
+      scratch.remove();
+    });
+
+    it('runs a clean cycle that succeeds and leaves nothing', () => {
+      expect(clean.problems).to.deep.equal([]);
+      expect(clean.statuses).to.deep.equal(['succeeded']);
+      expect(clean.trace.length).to.be.greaterThan(20);
+    });
+
+    for (const [index, call] of clean.trace.entries()) {
+      it(`#${index + 1} ${call.fn} ${call.action}: survives a throttle, a 500, a permanent refusal and a crash`, async () => {
+        const failures: string[] = [];
+        for (const kind of FAULT_KINDS) {
+          const t = Date.now();
+          const run = await scenario(account, stack, scratch.path, { at: index + 1, kind });
+          if (process.env.FAULT_TIMES) console.log(`        ${kind} ${Date.now() - t} ms`);
+          if (run.problems.length > 0) failures.push(`${kind}: ${run.problems.join('; ')}`);
+        }
+        expect(failures).to.deep.equal([]);
+        recovered++;
+      });
+    }
+  });
+}
+
+define().then(
+  () => run(),
+  (error: Error) => {
+    describe('fault injection', () => {
+      it('sets up the deployed stack and its clean cycle', () => {
+        throw error;
+      });
+    });
+    run();
+  },
+);

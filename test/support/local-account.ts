@@ -1,0 +1,111 @@
+import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
+import { DescribeImagesCommand, DescribeInstancesCommand, type Image } from '@aws-sdk/client-ec2';
+import { config as sampleConfig } from '../../amibake.config';
+import type { AmiBakeConfig, RecipeConfig } from '../../deployment/config';
+import type { FunctionRole } from '../../deployment/functions';
+import { getBuild } from '../../functions/shared/aws/builds-table';
+import type { BuildRecord } from '../../functions/shared/build-record';
+import { clearBuildData } from '../../local/clear-build-data';
+import { OPERATOR } from '../../local/emulator/callers';
+import type { AwsClients } from '../../local/emulator/aws-clients';
+import { LocalAccount, type LocalStack } from '../../local/local-account';
+import { bundleFunctions } from '../../scripts/bundle-functions';
+
+let shared: Promise<LocalAccount> | undefined;
+const stacks = new Map<string, LocalStack>();
+
+/** One emulated account for the whole test run (started on first use, stopped after the last test). */
+export function localAccount(): Promise<LocalAccount> {
+  if (!shared) {
+    bundleFunctions();
+    shared = LocalAccount.start('us-east-1');
+  }
+  return shared;
+}
+
+export async function stopLocalAccount(): Promise<void> {
+  if (shared) await (await shared).stop();
+  shared = undefined;
+  stacks.clear();
+}
+
+/**
+ * Deploys a configuration's stack with Terraform (an apply only when the stack changed) and
+ * returns the account to "just deployed": no build, instance, image, rule or record of earlier tests.
+ */
+export async function deployed(
+  config: AmiBakeConfig,
+  options: { keepBuildData?: boolean } = {},
+): Promise<{ account: LocalAccount; stack: LocalStack }> {
+  const account = await localAccount();
+  const stack = await account.deploy(config);
+  stacks.set(config.namePrefix, stack);
+  if (!options.keepBuildData) await clearBuildData(account, [...stacks.values()]);
+  return { account, stack };
+}
+
+/** The environment the `amibake` command reads: the emulator's endpoint and the operator's credentials. */
+export function pointCliAt(account: LocalAccount): void {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: account.emulator.endpoint,
+    AWS_ACCESS_KEY_ID: OPERATOR.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: OPERATOR.secretAccessKey,
+    AWS_REGION: account.region,
+  });
+  delete process.env.AWS_PROFILE;
+}
+
+export const ECS_GLOB = 'al2023-ami-ecs-hvm-*-kernel-6.1-x86_64';
+
+export function testConfig(recipes: RecipeConfig[], overrides: Partial<AmiBakeConfig> = {}): AmiBakeConfig {
+  return { ...sampleConfig, logRetentionDays: 7, retainData: false, ...overrides, recipes };
+}
+
+export function ecsRecipe(name: string, extra: Record<string, unknown> = {}): RecipeConfig {
+  return {
+    name,
+    base: { describe: { name: ECS_GLOB } },
+    script: 'user_data/ecs-node.sh',
+    timeoutMinutes: 5,
+    ...extra,
+  };
+}
+
+/** The configuration most integration tests share: one recipe, ecs-node (one apply for all of them). */
+export const standardConfig = () => testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' } })]);
+
+export { scratchDir } from './scratch';
+
+/** Runs a deployed function synchronously, as Lambda would for a RequestResponse invoke; its error throws. */
+export async function invoke(account: LocalAccount, stack: LocalStack, role: FunctionRole, event: unknown): Promise<unknown> {
+  const outcome = await account.emulator.lambda.invoke(stack.deployment.names.functions[role], event, 'test');
+  if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
+  return outcome.value;
+}
+
+/** What the emulated account holds that a build could leave behind or produce. */
+export interface AccountState {
+  images: Image[];
+  liveInstances: string[];
+  rules: string[];
+}
+
+export async function accountState(clients: AwsClients, prefix = 'amibake'): Promise<AccountState> {
+  const images = await clients.ec2.send(
+    new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: ['amibake:build-id'] }] }),
+  );
+  const instances = await clients.ec2.send(new DescribeInstancesCommand({}));
+  const liveInstances = (instances.Reservations ?? [])
+    .flatMap((r) => r.Instances ?? [])
+    .filter((i) => i.State?.Name !== 'terminated')
+    .map((i) => i.InstanceId as string);
+  const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: `${prefix}-` }));
+  return { images: images.Images ?? [], liveInstances, rules: (rules.Rules ?? []).map((r) => r.Name as string) };
+}
+
+export function buildRecord(clients: AwsClients, stack: LocalStack, buildId: string): Promise<BuildRecord | undefined> {
+  return getBuild({ doc: clients.doc, tableName: stack.deployment.names.buildsTable }, buildId);
+}
+
+export const tagsOf = (resource: { Tags?: { Key?: string; Value?: string }[] } | undefined): Record<string, string> =>
+  Object.fromEntries((resource?.Tags ?? []).map((t) => [t.Key, t.Value]));
