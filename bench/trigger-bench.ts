@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from '../amibake.config';
-import { deployLocally, startLocalAws } from '../local/local-aws';
-import { bundleFunctions } from '../scripts/bundle-functions';
+import { LocalAccount } from '../local/local-account';
+import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { originalTrigger } from './original-trigger';
 
 /**
  * `npm run bench`: the trigger's AWS calls and wall time against moto's ECS catalog, for 1, 10
- * and 100 recipes over at most 10 selectors, beside the original algorithm; then each
- * bundle's size and cold-load time. `--json` prints one JSON object instead of tables.
+ * and 100 recipes over at most 10 selectors, beside the original algorithm; the Terraform apply
+ * of the stack into the emulator; each bundle's size and cold-load time; then the whole
+ * `npm start` and each `npm test` script, timed (`--no-suite` skips those two). `--json` prints
+ * one JSON object instead of tables.
  */
 const SELECTORS = [
   ['al2023-ami-ecs-hvm-*-kernel-6.1-x86_64', 'x86_64'],
@@ -23,6 +24,15 @@ const SELECTORS = [
   ['amzn2-ami-ecs-kernel-5.10-gpu-hvm-*-x86_64-ebs', 'x86_64'],
 ] as const;
 const SIZES = [1, 10, 100];
+const TEST_SCRIPTS = [
+  'lint',
+  'typecheck',
+  'build',
+  'test:unit',
+  'test:infra',
+  'test:integration',
+  'test:faults',
+];
 
 interface Row {
   recipes: number;
@@ -31,90 +41,133 @@ interface Row {
   original: { calls: number; describeCalls: number; invokes: number; ms: number };
 }
 
+async function triggerRows(
+  account: LocalAccount,
+): Promise<{ rows: Row[]; apply: { seconds: number; resources: number } }> {
+  const rows: Row[] = [];
+  let apply = { seconds: 0, resources: 0 };
+  const { emulator } = account;
+  for (const size of SIZES) {
+    const recipes = Array.from({ length: size }, (_, i) => {
+      const [glob, architecture] = SELECTORS[i % SELECTORS.length] as readonly [string, string];
+      return { name: `recipe-${i}`, glob, architecture };
+    });
+    const stack = await account.deploy({
+      ...config,
+      maxInFlight: 100,
+      retainData: false,
+      recipes: recipes.map((r) => ({
+        name: r.name,
+        base: { describe: { name: r.glob, architecture: r.architecture } },
+        script: 'user_data/ecs-node.sh',
+      })),
+    });
+    if (size === SIZES[0]) apply = { seconds: stack.apply.seconds, resources: stack.apply.created };
+    const trigger = stack.deployment.names.functions.trigger;
+    await emulator.lambda.invoke(trigger, {}, 'bench'); // first run: every recipe starts a build
+    emulator.lambda.dropQueued();
+
+    // The measured run is the everyday one: no new base, nothing to build.
+    emulator.faults.reset();
+    let started = performance.now();
+    await emulator.lambda.invoke(trigger, {}, 'bench');
+    const ms = performance.now() - started;
+    const byAction: Record<string, number> = {};
+    for (const call of emulator.faults.trace) byAction[call.action] = (byAction[call.action] ?? 0) + 1;
+    const ours = { calls: emulator.faults.trace.length, ms, byAction };
+
+    emulator.calls.clear();
+    started = performance.now();
+    const today = new Date().toISOString().slice(0, 10);
+    const invokes = await originalTrigger(
+      { ec2: emulator.clients.ec2, lambda: emulator.clients.lambda },
+      recipes,
+      today,
+      trigger,
+    );
+    const original = {
+      calls: [...emulator.calls.values()].reduce((a, b) => a + b, 0),
+      describeCalls: emulator.calls.get('ec2:DescribeImages') ?? 0,
+      invokes,
+      ms: performance.now() - started,
+    };
+    emulator.lambda.dropQueued();
+    rows.push({ recipes: size, selectors: Math.min(size, SELECTORS.length), ours, original });
+  }
+  return { rows, apply };
+}
+
+/** Seconds an npm script takes, run as a user runs it. */
+function timeScript(args: string[]): { seconds: number; ok: boolean; stdout: string } {
+  const started = performance.now();
+  const run = spawnSync('npm', args, { cwd: PROJECT_ROOT, encoding: 'utf-8', maxBuffer: 64 * 1024 * 1024 });
+  return { seconds: (performance.now() - started) / 1000, ok: run.status === 0, stdout: run.stdout };
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  const suite = !process.argv.includes('--no-suite');
+  const say = (line: string) => (json ? undefined : console.log(line));
   const bundles = bundleFunctions();
-  const aws = await startLocalAws(config.region);
-  const rows: Row[] = [];
+  const account = await LocalAccount.start(config.region);
+  let measured: Awaited<ReturnType<typeof triggerRows>>;
   try {
-    for (const size of SIZES) {
-      const recipes = Array.from({ length: size }, (_, i) => {
-        const [glob, architecture] = SELECTORS[i % SELECTORS.length] as readonly [string, string];
-        return { name: `recipe-${i}`, glob, architecture };
-      });
-      const local = await deployLocally(
-        aws,
-        {
-          ...config,
-          maxInFlight: 100,
-          recipes: recipes.map((r) => ({
-            name: r.name,
-            base: { describe: { name: r.glob, architecture: r.architecture } },
-            script: 'user_data/ecs-node.sh',
-          })),
-        },
-        { logLevel: 'silent' },
-      );
-      const trigger = local.deployment.names.functions.trigger;
-      await local.runtime.invoke(trigger, {}); // first run: every recipe starts a build
-      aws.invokeQueue.length = 0;
-
-      // The measured run is the everyday one: no new base, nothing to build.
-      aws.gateway.calls.clear();
-      let started = performance.now();
-      await local.runtime.invoke(trigger, {});
-      const ours = {
-        calls: aws.gateway.totalCalls(),
-        ms: performance.now() - started,
-        byAction: Object.fromEntries(aws.gateway.calls),
-      };
-
-      aws.gateway.calls.clear();
-      started = performance.now();
-      const today = new Date().toISOString().slice(0, 10);
-      const invokes = await originalTrigger(
-        { ec2: aws.clients.ec2, lambda: new LambdaClient({}) },
-        recipes,
-        today,
-        trigger,
-      );
-      const original = {
-        calls: aws.gateway.totalCalls(),
-        describeCalls: aws.gateway.calls.get('ec2:DescribeImages') ?? 0,
-        invokes,
-        ms: performance.now() - started,
-      };
-      aws.invokeQueue.length = 0;
-      rows.push({ recipes: size, selectors: Math.min(size, SELECTORS.length), ours, original });
-    }
+    measured = await triggerRows(account);
   } finally {
-    await aws.stop();
+    await account.stop();
   }
+  const { rows, apply } = measured;
   const functions = bundles.map((b) => ({ name: b.name, bytes: b.bytes, coldLoadMs: coldLoad(b.file) }));
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ trigger: rows, functions })}\n`);
-    return;
-  }
-  console.log('daily trigger run with no new base (moto ECS catalog, 1,107 images)');
-  console.log(
+  say('daily trigger run with no new base (moto ECS catalog, 1,107 images)');
+  say(
     'recipes selectors | ours: calls    ms | original: calls (describe+invoke)    ms | fewer calls  faster',
   );
   for (const r of rows) {
-    console.log(
+    say(
       `${String(r.recipes).padStart(7)} ${String(r.selectors).padStart(9)} | ${String(r.ours.calls).padStart(11)} ${r.ours.ms.toFixed(0).padStart(5)} | ${String(r.original.calls).padStart(15)} (${r.original.describeCalls}+${r.original.invokes})`.padEnd(
         78,
       ) +
         `${r.original.ms.toFixed(0).padStart(5)} | ${(r.original.calls / r.ours.calls).toFixed(1).padStart(10)}x ${(r.original.ms / r.ours.ms).toFixed(1).padStart(6)}x`,
     );
   }
-  console.log(
-    `ours, by action at ${rows.at(-1)?.recipes} recipes: ${JSON.stringify(rows.at(-1)?.ours.byAction)}`,
+  say(`ours, by action at ${rows.at(-1)?.recipes} recipes: ${JSON.stringify(rows.at(-1)?.ours.byAction)}`);
+  say(
+    `\nterraform apply of the stack into the emulator: ${apply.resources} resources in ${apply.seconds.toFixed(1)} s`,
   );
-  console.log('\nbundles (limit 2 MB, cold load under 300 ms)');
+  say('\nbundles (limit 2 MB, cold load under 300 ms)');
   for (const f of functions) {
-    console.log(
+    say(
       `${f.name.padEnd(24)} ${(f.bytes / 1024 / 1024).toFixed(2)} MB   cold load ${f.coldLoadMs.toFixed(0)} ms`,
     );
+  }
+  let start: { seconds: number; ok: boolean } | undefined;
+  const tests: Record<string, number> = {};
+  if (suite) {
+    start = timeScript(['start', '--silent', '--', '--json']);
+    say(
+      `\nnpm start (deploy and three cycles): ${start.seconds.toFixed(1)} s${start.ok ? '' : ' (FAILED)'} (target 90 s)`,
+    );
+    say('npm test, by script (target: 8 minutes in all):');
+    for (const script of TEST_SCRIPTS) {
+      const run = timeScript(['run', script, '--silent']);
+      tests[script] = Number(run.seconds.toFixed(1));
+      say(`  ${script.padEnd(18)} ${run.seconds.toFixed(1).padStart(6)} s${run.ok ? '' : ' (FAILED)'}`);
+    }
+    say(
+      `  ${'all'.padEnd(18)} ${Object.values(tests)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(1)
+        .padStart(6)} s`,
+    );
+  }
+  if (json) {
+    const report = {
+      trigger: rows,
+      functions,
+      deployment: { tool: 'terraform', resources: apply.resources, applySeconds: apply.seconds },
+      ...(start ? { start: { seconds: start.seconds, ok: start.ok }, tests } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
   }
 }
 

@@ -33,7 +33,11 @@ export interface CycleResult {
  * user data and powers off; the state-change events go to the rules that match them, which
  * invoke ami_image_create. Lambda runs every invocation, with its retries, as deployed.
  */
-export async function runBakeCycle(account: LocalAccount, stack: LocalStack, options: CycleOptions): Promise<CycleResult> {
+export async function runBakeCycle(
+  account: LocalAccount,
+  stack: LocalStack,
+  options: CycleOptions,
+): Promise<CycleResult> {
   const say = options.say ?? (() => {});
   const { names } = stack.deployment;
   say(`schedule: ${names.scheduleRule} fires`);
@@ -43,7 +47,9 @@ export async function runBakeCycle(account: LocalAccount, stack: LocalStack, opt
   const decisions = account.emulator.lambda.invocations
     .slice(seen)
     .filter((r) => r.functionName === names.functions.trigger && r.outcome.ok)
-    .flatMap((r) => ((r.outcome.ok ? r.outcome.value : {}) as { decisions?: RecipeDecision[] }).decisions ?? []);
+    .flatMap(
+      (r) => ((r.outcome.ok ? r.outcome.value : {}) as { decisions?: RecipeDecision[] }).decisions ?? [],
+    );
   for (const d of decisions) {
     say(`  ${d.recipe}: ${d.decision}${d.baseImageId ? ` (base ${d.baseImageId})` : ''}: ${d.reason}`);
   }
@@ -69,32 +75,53 @@ export async function runBakeCycle(account: LocalAccount, stack: LocalStack, opt
 }
 
 /** The sweep schedule firing at `time`: reconciles whatever is in flight. */
-export async function runSweep(account: LocalAccount, stack: LocalStack, time: Date, say = (_: string) => {}) {
+export async function runSweep(
+  account: LocalAccount,
+  stack: LocalStack,
+  time: Date,
+  say = (_: string) => {},
+) {
   const seen = account.emulator.lambda.invocations.length;
   await deliver(say, await account.events.fireSchedule(stack.deployment.names.sweepRule, time));
   await drain(account, say);
-  const run = account.emulator.lambda.invocations.slice(seen).find((r) => r.functionName === stack.deployment.names.functions.imageCreate);
+  const run = account.emulator.lambda.invocations
+    .slice(seen)
+    .find((r) => r.functionName === stack.deployment.names.functions.imageCreate);
   if (!run) return { error: 'the sweep did not run' };
-  return run.outcome.ok ? run.outcome.value : { error: `${run.outcome.errorType}: ${run.outcome.errorMessage}` };
+  return run.outcome.ok
+    ? run.outcome.value
+    : { error: `${run.outcome.errorType}: ${run.outcome.errorMessage}` };
 }
 
-export async function buildRecords(account: LocalAccount, stack: LocalStack, buildIds: Iterable<string>): Promise<BuildRecord[]> {
+export async function buildRecords(
+  account: LocalAccount,
+  stack: LocalStack,
+  buildIds: Iterable<string>,
+): Promise<BuildRecord[]> {
   const builds: BuildRecord[] = [];
   for (const buildId of buildIds) {
-    const table = { doc: account.emulator.clients.doc, tableName: stack.outputs.builds_table ?? stack.deployment.names.buildsTable };
+    const table = {
+      doc: account.emulator.clients.doc,
+      tableName: stack.outputs.builds_table ?? stack.deployment.names.buildsTable,
+    };
     const build = await getBuild(table, buildId);
     if (build) builds.push(build);
   }
   return builds;
 }
 
-async function deliver(say: (line: string) => void, deliveries: { ruleName: string; delivered: boolean; reason: string }[]) {
+async function deliver(
+  say: (line: string) => void,
+  deliveries: { ruleName: string; delivered: boolean; reason: string }[],
+) {
   for (const d of deliveries) if (!d.delivered) say(`  rule ${d.ruleName}: not delivered (${d.reason})`);
 }
 
 /** Runs the asynchronous invocations Lambda holds, saying how each ended. */
 export function drain(account: LocalAccount, say: (line: string) => void): Promise<void> {
-  return account.emulator.lambda.drain((record) => say(`  ${record.functionName} (${record.source}): ${describeRun(record)}`));
+  return account.emulator.lambda.drain((record) =>
+    say(`  ${record.functionName} (${record.source}): ${describeRun(record)}`),
+  );
 }
 
 function describeRun(record: InvocationRecord): string {
@@ -111,7 +138,8 @@ function describeRun(record: InvocationRecord): string {
     decisions?: unknown[];
   };
   if (r.decisions) return `${r.decisions.length} recipe decision(s)${retry}`;
-  if (r.outcome === 'launched') return `instance ${r.instanceId} launched (user data ${r.userData}), rule ${r.ruleName} armed${retry}`;
+  if (r.outcome === 'launched')
+    return `instance ${r.instanceId} launched (user data ${r.userData}), rule ${r.ruleName} armed${retry}`;
   return `${r.outcome ?? 'done'}${r.imageId ? ` ${r.imageId}` : ''}${r.reason ? `: ${r.reason}` : ''}${retry}`;
 }
 
@@ -142,7 +170,9 @@ async function bootInstance(
     return;
   }
   for (const state of ['stopping', 'stopped']) {
-    const deliveries = await account.events.publish(instanceStateChangeEvent(instanceId, state, account.region, new Date()));
+    const deliveries = await account.events.publish(
+      instanceStateChangeEvent(instanceId, state, account.region, new Date()),
+    );
     say(
       `  event: ${instanceId} ${state} -> ${deliveries.length === 0 ? 'no rule matches' : deliveries.map((d) => `rule ${d.ruleName}${d.delivered ? '' : ` (not delivered: ${d.reason})`}`).join(', ')}`,
     );

@@ -30,7 +30,10 @@ import type { LocalAccount, LocalStack } from './local-account';
 export async function clearBuildData(account: LocalAccount, stacks: readonly LocalStack[]): Promise<void> {
   const emulator = account.emulator;
   await emulator.lambda.drain();
-  const regions = new Set([account.region, ...stacks.flatMap((s) => s.deployment.recipes.flatMap((r) => r.distribution.copies.map((c) => c.region)))]);
+  const regions = new Set([
+    account.region,
+    ...stacks.flatMap((s) => s.deployment.recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
+  ]);
   for (const region of regions) await clearRegion(emulator.clients.inRegion(region));
   const clients = emulator.clients;
   const declaredRules = new Set(stacks.flatMap((s) => [s.outputs.schedule_rule, s.outputs.sweep_rule]));
@@ -48,11 +51,13 @@ export async function clearBuildData(account: LocalAccount, stacks: readonly Loc
   }
   const declaredQueues = new Set(stacks.map((s) => s.outputs.failed_launches_queue?.split('/').pop()));
   for (const url of (await clients.sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []) {
-    if (declaredQueues.has(url.split('/').pop())) await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    if (declaredQueues.has(url.split('/').pop()))
+      await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
     else await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   }
   for (const s of (await clients.sns.send(new ListSubscriptionsCommand({}))).Subscriptions ?? []) {
-    if (s.SubscriptionArn) await clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: s.SubscriptionArn }));
+    if (s.SubscriptionArn)
+      await clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: s.SubscriptionArn }));
   }
   emulator.ec2.clear();
   emulator.faults.reset();
@@ -75,21 +80,25 @@ async function clearRegion(clients: AwsClients): Promise<void> {
     await ec2.send(new DeregisterImageCommand({ ImageId: image.ImageId }));
     for (const mapping of image.BlockDeviceMappings ?? []) {
       const snapshotId = mapping.Ebs?.SnapshotId;
-      if (snapshotId) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch(() => undefined);
+      if (snapshotId)
+        await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch(() => undefined);
     }
   }
   for (const template of (await ec2.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []) {
     await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: template.LaunchTemplateId }));
   }
-  const names = ((await ssm.send(new DescribeParametersCommand({ MaxResults: 50 }))).Parameters ?? [])
-    .flatMap((p) => (p.Name && !p.Name.startsWith('/aws/') ? [p.Name] : []));
+  const names = (
+    (await ssm.send(new DescribeParametersCommand({ MaxResults: 50 }))).Parameters ?? []
+  ).flatMap((p) => (p.Name && !p.Name.startsWith('/aws/') ? [p.Name] : []));
   for (let i = 0; i < names.length; i += 10) {
     await ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + 10) }));
   }
 }
 
 async function clearTable(clients: AwsClients, tableName: string): Promise<void> {
-  const items = (await clients.doc.send(new ScanCommand({ TableName: tableName, ProjectionExpression: 'pk, sk' }))).Items ?? [];
+  const items =
+    (await clients.doc.send(new ScanCommand({ TableName: tableName, ProjectionExpression: 'pk, sk' })))
+      .Items ?? [];
   for (let i = 0; i < items.length; i += 25) {
     await clients.doc.send(
       new BatchWriteCommand({
@@ -106,6 +115,8 @@ async function clearPrefix(clients: AwsClients, bucket: string, prefix: string):
     VersionId: v.VersionId,
   }));
   for (let i = 0; i < objects.length; i += 1000) {
-    await clients.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects.slice(i, i + 1000) } }));
+    await clients.s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects.slice(i, i + 1000) } }),
+    );
   }
 }

@@ -39,7 +39,12 @@ export class LocalAccount {
   private synths = 0;
 
   private constructor(readonly emulator: Emulator) {
-    this.events = new EventBridge(emulator.clients.events, emulator.lambda, emulator.functions, emulator.region);
+    this.events = new EventBridge(
+      emulator.clients.events,
+      emulator.lambda,
+      emulator.functions,
+      emulator.region,
+    );
   }
 
   static async start(region = 'us-east-1'): Promise<LocalAccount> {

@@ -33,7 +33,9 @@ async function main(): Promise<number> {
     const stack = await account.deploy(config, { outdir: join(PROJECT_ROOT, 'cdktf.out') });
     say(`  terraform apply: ${stack.apply.created} resources created in ${stack.apply.seconds.toFixed(1)} s`);
     say(`  provider: ${describeProvider(stack.terraform.provider)}`);
-    say(`  bucket ${stack.outputs.artifacts_bucket}, table ${stack.outputs.builds_table}, ${stack.deployment.recipes.length} recipe(s) in ${config.recipeStore}`);
+    say(
+      `  bucket ${stack.outputs.artifacts_bucket}, table ${stack.outputs.builds_table}, ${stack.deployment.recipes.length} recipe(s) in ${config.recipeStore}`,
+    );
     const clients = account.emulator.clients;
     const inbox = await subscribeQueue(clients, stack);
     const all: BuildRecord[] = [];
@@ -48,7 +50,9 @@ async function main(): Promise<number> {
       say('cycle 3: after the new release');
       all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
     } else {
-      say('\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here');
+      say(
+        '\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here',
+      );
     }
 
     say('\nafter the builds');

@@ -78,7 +78,12 @@ export function announceBuildEnds(topicArn: string): Statement {
  * unless the caller may list the bucket; the functions list exactly the key they read to tell
  * "absent" from "refused", and may list nothing else.
  */
-export function listToTellAbsence(sid: string, bucketArn: string, prefixes: string[], what: string): Statement {
+export function listToTellAbsence(
+  sid: string,
+  bucketArn: string,
+  prefixes: string[],
+  what: string,
+): Statement {
   return {
     sid,
     reason: `lists exactly the key it reads, to tell a missing ${what} from a refusal; only under ${prefixes.join(', ')}`,

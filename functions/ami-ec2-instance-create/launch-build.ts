@@ -127,11 +127,13 @@ export async function launchBuild(
     bucket: settings.bucket,
     key: buildReportKeys(settings.logPrefix, buildId).log,
   });
+  // A base found through an SSM parameter is known by its id alone until now: record its name too.
+  const named = !build.baseImageName && base.Name ? { baseImageName: base.Name } : {};
   const recorded = await updateBuild(
     deps.table,
     buildId,
     'pending',
-    { status: 'building', instanceId, ruleName, logLocation },
+    { status: 'building', instanceId, ruleName, logLocation, ...named },
     deps.now(),
   );
   if (!recorded) {
@@ -169,7 +171,11 @@ export async function renderUserData(
   const copy = { bucket: settings.bucket, key: keys.userData };
   if (options.upload) await putText(deps.s3, copy, script, 'text/x-shellscript');
   return {
-    userData: renderFetching(settings.wrapperTemplate, values, await presignGet(deps.presigner, copy, expires)),
+    userData: renderFetching(
+      settings.wrapperTemplate,
+      values,
+      await presignGet(deps.presigner, copy, expires),
+    ),
     mode: 'fetch',
   };
 }

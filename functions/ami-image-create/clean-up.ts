@@ -27,9 +27,11 @@ export async function cleanUp(
   const rules = new Set([...(build.ruleName ? [build.ruleName] : []), ...(extra.ruleNames ?? [])]);
   const instances = new Set([...(build.instanceId ? [build.instanceId] : []), ...(extra.instanceIds ?? [])]);
   for (const rule of rules) await attempt(`rule ${rule}`, () => removeBuildRule(deps.events, rule));
-  for (const instance of instances) await attempt(`instance ${instance}`, () => terminateInstance(deps.ec2, instance));
+  for (const instance of instances)
+    await attempt(`instance ${instance}`, () => terminateInstance(deps.ec2, instance));
   return left;
 }
 
 /** "; left behind: rule x (AccessDeniedException)", or nothing. */
-export const leftBehind = (left: readonly string[]) => (left.length > 0 ? `; left behind: ${left.join(', ')}` : '');
+export const leftBehind = (left: readonly string[]) =>
+  left.length > 0 ? `; left behind: ${left.join(', ')}` : '';

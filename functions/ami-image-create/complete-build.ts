@@ -144,7 +144,11 @@ async function endRefused(deps: CompleteDeps, build: BuildRecord, error: unknown
   return failBuild(deps, latest, reason, awsErrorName(error) ?? 'Refused');
 }
 
-async function settleSteps(deps: CompleteDeps, settings: CompleteSettings, build: BuildRecord): Promise<CompleteResult> {
+async function settleSteps(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+): Promise<CompleteResult> {
   const { buildId } = build;
   let imageId = build.imageId;
   if (build.status === 'building') {
@@ -174,7 +178,12 @@ async function settleSteps(deps: CompleteDeps, settings: CompleteSettings, build
   imageId ??= (await findImagesByTag(deps.ec2, BUILD_ID_TAG, buildId))[0]?.ImageId;
   if (!imageId) {
     const left = await cleanUp(deps, build);
-    return failBuild(deps, build, `the requested image no longer exists (deregistered?)${leftBehind(left)}`, 'ImageLost');
+    return failBuild(
+      deps,
+      build,
+      `the requested image no longer exists (deregistered?)${leftBehind(left)}`,
+      'ImageLost',
+    );
   }
   const image = await waitForImage(deps, settings, imageId);
   if (image?.State === 'failed') {

@@ -99,7 +99,9 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
   });
   return {
     actions,
-    orphanInstances: facts.instances.filter((i) => i.buildId && !live.has(i.buildId)).map((i) => i.instanceId),
+    orphanInstances: facts.instances
+      .filter((i) => i.buildId && !live.has(i.buildId))
+      .map((i) => i.instanceId),
     untagged: facts.instances.filter((i) => !i.buildId).map((i) => i.instanceId),
     orphanRules: facts.rules.filter((r) => !live.has(r.slice(limits.rulePrefix.length + 1))),
   };

@@ -96,7 +96,10 @@ async function apply(
     else report.settled++;
     return;
   }
-  const left = await cleanUp(deps, action.build, { ruleNames: action.ruleNames, instanceIds: action.instanceIds });
+  const left = await cleanUp(deps, action.build, {
+    ruleNames: action.ruleNames,
+    instanceIds: action.instanceIds,
+  });
   await failBuild(deps, action.build, `${action.reason}${leftBehind(left)}`, action.errorCode, action.status);
   report.ended++;
 }

@@ -64,11 +64,18 @@ export class StackDeployment {
   async apply(): Promise<ApplyReport> {
     await this.init();
     const digest = this.digest();
-    if (digest === this.appliedDigest) return { applied: false, created: 0, changed: 0, destroyed: 0, seconds: 0 };
+    if (digest === this.appliedDigest)
+      return { applied: false, created: 0, changed: 0, destroyed: 0, seconds: 0 };
     // After the first apply only Terraform changes the stack's resources in the emulator: the
     // state is the account's truth, and refreshing it (a minute of provider waits) is skipped.
     const refresh = this.appliedDigest === undefined ? [] : ['-refresh=false'];
-    const run = await terraform(this.stackDir, ['apply', '-auto-approve', '-no-color', '-parallelism=20', ...refresh]);
+    const run = await terraform(this.stackDir, [
+      'apply',
+      '-auto-approve',
+      '-no-color',
+      '-parallelism=20',
+      ...refresh,
+    ]);
     this.appliedDigest = digest;
     const counts = /Resources: (\d+) added, (\d+) changed, (\d+) destroyed/.exec(run.stdout);
     return {
@@ -121,7 +128,9 @@ export class StackDeployment {
 
   /** Chooses the provider source, writes the override, and runs `terraform init` the first time. */
   private async init(): Promise<void> {
-    const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8')) as { terraform?: unknown };
+    const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8')) as {
+      terraform?: unknown;
+    };
     const pinned = pinnedProvider(stack);
     if (this.provider === undefined) {
       this.provider = await this.initProvider(pinned);

@@ -42,7 +42,11 @@ export function awsClients(
       region: at,
       ec2: new EC2Client(config),
       s3: new S3Client({ ...config, forcePathStyle: true }),
-      presigner: new S3Client({ ...config, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+      presigner: new S3Client({
+        ...config,
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      }),
       ssm: new SSMClient(config),
       dynamodb,
       doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),

@@ -98,7 +98,8 @@ function lambdaOperation(method: string, pathname: string): string {
   if (/^\/2015-03-31\/functions\/[^/]+\/configuration$/.test(pathname))
     return method === 'PUT' ? 'UpdateFunctionConfiguration' : 'GetFunctionConfiguration';
   if (/^\/2015-03-31\/functions\/[^/]+\/code$/.test(pathname)) return 'UpdateFunctionCode';
-  if (/^\/2015-03-31\/functions\/?$/.test(pathname)) return method === 'POST' ? 'CreateFunction' : 'ListFunctions';
+  if (/^\/2015-03-31\/functions\/?$/.test(pathname))
+    return method === 'POST' ? 'CreateFunction' : 'ListFunctions';
   if (/^\/2015-03-31\/functions\/[^/]+$/.test(pathname))
     return method === 'DELETE' ? 'DeleteFunction' : 'GetFunction';
   return `${method} ${pathname}`;

@@ -5,18 +5,19 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeployedFunctions } from '../lambda/deployed-functions';
 import { lambdaInvokeLayer } from '../lambda/invoke-layer';
 import { LambdaService } from '../lambda/lambda-service';
+import { type AwsClients, awsClients } from './aws-clients';
+import { callName } from './aws-request';
 import { CallerRegistry, EMULATED_ACCOUNT, principalArn } from './callers';
 import { FaultInjector } from './fault-injector';
 import { Ec2Gaps } from './gaps/ec2-gaps';
 import { FunctionLoggingConfigs } from './gaps/lambda-gaps';
 import { BucketPolicies, lifecycleDefaultHeader } from './gaps/s3-gaps';
-import { Gateway, knownCallersOnly } from './gateway';
+import { Gateway, knownCallersOnly, type Layer } from './gateway';
 import { accountFacts } from './iam/account-facts';
 import { Authorizer } from './iam/authorizer';
 import { iamLayer, missingKeyLayer } from './iam/iam-layer';
 import { globalContext } from './iam/request-context';
 import { type MotoServer, startMoto } from './moto-server';
-import { type AwsClients, awsClients } from './aws-clients';
 import { presignedUrlLayer } from './s3/presigned-urls';
 
 /**
@@ -39,6 +40,8 @@ export interface Emulator {
   clients: AwsClients;
   /** Calls the emulator could not judge (no IAM mapping, an evaluator error): a test fails on any. */
   problems: string[];
+  /** Every call received, by `<service>:<operation>`, whoever made it (cleared by the caller). */
+  calls: Map<string, number>;
   /** Scratch space of this emulator (removed by stop()). */
   workdir: string;
   /** Wipes the account and what the layers hold; the Lambda service's environments go too. */
@@ -77,7 +80,12 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
       functions,
       workdir: join(workdir, 'lambda'),
       deliverFailure: async (fn, record, destination) => {
-        const principal = principalArn({ kind: 'function', functionName: fn.name, roleArn: fn.roleArn, environmentId: '' });
+        const principal = principalArn({
+          kind: 'function',
+          functionName: fn.name,
+          roleArn: fn.roleArn,
+          environmentId: '',
+        });
         const denial = await authorizer.decide(
           { arn: principal, roleArn: fn.roleArn },
           [{ action: 'sqs:SendMessage', resource: destination, resourceType: 'queue', facts: {} }],
@@ -86,10 +94,18 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
         if (denial) return `not delivered: ${denial.message}`;
         const [, , , region = options.region, account, name] = destination.split(':');
         const url = `${moto.url}/${account}/${name}`;
-        await direct.inRegion(region).sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(record) }));
+        await direct
+          .inRegion(region)
+          .sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(record) }));
         return `delivered to ${destination}`;
       },
     });
+    const calls = new Map<string, number>();
+    const counter: Layer = (call, next) => {
+      const name = callName(call.request);
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return next();
+    };
     const faults = new FaultInjector(
       (id) => lambda.invocationOf(id),
       (id) => lambda.crash(id),
@@ -97,6 +113,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
     gateway = new Gateway(
       moto.url,
       [
+        counter,
         knownCallersOnly,
         faults.layer,
         presignedUrlLayer((key) => callers.secretOf(key)),
@@ -110,6 +127,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
       ],
       (key) => callers.callerOf(key),
     );
+    gateway.onError = (problem) => problems.push(`the emulator failed: ${problem}`);
     endpoint = await gateway.start();
     const running = gateway;
     return {
@@ -126,6 +144,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
       functions,
       clients: awsClients(endpoint, options.region),
       problems,
+      calls,
       workdir,
       reset: async () => {
         lambda.stop();

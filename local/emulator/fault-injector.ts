@@ -76,7 +76,8 @@ export class FaultInjector {
   };
 
   private failure(request: AwsRequest, kind: Exclude<FaultKind, 'crash'>): Answer {
-    if (kind === 'server-error') return errorAnswer(request, 500, 'InternalError', 'injected fault: InternalError');
+    if (kind === 'server-error')
+      return errorAnswer(request, 500, 'InternalError', 'injected fault: InternalError');
     const codes: Record<AwsRequest['protocol'], Record<'throttle' | 'permanent', [number, string]>> = {
       query: { throttle: [503, 'RequestLimitExceeded'], permanent: [403, 'UnauthorizedOperation'] },
       json: { throttle: [400, 'ThrottlingException'], permanent: [400, 'AccessDeniedException'] },

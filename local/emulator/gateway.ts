@@ -25,6 +25,8 @@ export type Layer = (call: Call, next: Next) => Promise<Answer>;
 export class Gateway {
   private server: Server | undefined;
   url = '';
+  /** Told of every error of the layers themselves (the call is answered 500). */
+  onError: ((problem: string) => void) | undefined;
 
   constructor(
     private readonly motoUrl: string,
@@ -47,6 +49,7 @@ export class Gateway {
             res.end(answer.body);
           })
           .catch((error: Error) => {
+            this.onError?.(`${req.method} ${req.url}: ${error.message}`);
             res.writeHead(500, { 'content-type': 'text/plain' });
             res.end(`emulator gateway error: ${error.stack ?? error.message}`);
           });
@@ -97,7 +100,11 @@ export function forward(
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
         response.on('end', () =>
-          resolve({ status: response.statusCode ?? 500, headers: response.headers, body: Buffer.concat(chunks) }),
+          resolve({
+            status: response.statusCode ?? 500,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
         );
         response.on('error', reject);
       },

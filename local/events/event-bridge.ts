@@ -77,7 +77,11 @@ export class EventBridge {
     return sent;
   }
 
-  private async deliver(ruleName: string, target: Target & { Arn: string }, event: object): Promise<Delivery> {
+  private async deliver(
+    ruleName: string,
+    target: Target & { Arn: string },
+    event: object,
+  ): Promise<Delivery> {
     const input = targetInput(target, event);
     const base = { ruleName, targetArn: target.Arn, input };
     const name = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)/.exec(target.Arn)?.[1];
@@ -111,7 +115,12 @@ export function scheduledEvent(ruleArn: string, region: string, time: Date): obj
 }
 
 /** The EC2 Instance State-change Notification, in the shape AWS documents. */
-export function instanceStateChangeEvent(instanceId: string, state: string, region: string, time: Date): object {
+export function instanceStateChangeEvent(
+  instanceId: string,
+  state: string,
+  region: string,
+  time: Date,
+): object {
   return {
     version: '0',
     id: randomUUID(),

@@ -71,10 +71,13 @@ export class DeployedFunctions {
   asyncSettings(name: string): Promise<AsyncSettings> {
     return this.cached(`async:${name}`, async () => {
       try {
-        const config = await this.lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: name }));
+        const config = await this.lambda.send(
+          new GetFunctionEventInvokeConfigCommand({ FunctionName: name }),
+        );
         return {
           maximumRetryAttempts: config.MaximumRetryAttempts ?? LAMBDA_ASYNC_DEFAULTS.maximumRetryAttempts,
-          maximumEventAgeSeconds: config.MaximumEventAgeInSeconds ?? LAMBDA_ASYNC_DEFAULTS.maximumEventAgeSeconds,
+          maximumEventAgeSeconds:
+            config.MaximumEventAgeInSeconds ?? LAMBDA_ASYNC_DEFAULTS.maximumEventAgeSeconds,
           onFailure: config.DestinationConfig?.OnFailure?.Destination,
         };
       } catch (error) {

@@ -87,26 +87,40 @@ export class ExecutionEnvironment {
       this.child.once('exit', (code) => reject(new Error(`the runtime exited during init (code ${code})`)));
     });
     this.ready.catch(() => undefined);
-    this.child.on('message', (message: { type: string; requestId?: string; ok?: boolean; value?: unknown; error?: { errorType: string; errorMessage: string } }) => {
-      if (message.type !== 'result' || !this.settle) return;
-      const started = this.startedAt;
-      const requestId = this.currentRequest ?? '';
-      this.finish(
-        message.ok
-          ? { ok: true, value: message.value, requestId, durationMs: Date.now() - started }
-          : {
-              ok: false,
-              requestId,
-              durationMs: Date.now() - started,
-              errorType: message.error?.errorType ?? 'Error',
-              errorMessage: message.error?.errorMessage ?? '',
-              environmentLost: false,
-            },
-      );
-    });
+    this.child.on(
+      'message',
+      (message: {
+        type: string;
+        requestId?: string;
+        ok?: boolean;
+        value?: unknown;
+        error?: { errorType: string; errorMessage: string };
+      }) => {
+        if (message.type !== 'result' || !this.settle) return;
+        const started = this.startedAt;
+        const requestId = this.currentRequest ?? '';
+        this.finish(
+          message.ok
+            ? { ok: true, value: message.value, requestId, durationMs: Date.now() - started }
+            : {
+                ok: false,
+                requestId,
+                durationMs: Date.now() - started,
+                errorType: message.error?.errorType ?? 'Error',
+                errorMessage: message.error?.errorMessage ?? '',
+                environmentLost: false,
+              },
+        );
+      },
+    );
     this.child.on('exit', (code, signal) => {
       this.exited = true;
-      this.finish(this.lost('Runtime.ExitError', `RequestId: ${this.currentRequest} Error: Runtime exited ${signal ? `with signal: ${signal}` : `with error: exit status ${code}`}`));
+      this.finish(
+        this.lost(
+          'Runtime.ExitError',
+          `RequestId: ${this.currentRequest} Error: Runtime exited ${signal ? `with signal: ${signal}` : `with error: exit status ${code}`}`,
+        ),
+      );
     });
   }
 

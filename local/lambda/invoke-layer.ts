@@ -17,7 +17,12 @@ export function lambdaInvokeLayer(lambda: LambdaService): Layer {
     try {
       payload = request.body.length > 0 ? JSON.parse(request.body.toString('utf-8')) : {};
     } catch {
-      return errorAnswer(request, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+      return errorAnswer(
+        request,
+        400,
+        'InvalidRequestContentException',
+        'Could not parse request body into json',
+      );
     }
     const source = caller?.kind === 'function' ? `invoke from ${caller.functionName}` : 'invoke';
     try {

@@ -84,7 +84,9 @@ export class LambdaService {
     const fn = await this.options.functions.get(functionName);
     const environment = this.environmentFor(fn);
     this.running.set(environment.id, { functionName: fn.name, requestId });
-    const outcome = await environment.invoke(event, requestId).finally(() => this.running.delete(environment.id));
+    const outcome = await environment
+      .invoke(event, requestId)
+      .finally(() => this.running.delete(environment.id));
     if (!environment.alive) this.discard(fn.name, environment);
     this.invocations.push({ functionName: fn.name, requestId, source, event, attempt, outcome });
     return outcome;
@@ -114,7 +116,13 @@ export class LambdaService {
    */
   async drain(onEach?: (record: InvocationRecord) => void): Promise<void> {
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      const outcome = await this.invoke(next.functionName, next.event, next.source, next.attempt, next.requestId);
+      const outcome = await this.invoke(
+        next.functionName,
+        next.event,
+        next.source,
+        next.attempt,
+        next.requestId,
+      );
       const record = this.invocations[this.invocations.length - 1] as InvocationRecord;
       onEach?.(record);
       if (outcome.ok) continue;
@@ -187,7 +195,12 @@ export class LambdaService {
 
   /** The package unpacked once per code version: LAMBDA_TASK_ROOT. */
   private unpack(fn: DeployedFunction): string {
-    const root = join(this.options.workdir, 'functions', fn.name, fn.codeSha256.replace(/[^A-Za-z0-9]/g, '_'));
+    const root = join(
+      this.options.workdir,
+      'functions',
+      fn.name,
+      fn.codeSha256.replace(/[^A-Za-z0-9]/g, '_'),
+    );
     if (!existsSync(join(root, '.unpacked'))) {
       for (const [name, content] of unzip(readFileSync(fn.packagePath))) {
         const file = join(root, name);

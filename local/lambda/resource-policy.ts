@@ -27,5 +27,8 @@ export async function serviceMayInvoke(
   if (answer.resultType === 'error') return { allowed: false, reason: JSON.stringify(answer.errors) };
   return answer.overallResult === 'Allowed'
     ? { allowed: true, reason: 'allowed by the resource policy' }
-    : { allowed: false, reason: `no statement of the resource policy lets ${request.service} invoke it for ${request.sourceArn}` };
+    : {
+        allowed: false,
+        reason: `no statement of the resource policy lets ${request.service} invoke it for ${request.sourceArn}`,
+      };
 }

@@ -11,7 +11,8 @@ export function unzip(archive: Buffer): Map<string, Buffer> {
   let at = archive.readUInt32LE(end + 16);
   const files = new Map<string, Buffer>();
   for (let i = 0; i < count; i++) {
-    if (archive.readUInt32LE(at) !== 0x02014b50) throw new Error(`zip central directory entry ${i} is corrupt`);
+    if (archive.readUInt32LE(at) !== 0x02014b50)
+      throw new Error(`zip central directory entry ${i} is corrupt`);
     const method = archive.readUInt16LE(at + 10);
     const crc = archive.readUInt32LE(at + 16);
     const compressed = archive.readUInt32LE(at + 20);
@@ -24,7 +25,8 @@ export function unzip(archive: Buffer): Map<string, Buffer> {
       localOffset + 30 + archive.readUInt16LE(localOffset + 26) + archive.readUInt16LE(localOffset + 28);
     const raw = archive.subarray(dataStart, dataStart + compressed);
     const content = method === 0 ? Buffer.from(raw) : method === 8 ? inflateRawSync(raw) : undefined;
-    if (!content) throw new Error(`zip entry ${name} uses compression method ${method}, which is not supported`);
+    if (!content)
+      throw new Error(`zip entry ${name} uses compression method ${method}, which is not supported`);
     if (crc32(content) !== crc) throw new Error(`zip entry ${name} fails its CRC-32 check`);
     if (!name.endsWith('/')) files.set(name, content);
     at += 46 + nameLength + extraLength + commentLength;

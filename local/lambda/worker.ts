@@ -25,7 +25,9 @@ function load(): Handler {
   const module = require(join(root, spec.slice(0, dot))) as Record<string, unknown>;
   const fn = module[spec.slice(dot + 1)];
   if (typeof fn !== 'function') {
-    throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+    throw Object.assign(new Error(`${spec} is undefined or not exported`), {
+      name: 'Runtime.HandlerNotFound',
+    });
   }
   return fn as Handler;
 }
@@ -56,7 +58,8 @@ process.on('message', (message: InvokeMessage) => {
     })
     .then(
       (value) => reply({ type: 'result', requestId: message.requestId, ok: true, value: value ?? null }),
-      (error: unknown) => reply({ type: 'result', requestId: message.requestId, ok: false, error: failure(error) }),
+      (error: unknown) =>
+        reply({ type: 'result', requestId: message.requestId, ok: false, error: failure(error) }),
     )
     .finally(() => {
       current = undefined;
@@ -72,7 +75,10 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
       type: 'result',
       requestId: current,
       ok: false,
-      error: { ...failed, errorType: event === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : failed.errorType },
+      error: {
+        ...failed,
+        errorType: event === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : failed.errorType,
+      },
     });
     process.exit(129);
   });

@@ -33,7 +33,12 @@ interface Scenario {
   statuses: string[];
 }
 
-async function scenario(account: LocalAccount, stack: LocalStack, workdir: string, fault?: Fault): Promise<Scenario> {
+async function scenario(
+  account: LocalAccount,
+  stack: LocalStack,
+  workdir: string,
+  fault?: Fault,
+): Promise<Scenario> {
   await clearBuildData(account, [stack]);
   const { emulator } = account;
   emulator.faults.reset(fault);
@@ -47,7 +52,9 @@ async function scenario(account: LocalAccount, stack: LocalStack, workdir: strin
   if (fault?.kind === 'throttle' || fault?.kind === 'server-error') {
     // The SDK retries these: the build must succeed as if nothing happened.
     if (builds.length !== 1 || builds[0]?.status !== 'succeeded') {
-      problems.push(`a retried ${fault.kind} ended with ${builds.map((b) => `${b.status} (${b.reason})`).join(', ') || 'no build'}`);
+      problems.push(
+        `a retried ${fault.kind} ended with ${builds.map((b) => `${b.status} (${b.reason})`).join(', ') || 'no build'}`,
+      );
     }
   }
   if (fault?.kind === 'permanent' && fired && REMOVALS.test(fired.action)) {
@@ -59,7 +66,11 @@ async function scenario(account: LocalAccount, stack: LocalStack, workdir: strin
     problems = problems.filter((p) => !/^build .* is still \w+$|^the in-flight counter/.test(p));
   }
   if (fired) problems = problems.map((p) => `${p} (fault at ${fired.fn} ${fired.action})`);
-  return { trace, problems, statuses: builds.map((b) => `${b.status}${b.errorCode ? `:${b.errorCode}` : ''}`) };
+  return {
+    trace,
+    problems,
+    statuses: builds.map((b) => `${b.status}${b.errorCode ? `:${b.errorCode}` : ''}`),
+  };
 }
 
 async function define(): Promise<void> {
@@ -71,7 +82,9 @@ async function define(): Promise<void> {
   describe('fault injection over a cycle of the deployed stack', function () {
     this.timeout(120_000);
     after(() => {
-      console.log(`      fault injection: ${recovered}/${clean.trace.length} points recovered from ${FAULT_KINDS.join(', ')}`);
+      console.log(
+        `      fault injection: ${recovered}/${clean.trace.length} points recovered from ${FAULT_KINDS.join(', ')}`,
+      );
       scratch.remove();
     });
 

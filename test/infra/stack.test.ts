@@ -1,6 +1,14 @@
 import { Testing } from 'cdktf';
 import { expect } from 'chai';
-import { addressOf, onlyResource, refTo, resourcesBy, type Synthesized, stackConfig, synthStack } from '../support/stack';
+import {
+  addressOf,
+  onlyResource,
+  refTo,
+  resourcesBy,
+  type Synthesized,
+  stackConfig,
+  synthStack,
+} from '../support/stack';
 
 const has = (synth: Synthesized, type: string, properties: Record<string, unknown>) =>
   Testing.toHaveResourceWithProperties(synth.json, type, properties);
@@ -88,11 +96,19 @@ describe('AmiBakeStack', () => {
     it('retries asynchronous launches twice, then sends them to the failed-launches queue', () => {
       expect(
         has(synth, 'aws_lambda_function_event_invoke_config', {
-          function_name: refTo(synth.tf, 'aws_lambda_function', 'function_name', 'amibake_ami_ec2_instance_create', 'function_name'),
+          function_name: refTo(
+            synth.tf,
+            'aws_lambda_function',
+            'function_name',
+            'amibake_ami_ec2_instance_create',
+            'function_name',
+          ),
           maximum_retry_attempts: 2,
           maximum_event_age_in_seconds: 3600,
           destination_config: {
-            on_failure: { destination: refTo(synth.tf, 'aws_sqs_queue', 'name', 'amibake-failed-launches', 'arn') },
+            on_failure: {
+              destination: refTo(synth.tf, 'aws_sqs_queue', 'name', 'amibake-failed-launches', 'arn'),
+            },
           },
         }),
       ).to.equal(true);

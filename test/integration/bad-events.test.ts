@@ -44,7 +44,8 @@ describe('malformed and foreign events', function () {
   });
   after(() => scratch.remove());
 
-  const fns = () => ({ trigger: 'trigger', instanceCreate: 'instanceCreate', imageCreate: 'imageCreate' }) as const;
+  const fns = () =>
+    ({ trigger: 'trigger', instanceCreate: 'instanceCreate', imageCreate: 'imageCreate' }) as const;
   const ec2Event = (state: string) => ({
     version: '0',
     source: 'aws.ec2',
@@ -173,7 +174,11 @@ describe('a corrupt recipes document', function () {
   /** Someone with write access to the bucket replaces the recipes document. */
   async function publish(target: LocalStack, body: string): Promise<void> {
     await account.emulator.clients.s3.send(
-      new PutObjectCommand({ Bucket: target.deployment.bucket, Key: target.deployment.names.recipesKey, Body: body }),
+      new PutObjectCommand({
+        Bucket: target.deployment.bucket,
+        Key: target.deployment.names.recipesKey,
+        Body: body,
+      }),
     );
   }
 

@@ -1,4 +1,4 @@
-import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { runBakeCycle } from '../../local/bake-cycle';
@@ -72,7 +72,10 @@ describe('a bake cycle of the deployed stack', function () {
     const [image] = (await accountState(clients())).images;
     const snapshotId = image?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId as string;
     const snapshots = await clients().ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
-    expect(tagsOf(snapshots.Snapshots?.[0])).to.include({ 'amibake:recipe': 'ecs-node', 'amibake:created-by': 'amibake' });
+    expect(tagsOf(snapshots.Snapshots?.[0])).to.include({
+      'amibake:recipe': 'ecs-node',
+      'amibake:created-by': 'amibake',
+    });
   });
 
   it('does nothing when no new base was released, and builds again when one is', async () => {
@@ -87,7 +90,9 @@ describe('a bake cycle of the deployed stack', function () {
 
     const release = await publishNewBase(clients().ec2, account.emulator.ec2, firstRecipe(stack), new Date());
     const third = await cycle(stack);
-    expect(third.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([[release.imageId, 'succeeded']]);
+    expect(third.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([
+      [release.imageId, 'succeeded'],
+    ]);
     expect((await accountState(clients())).images).to.have.length(2);
   });
 
@@ -110,7 +115,10 @@ describe('a bake cycle of the deployed stack', function () {
 
   it('starts one build when two trigger runs overlap', async () => {
     const stack = await deploy();
-    const runs = (await Promise.all([invoke(account, stack, 'trigger', {}), invoke(account, stack, 'trigger', {})])) as {
+    const runs = (await Promise.all([
+      invoke(account, stack, 'trigger', {}),
+      invoke(account, stack, 'trigger', {}),
+    ])) as {
       decisions: { decision: string }[];
     }[];
     const started = runs.flatMap((r) => r.decisions).filter((d) => d.decision === 'started');
@@ -121,17 +129,25 @@ describe('a bake cycle of the deployed stack', function () {
   it('rebuilds when the recipe changes although the base did not', async () => {
     const stack = await deploy();
     const first = await cycle(stack);
-    const edited = await deploy(testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, instanceType: 't3.large' })]));
+    const edited = await deploy(
+      testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, instanceType: 't3.large' })]),
+    );
     expect(edited.apply.changed).to.be.greaterThan(0);
 
     const second = await cycle(edited);
-    expect(second.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([[first.builds[0]?.baseImageId, 'succeeded']]);
+    expect(second.builds.map((b) => [b.baseImageId, b.status])).to.deep.equal([
+      [first.builds[0]?.baseImageId, 'succeeded'],
+    ]);
     expect(second.builds[0]?.recipeHash).not.to.equal(first.builds[0]?.recipeHash);
   });
 
   it('looks up a selector shared by two recipes once, and keeps at most maxInFlight builds in flight', async () => {
-    const stack = await deploy(testConfig([ecsRecipe('a'), ecsRecipe('b'), ecsRecipe('c')], { maxInFlight: 2 }));
-    const { decisions } = (await invoke(account, stack, 'trigger', {})) as { decisions: { recipe: string; decision: string }[] };
+    const stack = await deploy(
+      testConfig([ecsRecipe('a'), ecsRecipe('b'), ecsRecipe('c')], { maxInFlight: 2 }),
+    );
+    const { decisions } = (await invoke(account, stack, 'trigger', {})) as {
+      decisions: { recipe: string; decision: string }[];
+    };
     expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([
       ['a', 'started'],
       ['b', 'started'],
@@ -141,6 +157,36 @@ describe('a bake cycle of the deployed stack', function () {
     expect(describes).to.have.length(1);
   });
 
+  it('fetches a customisation too large for user data from S3, and names a base found through SSM', async () => {
+    const ssmBase = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+    const stack = await deploy(
+      testConfig([
+        ecsRecipe('large', { script: 's3://amibake-artifacts-123456789012-us-east-1/custom/large.sh' }),
+        ecsRecipe('from-ssm', { base: { ssmParameter: ssmBase } }),
+      ]),
+    );
+    const large = `#!/bin/bash\n${'echo "a step of a long customisation"\n'.repeat(600)}`;
+    await clients().s3.send(
+      new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: 'custom/large.sh', Body: large }),
+    );
+    const lines: string[] = [];
+    const { builds } = await runBakeCycle(account, stack, {
+      workdir: scratch.path,
+      say: (l) => lines.push(l),
+    });
+    expect(lines.join('\n')).to.include('(user data fetch)');
+    expect(builds.map((b) => [b.recipeName, b.status])).to.deep.equal([
+      ['large', 'succeeded'],
+      ['from-ssm', 'succeeded'],
+    ]);
+    const fromSsm = builds.find((b) => b.recipeName === 'from-ssm');
+    const base = await clients().ec2.send(
+      new DescribeImagesCommand({ ImageIds: [fromSsm?.baseImageId ?? ''] }),
+    );
+    const image = (await accountState(clients())).images.find((i) => i.ImageId === fromSsm?.imageId);
+    expect(tagsOf(image)['amibake:base-image-name']).to.equal(base.Images?.[0]?.Name);
+  });
+
   it('reads recipes from DynamoDB items as well as from the S3 document', async () => {
     const stack = await deploy(testConfig([ecsRecipe('from-dynamodb')], { recipeStore: 'dynamodb' }));
     const trigger = await account.emulator.lambda.describe(stack.deployment.names.functions.trigger);
@@ -148,17 +194,5 @@ describe('a bake cycle of the deployed stack', function () {
     const { builds } = await cycle(stack);
     expect(builds.map((b) => [b.recipeName, b.status])).to.deep.equal([['from-dynamodb', 'succeeded']]);
     expect((await accountState(clients())).images).to.have.length(1);
-  });
-
-  it('fetches a customisation too large for user data from S3', async () => {
-    const stack = await deploy(
-      testConfig([ecsRecipe('large', { script: 's3://amibake-artifacts-123456789012-us-east-1/custom/large.sh' })]),
-    );
-    const large = `#!/bin/bash\n${'echo "a step of a long customisation"\n'.repeat(600)}`;
-    await clients().s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: 'custom/large.sh', Body: large }));
-    const lines: string[] = [];
-    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path, say: (l) => lines.push(l) });
-    expect(lines.join('\n')).to.include('(user data fetch)');
-    expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
   });
 });

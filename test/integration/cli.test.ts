@@ -99,7 +99,9 @@ describe('the amibake command against the deployed stack', function () {
     const started = await json('build', 'ecs-node', '--force');
     expect(started.buildId).to.match(/^ecs-node-\d{14}-[0-9a-f]{6}$/);
     expect(account.emulator.lambda.pending).to.equal(queued + 1);
-    const record = (await allBuilds(account.emulator.clients, stack)).find((b) => b.buildId === started.buildId);
+    const record = (await allBuilds(account.emulator.clients, stack)).find(
+      (b) => b.buildId === started.buildId,
+    );
     expect(record?.status).to.equal('pending');
   });
 

@@ -51,8 +51,8 @@ describe('after a build: publish, notify, retire', function () {
   it('points /amibake/<recipe>/latest at each new image', async () => {
     const stack = await deploy();
     const parameter = () =>
-      clients().ssm
-        .send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }))
+      clients()
+        .ssm.send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }))
         .then((r) => r.Parameter);
     const first = await buildOnNewBase(stack);
     expect((await parameter())?.Value).to.equal(first.imageId);
@@ -187,9 +187,9 @@ describe('after a build: publish, notify, retire', function () {
       );
       expect(permissions.LaunchPermissions).to.deep.equal([{ UserId: '111122223333' }]);
     }
-    const westParameter = await clients().inRegion('eu-west-1').ssm.send(
-      new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }),
-    );
+    const westParameter = await clients()
+      .inRegion('eu-west-1')
+      .ssm.send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }));
     expect(westParameter.Parameter?.Value).to.equal(copyId);
   });
 

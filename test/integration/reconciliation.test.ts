@@ -180,6 +180,26 @@ describe('reconciliation and idempotency of the deployed stack', function () {
     await clean(stack);
   });
 
+  it('leaves alone an instance with the deployment tag but no build id, and keeps sweeping', async () => {
+    const stack = await deploy();
+    const launched = await clients().ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-0aae19d30bab785d3',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [{ Key: 'amibake:deployment', Value: 'amibake' }] },
+        ],
+      }),
+    );
+    const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
+    const report = await sweep(stack, new Date());
+    expect(report).to.include({ outcome: 'swept', untagged: 1, orphanInstances: 0 });
+    const described = await clients().ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    expect(described.Reservations?.[0]?.Instances?.[0]?.State?.Name).to.equal('running');
+    expect(account.emulator.authorizer.decisions.filter((d) => !d.allowed)).to.deep.equal([]);
+  });
+
   it('fails the build with InvalidAMIID.NotFound when the vendor withdraws the base before the launch', async () => {
     const stack = await deploy();
     await invoke(account, stack, 'trigger', {});

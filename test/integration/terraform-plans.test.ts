@@ -12,7 +12,9 @@ const summary = (changes: PlannedChange[]) =>
   changes.map((c) => ({
     type: c.type,
     actions: c.actions,
-    names: String(c.after?.key ?? (c.after?.item ? JSON.parse(String(c.after.item)).name?.S : c.after?.function_name)),
+    names: String(
+      c.after?.key ?? (c.after?.item ? JSON.parse(String(c.after.item)).name?.S : c.after?.function_name),
+    ),
   }));
 
 describe('real Terraform plans against the emulated account', function () {

@@ -7,8 +7,8 @@ import {
   type WrapperValues,
 } from '../../functions/ami-ec2-instance-create/user-data';
 import { getText, presignGet, presignPut, putText } from '../../functions/shared/aws/objects';
-import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
 import type { AwsClients } from '../../local/emulator/aws-clients';
+import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
 import { deployed, scratchDir, standardConfig } from '../support/local-account';
 
 const template = readFileSync(join(__dirname, '../../user_data/wrapper.sh'), 'utf-8');

@@ -6,8 +6,8 @@ import type { FunctionRole } from '../../deployment/functions';
 import { getBuild } from '../../functions/shared/aws/builds-table';
 import type { BuildRecord } from '../../functions/shared/build-record';
 import { clearBuildData } from '../../local/clear-build-data';
+import { type AwsClients, awsClients } from '../../local/emulator/aws-clients';
 import { OPERATOR } from '../../local/emulator/callers';
-import type { AwsClients } from '../../local/emulator/aws-clients';
 import { LocalAccount, type LocalStack } from '../../local/local-account';
 import { bundleFunctions } from '../../scripts/bundle-functions';
 
@@ -77,10 +77,31 @@ export const standardConfig = () => testConfig([ecsRecipe('ecs-node', { tags: { 
 export { scratchDir } from './scratch';
 
 /** Runs a deployed function synchronously, as Lambda would for a RequestResponse invoke; its error throws. */
-export async function invoke(account: LocalAccount, stack: LocalStack, role: FunctionRole, event: unknown): Promise<unknown> {
+export async function invoke(
+  account: LocalAccount,
+  stack: LocalStack,
+  role: FunctionRole,
+  event: unknown,
+): Promise<unknown> {
   const outcome = await account.emulator.lambda.invoke(stack.deployment.names.functions[role], event, 'test');
   if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
   return outcome.value;
+}
+
+/** SDK clients signed with session credentials of a deployed function's role, as its code would be. */
+export async function clientsAs(
+  account: LocalAccount,
+  stack: LocalStack,
+  role: FunctionRole,
+): Promise<AwsClients> {
+  const fn = await account.emulator.lambda.describe(stack.deployment.names.functions[role]);
+  const credentials = account.emulator.callers.issue({
+    kind: 'function',
+    functionName: fn.name,
+    roleArn: fn.roleArn,
+    environmentId: `test-${role}`,
+  });
+  return awsClients(account.emulator.endpoint, account.region, credentials);
 }
 
 /** What the emulated account holds that a build could leave behind or produce. */
@@ -92,7 +113,10 @@ export interface AccountState {
 
 export async function accountState(clients: AwsClients, prefix = 'amibake'): Promise<AccountState> {
   const images = await clients.ec2.send(
-    new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: ['amibake:build-id'] }] }),
+    new DescribeImagesCommand({
+      Owners: ['self'],
+      Filters: [{ Name: 'tag-key', Values: ['amibake:build-id'] }],
+    }),
   );
   const instances = await clients.ec2.send(new DescribeInstancesCommand({}));
   const liveInstances = (instances.Reservations ?? [])
@@ -100,12 +124,21 @@ export async function accountState(clients: AwsClients, prefix = 'amibake'): Pro
     .filter((i) => i.State?.Name !== 'terminated')
     .map((i) => i.InstanceId as string);
   const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: `${prefix}-` }));
-  return { images: images.Images ?? [], liveInstances, rules: (rules.Rules ?? []).map((r) => r.Name as string) };
+  return {
+    images: images.Images ?? [],
+    liveInstances,
+    rules: (rules.Rules ?? []).map((r) => r.Name as string),
+  };
 }
 
-export function buildRecord(clients: AwsClients, stack: LocalStack, buildId: string): Promise<BuildRecord | undefined> {
+export function buildRecord(
+  clients: AwsClients,
+  stack: LocalStack,
+  buildId: string,
+): Promise<BuildRecord | undefined> {
   return getBuild({ doc: clients.doc, tableName: stack.deployment.names.buildsTable }, buildId);
 }
 
-export const tagsOf = (resource: { Tags?: { Key?: string; Value?: string }[] } | undefined): Record<string, string> =>
-  Object.fromEntries((resource?.Tags ?? []).map((t) => [t.Key, t.Value]));
+export const tagsOf = (
+  resource: { Tags?: { Key?: string; Value?: string }[] } | undefined,
+): Record<string, string> => Object.fromEntries((resource?.Tags ?? []).map((t) => [t.Key, t.Value]));

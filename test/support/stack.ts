@@ -69,7 +69,13 @@ export function changedResources(before: TerraformJson, after: TerraformJson): s
  * A Terraform reference to the attribute of the one resource of a type whose property has a
  * value (`${aws_lambda_function.<address>.arn}`): asserts a link without naming generated addresses.
  */
-export function refTo(tf: TerraformJson, type: string, property: string, value: string, attribute: string): string {
+export function refTo(
+  tf: TerraformJson,
+  type: string,
+  property: string,
+  value: string,
+  attribute: string,
+): string {
   return `\${${addressOf(tf, type, property, value)}.${attribute}}`;
 }
 
@@ -78,6 +84,7 @@ export function addressOf(tf: TerraformJson, type: string, property: string, val
   const names = Object.entries(tf.resource[type] ?? {})
     .filter(([, body]) => body[property] === value)
     .map(([name]) => name);
-  if (names.length !== 1) throw new Error(`expected one ${type} with ${property} = ${value}, found ${names.length}`);
+  if (names.length !== 1)
+    throw new Error(`expected one ${type} with ${property} = ${value}, found ${names.length}`);
   return `${type}.${names[0]}`;
 }

@@ -34,7 +34,9 @@ async function absent(s3: S3Client, ref: ObjectRef, error: unknown): Promise<boo
   const name = (error as Error).name;
   if (!['NoSuchKey', 'NotFound', 'AccessDenied', 'Forbidden'].includes(name)) return false;
   try {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: ref.bucket, Prefix: ref.key, MaxKeys: 1 }));
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: ref.bucket, Prefix: ref.key, MaxKeys: 1 }),
+    );
     return !(listed.Contents ?? []).some((o) => o.Key === ref.key);
   } catch (listing) {
     throw new AmiBakeError(`${s3Uri(ref)} cannot be read (${name}), and listing it was refused too`, {
@@ -59,15 +61,24 @@ export async function getText(s3: S3Client, ref: ObjectRef): Promise<string | un
 export async function objectIdentity(s3: S3Client, ref: ObjectRef): Promise<string | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-    return head.VersionId && head.VersionId !== 'null' ? `version:${head.VersionId}` : `etag:${head.ETag ?? ''}`;
+    return head.VersionId && head.VersionId !== 'null'
+      ? `version:${head.VersionId}`
+      : `etag:${head.ETag ?? ''}`;
   } catch (error) {
     if (await absent(s3, ref, error)) return undefined;
     throw error;
   }
 }
 
-export async function putText(s3: S3Client, ref: ObjectRef, body: string, contentType = 'text/plain'): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType }));
+export async function putText(
+  s3: S3Client,
+  ref: ObjectRef,
+  body: string,
+  contentType = 'text/plain',
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType }),
+  );
 }
 
 /**

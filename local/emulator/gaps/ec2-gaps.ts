@@ -46,11 +46,20 @@ export class Ec2Gaps {
         return created;
       }
       case 'CopyImage':
-        return this.once(`CopyImage:${request.region}:${form.get('ClientToken') ?? ''}`, form.get('ClientToken'), () =>
-          this.copyImage(request, form),
+        return this.once(
+          `CopyImage:${request.region}:${form.get('ClientToken') ?? ''}`,
+          form.get('ClientToken'),
+          () => this.copyImage(request, form),
         );
       case 'EnableImageDeprecation':
-        return Promise.resolve(errorAnswer(request, 400, 'InvalidAction', 'The action EnableImageDeprecation is not valid for this web service.'));
+        return Promise.resolve(
+          errorAnswer(
+            request,
+            400,
+            'InvalidAction',
+            'The action EnableImageDeprecation is not valid for this web service.',
+          ),
+        );
       case 'DescribeImages':
         return this.describeImages(request, form);
       default:
@@ -76,7 +85,12 @@ export class Ec2Gaps {
       'Filter.1.Value.1': form.get('Name') ?? '',
     });
     if (xmlValue(sameName.body.toString('utf-8'), 'imageId')) {
-      return errorAnswer(request, 400, 'InvalidAMIName.Duplicate', `AMI name ${form.get('Name')} is already in use by AMI ${xmlValue(sameName.body.toString('utf-8'), 'imageId')}`);
+      return errorAnswer(
+        request,
+        400,
+        'InvalidAMIName.Duplicate',
+        `AMI name ${form.get('Name')} is already in use by AMI ${xmlValue(sameName.body.toString('utf-8'), 'imageId')}`,
+      );
     }
     const { kept, tags } = takeTagSpecifications(form, new Set(['snapshot']));
     const answer = await this.send(request, kept);
@@ -104,10 +118,14 @@ export class Ec2Gaps {
     if (imageTags) await this.send(request, createTagsForm(version, [imageId], imageTags));
     const snapshotTags = tags.get('snapshot');
     if (!snapshotTags) return;
-    const described = await this.send(request, { Action: 'DescribeImages', Version: version, 'ImageId.1': imageId });
-    const snapshots = [...described.body.toString('utf-8').matchAll(/<snapshotId>([^<]+)<\/snapshotId>/g)].map(
-      (m) => m[1] as string,
-    );
+    const described = await this.send(request, {
+      Action: 'DescribeImages',
+      Version: version,
+      'ImageId.1': imageId,
+    });
+    const snapshots = [
+      ...described.body.toString('utf-8').matchAll(/<snapshotId>([^<]+)<\/snapshotId>/g),
+    ].map((m) => m[1] as string);
     if (snapshots.length > 0) await this.send(request, createTagsForm(version, snapshots, snapshotTags));
   }
 
@@ -138,7 +156,10 @@ export class Ec2Gaps {
   /** A query request to moto, signed as the original was (moto checks no signature). */
   private send(request: AwsRequest, form: URLSearchParams | Record<string, string>): Promise<Answer> {
     const body = Buffer.from(new URLSearchParams(form).toString());
-    const headers: IncomingHttpHeaders = { ...request.headers, 'content-type': 'application/x-www-form-urlencoded' };
+    const headers: IncomingHttpHeaders = {
+      ...request.headers,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
     return this.toMoto({ method: 'POST', path: request.path, headers, body });
   }
 }

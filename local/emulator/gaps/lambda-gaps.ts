@@ -27,7 +27,8 @@ export class FunctionLoggingConfigs {
       };
       const answer = await next();
       const key = name ?? body.FunctionName;
-      if (answer.status < 300 && key && body.LoggingConfig) this.configs.set(key, withDefaults(body.LoggingConfig));
+      if (answer.status < 300 && key && body.LoggingConfig)
+        this.configs.set(key, withDefaults(body.LoggingConfig));
       return key ? this.inject(answer, key, (c) => c) : answer;
     }
     if (!name) return next();
@@ -47,7 +48,7 @@ export class FunctionLoggingConfigs {
     configurationOf: (body: Record<string, unknown>) => Record<string, unknown> | undefined,
   ): Answer {
     const config = this.configs.get(name);
-    if (!config || answer.status !== 200 && answer.status !== 201) return answer;
+    if (!config || (answer.status !== 200 && answer.status !== 201)) return answer;
     const body = JSON.parse(answer.body.toString('utf-8')) as Record<string, unknown>;
     const configuration = configurationOf(body);
     if (!configuration) return answer;

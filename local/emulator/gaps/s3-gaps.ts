@@ -70,6 +70,9 @@ export const lifecycleDefaultHeader: Layer = async ({ request }, next) => {
   if (answer.headers['x-amz-transition-default-minimum-object-size']) return answer;
   return {
     ...answer,
-    headers: { ...answer.headers, 'x-amz-transition-default-minimum-object-size': 'all_storage_classes_128K' },
+    headers: {
+      ...answer.headers,
+      'x-amz-transition-default-minimum-object-size': 'all_storage_classes_128K',
+    },
   };
 };

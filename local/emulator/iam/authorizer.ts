@@ -6,7 +6,11 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { runSimulation, type SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
+import {
+  runSimulation,
+  runUnsafeSimulation,
+  type SimulationIdentityPolicy,
+} from '@cloud-copilot/iam-simulate';
 import { AmiBakeError } from '../../../functions/shared/errors';
 import type { Authorization } from './authorization';
 import { requestContext } from './request-context';
@@ -50,40 +54,53 @@ export class Authorizer {
     for (const authorization of authorizations) {
       const context = await requestContext(authorization, global);
       const resourcePolicy = this.resourcePolicyOf(authorization.resource);
-      const account = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(authorization.resource)?.[1] ?? global['aws:PrincipalAccount'] ?? '';
-      const answer = await runSimulation(
-        {
-          identityPolicies,
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          ...(resourcePolicy ? { resourcePolicy } : {}),
-          request: {
-            principal: principal.arn,
-            action: authorization.action,
-            resource: { resource: authorization.resource, accountId: account },
-            contextVariables: context,
-          },
+      const account =
+        /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(authorization.resource)?.[1] ??
+        global['aws:PrincipalAccount'] ??
+        '';
+      const simulation = {
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(resourcePolicy ? { resourcePolicy } : {}),
+        request: {
+          principal: principal.arn,
+          action: authorization.action,
+          resource: { resource: authorization.resource, accountId: account },
+          contextVariables: context,
         },
-        {},
-      );
-      if (answer.resultType === 'error') {
+      };
+      const answer = await runSimulation(simulation, {});
+      let result: string;
+      if (answer.resultType !== 'error') {
+        result = answer.overallResult;
+      } else if (isAwsPublicParameter(authorization.resource)) {
+        // AWS's public parameters have an ARN without an account, which the evaluator's resource
+        // check does not accept; the action and resource type were checked in requestContext.
+        result = runUnsafeSimulation(simulation, {});
+      } else {
         throw new AmiBakeError(
           `the IAM evaluator cannot judge ${authorization.action} on ${authorization.resource}: ${JSON.stringify(answer.errors)}`,
           { code: 'EmulatorIamMapping' },
         );
       }
-      const allowed = answer.overallResult === 'Allowed';
-      this.decisions.push({ principal: principal.arn, action: authorization.action, resource: authorization.resource, allowed });
+      const allowed = result === 'Allowed';
+      this.decisions.push({
+        principal: principal.arn,
+        action: authorization.action,
+        resource: authorization.resource,
+        allowed,
+      });
       if (!allowed) {
         const because =
-          answer.overallResult === 'ExplicitlyDenied'
+          result === 'ExplicitlyDenied'
             ? 'with an explicit deny in a policy'
             : `because no identity-based policy allows the ${authorization.action} action`;
         return {
           principal: principal.arn,
           action: authorization.action,
           resource: authorization.resource,
-          result: answer.overallResult,
+          result,
           message: `User: ${principal.arn} is not authorized to perform: ${authorization.action} on resource: ${authorization.resource} ${because}`,
         };
       }
@@ -116,8 +133,14 @@ export class Authorizer {
       const version = await this.iam.send(
         new GetPolicyVersionCommand({ PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
       );
-      policies.push({ name: PolicyArn, policy: JSON.parse(decodeURIComponent(version.PolicyVersion?.Document ?? '{}')) });
+      policies.push({
+        name: PolicyArn,
+        policy: JSON.parse(decodeURIComponent(version.PolicyVersion?.Document ?? '{}')),
+      });
     }
     return policies;
   }
 }
+
+/** `arn:aws:ssm:<region>::parameter/aws/...`: a parameter AWS publishes to every account. */
+const isAwsPublicParameter = (arn: string) => /^arn:[^:]+:ssm:[^:]+::parameter\/aws\//.test(arn);

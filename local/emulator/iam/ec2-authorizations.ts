@@ -59,7 +59,10 @@ export async function ec2Authorizations(
   switch (operation) {
     case 'RunInstances': {
       const image = form.get('ImageId') ?? '';
-      const subnet = form.get('SubnetId') ?? form.get('NetworkInterface.1.SubnetId') ?? (await facts.defaultSubnet(region));
+      const subnet =
+        form.get('SubnetId') ??
+        form.get('NetworkInterface.1.SubnetId') ??
+        (await facts.defaultSubnet(region));
       const groups = formList(form, 'SecurityGroupId');
       const securityGroups = groups.length > 0 ? groups : [await facts.defaultSecurityGroup(region)];
       const profile = form.get('IamInstanceProfile.Name') ?? form.get('IamInstanceProfile.Arn');
@@ -94,7 +97,11 @@ export async function ec2Authorizations(
       ];
     case 'CopyImage':
       // The new image and snapshots in this region; the source image is not a resource of CopyImage.
-      return [created('image', specs.get('image')), created('snapshot', specs.get('snapshot')), ...taggedAt(specs)];
+      return [
+        created('image', specs.get('image')),
+        created('snapshot', specs.get('snapshot')),
+        ...taggedAt(specs),
+      ];
     case 'TerminateInstances':
     case 'StopInstances':
     case 'StartInstances':

@@ -31,7 +31,13 @@ export function iamLayer(options: IamLayerOptions): Layer {
     const principal = principalArn(caller);
     if ('unmapped' in authorizations) {
       options.onProblem(`no IAM mapping for ${authorizations.unmapped} (called by ${caller.functionName})`);
-      return deny(call.request, principal, authorizations.unmapped, '*', 'the emulator has no IAM mapping for this call');
+      return deny(
+        call.request,
+        principal,
+        authorizations.unmapped,
+        '*',
+        'the emulator has no IAM mapping for this call',
+      );
     }
     const denial = await options.authorizer.decide(
       { arn: principal, roleArn: caller.roleArn },

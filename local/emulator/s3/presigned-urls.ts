@@ -47,10 +47,22 @@ export function presignedSignature(
     .join('&');
   const canonicalHeaders = signedHeaders
     .split(';')
-    .map((name) => `${name}:${String(headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .map(
+      (name) =>
+        `${name}:${String(headers[name] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
     .join('');
   const pathOnly = path.split('?')[0] ?? '/';
-  const canonicalRequest = [method, pathOnly, canonicalQuery, canonicalHeaders, signedHeaders, 'UNSIGNED-PAYLOAD'].join('\n');
+  const canonicalRequest = [
+    method,
+    pathOnly,
+    canonicalQuery,
+    canonicalHeaders,
+    signedHeaders,
+    'UNSIGNED-PAYLOAD',
+  ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = [
     'AWS4-HMAC-SHA256',
@@ -69,20 +81,26 @@ export function checksumOf(algorithm: string, body: Buffer): string | undefined 
     out.writeUInt32BE(crc32(body));
     return out.toString('base64');
   }
-  if (algorithm === 'sha256' || algorithm === 'sha1') return createHash(algorithm).update(body).digest('base64');
+  if (algorithm === 'sha256' || algorithm === 'sha1')
+    return createHash(algorithm).update(body).digest('base64');
   return undefined;
 }
 
 /** `20261129T105400Z` as a time. */
 const amzDate = (text: string) =>
-  Date.parse(`${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(9, 11)}:${text.slice(11, 13)}:${text.slice(13, 15)}Z`);
+  Date.parse(
+    `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(9, 11)}:${text.slice(11, 13)}:${text.slice(13, 15)}Z`,
+  );
 
 /**
  * Pre-signed S3 requests as S3 judges them (moto checks none of this): the signature must match
  * the signer's secret over the signed parts, the URL must not have expired, and a checksum
  * signed into the URL must be the body's (400 BadDigest otherwise).
  */
-export function presignedUrlLayer(secretOf: (accessKeyId: string) => string | undefined, now = () => Date.now()): Layer {
+export function presignedUrlLayer(
+  secretOf: (accessKeyId: string) => string | undefined,
+  now = () => Date.now(),
+): Layer {
   return (call, next) => {
     const { request } = call;
     if (!request.presigned || request.protocol !== 's3') return next();
@@ -94,7 +112,12 @@ export function presignedUrlLayer(secretOf: (accessKeyId: string) => string | un
     const given = get('X-Amz-Signature') ?? '';
     if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
       return Promise.resolve(
-        errorAnswer(request, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'),
+        errorAnswer(
+          request,
+          403,
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided.',
+        ),
       );
     }
     const expiresAt = amzDate(get('X-Amz-Date') ?? '') + Number(get('X-Amz-Expires') ?? 0) * 1000;
@@ -102,15 +125,29 @@ export function presignedUrlLayer(secretOf: (accessKeyId: string) => string | un
       return Promise.resolve(errorAnswer(request, 403, 'AccessDenied', 'Request has expired'));
     }
     for (const [key, value] of query) {
-      const algorithm = /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/i.exec(key)?.[1]?.toLowerCase();
+      const algorithm = /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/i
+        .exec(key)?.[1]
+        ?.toLowerCase();
       if (!algorithm) continue;
       const actual = checksumOf(algorithm, request.body);
       if (actual === undefined) {
-        return Promise.resolve(errorAnswer(request, 400, 'InvalidRequest', `Checksum algorithm ${algorithm} is not supported here.`));
+        return Promise.resolve(
+          errorAnswer(
+            request,
+            400,
+            'InvalidRequest',
+            `Checksum algorithm ${algorithm} is not supported here.`,
+          ),
+        );
       }
       if (actual !== value) {
         return Promise.resolve(
-          errorAnswer(request, 400, 'BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`),
+          errorAnswer(
+            request,
+            400,
+            'BadDigest',
+            `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`,
+          ),
         );
       }
     }

@@ -110,7 +110,7 @@ describe('planSweep', () => {
     expect(kinds(facts({ builds: [lost] }))).to.deep.equal(['end:InstanceLost']);
   });
 
-  it('lists instances and rules of no build in flight as orphans', () => {
+  it('lists instances and rules of no build in flight as orphans, and instances without a build id apart', () => {
     const live = build('ecs-20261124113000-abcdef', 'building', { instanceId: 'i-0000000000000000a' });
     const plan = planSweep(
       facts({
@@ -125,7 +125,9 @@ describe('planSweep', () => {
       NOW,
       LIMITS,
     );
-    expect(plan.orphanInstances).to.deep.equal(['i-00000000000000001', 'i-00000000000000002']);
+    expect(plan.orphanInstances).to.deep.equal(['i-00000000000000001']);
+    // No build launched it (the launch policy requires a build id): the sweep may not and does not touch it.
+    expect(plan.untagged).to.deep.equal(['i-00000000000000002']);
     expect(plan.orphanRules).to.deep.equal(['amibake-ecs-20261120000000-123456']);
   });
 });

@@ -37,7 +37,11 @@ describe('the emulated Lambda service', function () {
     packagePath,
   };
   const failures: object[] = [];
-  const asyncSettings: AsyncSettings = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600, onFailure: 'arn:aws:sqs:us-east-1:123456789012:dlq' };
+  const asyncSettings: AsyncSettings = {
+    maximumRetryAttempts: 2,
+    maximumEventAgeSeconds: 3600,
+    onFailure: 'arn:aws:sqs:us-east-1:123456789012:dlq',
+  };
   const lambda = new LambdaService({
     endpoint: 'http://127.0.0.1:9',
     region: 'us-east-1',
@@ -56,7 +60,10 @@ describe('the emulated Lambda service', function () {
 
   it("runs the handler with the function's environment and memory, in a process of its own", async () => {
     const outcome = await lambda.invoke('probe', {}, 'test');
-    expect(outcome).to.deep.include({ ok: true, value: { ok: true, env: 'from-the-deployed-function', memory: '192' } });
+    expect(outcome).to.deep.include({
+      ok: true,
+      value: { ok: true, env: 'from-the-deployed-function', memory: '192' },
+    });
     const [pid] = lambda.processesOf('probe');
     expect(pid).to.not.equal(process.pid);
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf-8')).to.include('--max-old-space-size=192');
@@ -66,7 +73,11 @@ describe('the emulated Lambda service', function () {
     const before = lambda.processesOf('probe');
     const started = Date.now();
     const outcome = await lambda.invoke('probe', { sleepMs: 5000 }, 'test');
-    expect(outcome).to.deep.include({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1.00 seconds' });
+    expect(outcome).to.deep.include({
+      ok: false,
+      errorType: 'Sandbox.Timedout',
+      errorMessage: 'Task timed out after 1.00 seconds',
+    });
     expect(Date.now() - started).to.be.below(3000);
     expect(lambda.processesOf('probe')).to.not.include.members(before);
   });
@@ -93,7 +104,12 @@ describe('the emulated Lambda service', function () {
     expect(lambda.invocations.map((i) => i.attempt)).to.deep.equal([1, 2, 3]);
     expect(failures).to.have.length(1);
     expect(failures[0]).to.deep.include({
-      requestContext: { requestId: lambda.invocations[0]?.requestId, functionArn: `${fn.arn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestContext: {
+        requestId: lambda.invocations[0]?.requestId,
+        functionArn: `${fn.arn}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
       requestPayload: { fail: true, id: 'x' },
       responsePayload: { errorType: 'Asked', errorMessage: 'asked to fail' },
     });

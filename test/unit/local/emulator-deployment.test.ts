@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { EMULATED_SERVICES, emulatorOverride } from '../../../local/deploy/emulator-override';
+import { chooseProvider, compareVersions, pinnedProvider } from '../../../local/deploy/provider-source';
+
+describe('the emulator deployment of the stack', () => {
+  const input = {
+    endpoint: 'http://127.0.0.1:4566',
+    accessKeyId: 'testing',
+    secretAccessKey: 'testing',
+    statePath: '/tmp/x/terraform.tfstate',
+  };
+
+  it('points every service the stack and the functions use at the emulator, with a local state', () => {
+    const override = emulatorOverride(input) as {
+      terraform: { backend: unknown; required_providers?: unknown };
+      provider: { aws: { endpoints: Record<string, string>[]; skip_credentials_validation: boolean }[] };
+    };
+    const [aws] = override.provider.aws;
+    expect(Object.keys(aws?.endpoints[0] ?? {}).sort()).to.deep.equal([...EMULATED_SERVICES].sort());
+    expect(Object.values(aws?.endpoints[0] ?? {})).to.satisfy((v: string[]) =>
+      v.every((e) => e === input.endpoint),
+    );
+    expect(aws?.skip_credentials_validation).to.equal(true);
+    expect(override.terraform.backend).to.deep.equal({ local: { path: input.statePath } });
+    expect(override.terraform.required_providers, 'the pin is kept unless relaxed').to.equal(undefined);
+  });
+
+  it('relaxes the provider pin only in the override, to the version given', () => {
+    const override = emulatorOverride({ ...input, providerVersion: '5.100.0' }) as {
+      terraform: { required_providers: unknown };
+    };
+    expect(override.terraform.required_providers).to.deep.equal({
+      aws: { source: 'aws', version: '5.100.0' },
+    });
+  });
+
+  it("keeps the stack's pin when the mirror has it, else relaxes to the newest usable version", () => {
+    expect(chooseProvider('6.25.0', '/m', ['6.25.0', '5.100.0'])).to.deep.equal({
+      kind: 'pinned',
+      version: '6.25.0',
+    });
+    expect(chooseProvider('6.25.0', '/m', ['5.100.0', '5.99.1'])).to.deep.equal({
+      kind: 'relaxed',
+      pinned: '6.25.0',
+      version: '5.100.0',
+      mirror: '/m',
+    });
+    expect(chooseProvider('6.25.0', '/m', ['5.99.1'])).to.deep.include({
+      kind: 'missing',
+      found: ['5.99.1'],
+    });
+  });
+
+  it('compares provider versions numerically', () => {
+    expect(['5.9.0', '5.100.0', '6.0.0', '5.10.1'].sort(compareVersions)).to.deep.equal([
+      '5.9.0',
+      '5.10.1',
+      '5.100.0',
+      '6.0.0',
+    ]);
+  });
+
+  it('reads the pin of a synthesized stack, and refuses a stack without one', () => {
+    expect(pinnedProvider({ terraform: { required_providers: { aws: { version: '6.25.0' } } } })).to.equal(
+      '6.25.0',
+    );
+    expect(() => pinnedProvider({ terraform: {} })).to.throw(/pins no hashicorp\/aws version/);
+  });
+});
