@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { StopInstancesCommand } from '@aws-sdk/client-ec2';
 import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
 import { getBuild } from '../functions/shared/aws/builds-table';
 import { findDeploymentInstances } from '../functions/shared/aws/instances';
@@ -17,6 +18,8 @@ export interface CycleOptions {
   instanceTimeoutMs?: number;
   /** Recipes whose instances never run their user data (a hung boot): they stay running. */
   hung?: (recipe: string) => boolean;
+  /** Recipes whose instances power off without their user data reporting (it never ran). */
+  silent?: (recipe: string) => boolean;
   /** Lose the instances' state-change events (delivery failed, or the stop came before the rule). */
   dropEvents?: boolean;
   say?: (line: string) => void;
@@ -155,16 +158,21 @@ async function bootInstance(
     say(`  instance ${instanceId} hangs at boot: its user data never runs`);
     return;
   }
-  const simulation = await simulateInstance(account.emulator.clients.ec2, instanceId, {
-    standIn: options.standIn?.(recipe) ?? STAND_IN_SUCCESS,
-    workdir: join(options.workdir, buildId || instanceId),
-    timeoutMs: options.instanceTimeoutMs ?? 20_000,
-  });
-  const reported = /exit status (\d+): (.*)/.exec(simulation.log);
-  say(
-    `  instance ${instanceId} ran its user data: ${reported ? `exit status ${reported[1]} (${reported[2]})` : 'no report'}${simulation.poweredOff ? ', powered off' : ', still running'}`,
-  );
-  if (!simulation.poweredOff) return;
+  if (options.silent?.(recipe)) {
+    await account.emulator.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    say(`  instance ${instanceId} powered off without running its user data`);
+  } else {
+    const simulation = await simulateInstance(account.emulator.clients.ec2, instanceId, {
+      standIn: options.standIn?.(recipe) ?? STAND_IN_SUCCESS,
+      workdir: join(options.workdir, buildId || instanceId),
+      timeoutMs: options.instanceTimeoutMs ?? 20_000,
+    });
+    const reported = /exit status (\d+): (.*)/.exec(simulation.log);
+    say(
+      `  instance ${instanceId} ran its user data: ${reported ? `exit status ${reported[1]} (${reported[2]})` : 'no report'}${simulation.poweredOff ? ', powered off' : ', still running'}`,
+    );
+    if (!simulation.poweredOff) return;
+  }
   if (options.dropEvents) {
     say(`  events of ${instanceId} lost`);
     return;

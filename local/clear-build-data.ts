@@ -70,7 +70,11 @@ export async function clearBuildData(account: LocalAccount, stacks: readonly Loc
 
 async function clearRegion(clients: AwsClients): Promise<void> {
   const { ec2, ssm } = clients;
-  const reservations = await ec2.send(new DescribeInstancesCommand({}));
+  const reservations = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }],
+    }),
+  );
   const live = (reservations.Reservations ?? [])
     .flatMap((r) => r.Instances ?? [])
     .filter((i) => i.State?.Name !== 'terminated')

@@ -126,15 +126,10 @@ function copyStatements(refs: PolicyRefs): Statement[] {
   ]);
   return [
     {
-      sid: 'CopyOwnImages',
-      reason: "copies only this deployment's images",
-      actions: ['ec2:CopyImage'],
-      resources: [ec2Arn(refs, 'image')],
-      conditions: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: refs.names.prefix } },
-    },
-    {
+      // CopyImage is authorized on the new image and snapshots only (the Service Authorization
+      // Reference lists no aws:ResourceTag key for it): the source cannot be scoped by its tags.
       sid: 'CreateTaggedCopies',
-      reason: `the copies and their snapshots must carry the ${BUILD_TAG} tag from the start`,
+      reason: `copies into the recipes' regions; the copies and their snapshots must carry the ${BUILD_TAG} tag from the start`,
       actions: ['ec2:CopyImage'],
       resources: into,
       conditions: requestTagged(refs.names.prefix),

@@ -106,6 +106,13 @@ export class StackDeployment {
       .map((c) => ({ address: c.address, type: c.type, actions: c.change.actions, ...pick(c.change) }));
   }
 
+  /** The plan as Terraform prints it, for people to review. */
+  async planText(): Promise<string> {
+    await this.init();
+    const run = await terraform(this.stackDir, ['plan', '-no-color', '-detailed-exitcode'], { accept: [2] });
+    return run.stdout;
+  }
+
   /** The stack's outputs, from the state. */
   async outputs(): Promise<Record<string, string>> {
     const run = await terraform(this.stackDir, ['output', '-json']);

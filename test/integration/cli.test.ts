@@ -4,7 +4,7 @@ import { runCli } from '../../cli/main';
 import { runBakeCycle } from '../../local/bake-cycle';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { allBuilds } from '../support/leftovers';
-import { deployed, ecsRecipe, pointCliAt, scratchDir, testConfig } from '../support/local-account';
+import { deployed, pointCliAt, publishingConfig, scratchDir } from '../support/local-account';
 
 describe('the amibake command against the deployed stack', function () {
   this.timeout(120_000);
@@ -12,11 +12,9 @@ describe('the amibake command against the deployed stack', function () {
   let stack: LocalStack;
   const scratch = scratchDir();
   let firstBuild = '';
-  const withKeep = (keep: number) =>
-    testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, lifecycle: { keep } })]);
 
   before(async () => {
-    ({ account, stack } = await deployed(withKeep(2)));
+    ({ account, stack } = await deployed(publishingConfig(2)));
     pointCliAt(account);
   });
   after(() => scratch.remove());
@@ -146,7 +144,7 @@ describe('the amibake command against the deployed stack', function () {
       ).Images?.map((i) => i.ImageId as string) ?? [];
     const both = await images();
     expect(both).to.have.length(2);
-    await deployed(withKeep(1), { keepBuildData: true });
+    await deployed(publishingConfig(1), { keepBuildData: true });
 
     const dry = await json('retire', '--dry-run');
     expect(dry.reports[0]).to.include({ recipe: 'ecs-node', dryRun: true });

@@ -13,7 +13,7 @@ import type { BuildRecord } from '../../functions/shared/build-record';
 import { runBakeCycle } from '../../local/bake-cycle';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { publishNewBase } from '../../local/vendor';
-import { deployed, ecsRecipe, scratchDir, testConfig } from '../support/local-account';
+import { deployed, publishingConfig, scratchDir } from '../support/local-account';
 
 describe('after a build: publish, notify, retire', function () {
   this.timeout(120_000);
@@ -21,8 +21,8 @@ describe('after a build: publish, notify, retire', function () {
   const scratch = scratchDir();
   after(() => scratch.remove());
 
-  const deploy = async (extra: Record<string, unknown> = {}) => {
-    const d = await deployed(testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' }, ...extra })]));
+  const deploy = async (keep = 2) => {
+    const d = await deployed(publishingConfig(keep));
     account = d.account;
     return d.stack;
   };
@@ -47,6 +47,19 @@ describe('after a build: publish, notify, retire', function () {
     );
     return (images.Images ?? []).map((i) => i.ImageId as string).sort();
   }
+
+  it('keeps an image a launch template names', async () => {
+    const stack = await deploy(1);
+    const first = await buildOnNewBase(stack);
+    await clients().ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `uses-first-${Date.now()}`,
+        LaunchTemplateData: { ImageId: first.imageId },
+      }),
+    );
+    const second = await buildOnNewBase(stack);
+    expect(await ownImages()).to.deep.equal([first.imageId, second.imageId].sort());
+  });
 
   it('points /amibake/<recipe>/latest at each new image', async () => {
     const stack = await deploy();
@@ -111,7 +124,10 @@ describe('after a build: publish, notify, retire', function () {
       buildId: built.buildId,
       baseImageId: built.baseImageId,
     });
-    expect(success.images).to.deep.equal({ 'us-east-1': built.imageId });
+    expect(success.images).to.deep.equal({
+      'us-east-1': built.imageId,
+      'eu-west-1': built.copies?.['eu-west-1'],
+    });
     expect(success.durationMinutes).to.be.a('number');
     const failure = JSON.parse(envelopes[1]?.Message ?? '{}');
     expect(failure).to.include({
@@ -124,7 +140,7 @@ describe('after a build: publish, notify, retire', function () {
   });
 
   it('keeps the newest images, deletes the snapshots of the others, and skips images in use', async () => {
-    const stack = await deploy({ lifecycle: { keep: 2 } });
+    const stack = await deploy(2);
     const first = await buildOnNewBase(stack);
     const second = await buildOnNewBase(stack);
     // The second image becomes the oldest beyond "keep" two builds from now: something runs it.
@@ -148,23 +164,8 @@ describe('after a build: publish, notify, retire', function () {
     expect(run.Instances?.[0]?.ImageId).to.equal(second.imageId);
   });
 
-  it('keeps an image a launch template names', async () => {
-    const stack = await deploy({ lifecycle: { keep: 1 } });
-    const first = await buildOnNewBase(stack);
-    await clients().ec2.send(
-      new CreateLaunchTemplateCommand({
-        LaunchTemplateName: `uses-first-${Date.now()}`,
-        LaunchTemplateData: { ImageId: first.imageId },
-      }),
-    );
-    const second = await buildOnNewBase(stack);
-    expect(await ownImages()).to.deep.equal([first.imageId, second.imageId].sort());
-  });
-
   it('copies each image to the other regions with its tags, shares it, and publishes it there too', async () => {
-    const stack = await deploy({
-      distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
-    });
+    const stack = await deploy();
     const build = await buildOnNewBase(stack);
     const copyId = build.copies?.['eu-west-1'];
     expect(build.copies).to.deep.equal({ 'us-east-1': build.imageId, 'eu-west-1': copyId });
@@ -194,7 +195,7 @@ describe('after a build: publish, notify, retire', function () {
   });
 
   it('still succeeds when the endpoint lacks image deprecation, leaving the image without one', async () => {
-    const stack = await deploy({ lifecycle: { deprecateAfterDays: 30 } });
+    const stack = await deploy();
     const build = await buildOnNewBase(stack);
     const images = await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [build.imageId ?? ''] }));
     const deprecation = images.Images?.[0]?.DeprecationTime;

@@ -60,6 +60,20 @@ describe('reconciliation and idempotency of the deployed stack', function () {
     await clean(stack);
   });
 
+  it('fails a build whose instance stopped without reporting (NoReport), although S3 answers 403', async () => {
+    const stack = await deploy();
+    await cycle(stack, { silent: () => true });
+    const build = await onlyBuild(stack);
+    expect(build).to.include({ status: 'failed', errorCode: 'NoReport' });
+    expect(build.reason).to.match(/^the instance stopped without reporting a status/);
+    // What ami_image_create met: a 403 for the missing report, then a listing that showed it absent.
+    const reads = account.emulator.faults.trace.filter(
+      (c) => c.fn === stack.deployment.names.functions.imageCreate && c.action.startsWith('s3:'),
+    );
+    expect(reads.map((c) => c.action)).to.deep.equal(['s3:GetObject', 's3:ListObjectsV2']);
+    await clean(stack);
+  });
+
   it('times out an instance that never stops, terminates it and removes its rule', async () => {
     const stack = await deploy();
     await cycle(stack, { hung: () => true });

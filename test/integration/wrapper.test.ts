@@ -9,7 +9,7 @@ import {
 import { getText, presignGet, presignPut, putText } from '../../functions/shared/aws/objects';
 import type { AwsClients } from '../../local/emulator/aws-clients';
 import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
-import { deployed, scratchDir, standardConfig } from '../support/local-account';
+import { currentStack, scratchDir } from '../support/local-account';
 
 const template = readFileSync(join(__dirname, '../../user_data/wrapper.sh'), 'utf-8');
 
@@ -20,7 +20,7 @@ describe('the user-data wrapper under bash', function () {
   let scratch: ReturnType<typeof scratchDir>;
 
   before(async () => {
-    const { account, stack } = await deployed(standardConfig());
+    const { account, stack } = await currentStack();
     clients = account.emulator.clients;
     bucket = stack.deployment.bucket;
     scratch = scratchDir();

@@ -39,9 +39,16 @@ export async function deployed(
 ): Promise<{ account: LocalAccount; stack: LocalStack }> {
   const account = await localAccount();
   const stack = await account.deploy(config);
+  stacks.delete(config.namePrefix);
   stacks.set(config.namePrefix, stack);
   if (!options.keepBuildData) await clearBuildData(account, [...stacks.values()]);
   return { account, stack };
+}
+
+/** The stack deployed last (deploying the standard one if there is none), without applying anything. */
+export async function currentStack(): Promise<{ account: LocalAccount; stack: LocalStack }> {
+  const last = [...stacks.values()].at(-1);
+  return last ? { account: await localAccount(), stack: last } : deployed(standardConfig());
 }
 
 /** The environment the `amibake` command reads: the emulator's endpoint and the operator's credentials. */
@@ -73,6 +80,20 @@ export function ecsRecipe(name: string, extra: Record<string, unknown> = {}): Re
 
 /** The configuration most integration tests share: one recipe, ecs-node (one apply for all of them). */
 export const standardConfig = () => testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' } })]);
+
+/**
+ * ecs-node again, edited (a larger instance type) and published everywhere: retention, deprecation,
+ * a copy to eu-west-1 and a share. The publishing, retention and command tests share it.
+ */
+export const publishingConfig = (keep = 2) =>
+  testConfig([
+    ecsRecipe('ecs-node', {
+      tags: { team: 'platform' },
+      instanceType: 't3.large',
+      lifecycle: { keep, deprecateAfterDays: 30 },
+      distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
+    }),
+  ]);
 
 export { scratchDir } from './scratch';
 
