@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import Mocha from 'mocha';
 import { runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { clearBuildData } from '../../local/clear-build-data';
 import { FAULT_KINDS, type Fault, type TracedCall } from '../../local/emulator/fault-injector';
@@ -9,8 +10,8 @@ import { deployed, scratchDir, standardConfig } from '../support/local-account';
 /**
  * Fault injection over a whole cycle of the deployed stack: for every AWS call the functions make
  * in a clean cycle (trigger, launch, instance, image, and a sweep two hours later), each fault
- * kind in turn, then the account is checked. This file runs with mocha's --delay: the clean
- * cycle is run first, and its trace becomes one test per call.
+ * kind in turn, then the account is checked. The clean cycle runs first, and its trace becomes
+ * one test per call.
  */
 
 /** The sweep runs this long after the cycle: past every launch grace and build timeout. */
@@ -73,51 +74,46 @@ async function scenario(
   };
 }
 
-async function define(): Promise<void> {
+describe('fault injection over a cycle of the deployed stack', function () {
+  this.timeout(120_000);
   const scratch = scratchDir();
-  const { account, stack } = await deployed(standardConfig());
-  const clean = await scenario(account, stack, scratch.path);
+  let clean: Scenario;
   let recovered = 0;
 
-  describe('fault injection over a cycle of the deployed stack', function () {
-    this.timeout(120_000);
-    after(() => {
-      console.log(
-        `      fault injection: ${recovered}/${clean.trace.length} points recovered from ${FAULT_KINDS.join(', ')}`,
-      );
-      scratch.remove();
-    });
-
-    it('runs a clean cycle that succeeds and leaves nothing', () => {
-      expect(clean.problems).to.deep.equal([]);
-      expect(clean.statuses).to.deep.equal(['succeeded']);
-      expect(clean.trace.length).to.be.greaterThan(20);
-    });
-
+  // The points are the calls of a clean cycle: known only once it has run, so one test per
+  // point is added here (mocha runs the tests a suite holds when its before hooks are done).
+  before(async function () {
+    this.timeout(600_000);
+    const { account, stack } = await deployed(standardConfig());
+    clean = await scenario(account, stack, scratch.path);
+    const suite = this.test?.parent;
     for (const [index, call] of clean.trace.entries()) {
-      it(`#${index + 1} ${call.fn} ${call.action}: survives a throttle, a 500, a permanent refusal and a crash`, async () => {
-        const failures: string[] = [];
-        for (const kind of FAULT_KINDS) {
-          const t = Date.now();
-          const run = await scenario(account, stack, scratch.path, { at: index + 1, kind });
-          if (process.env.FAULT_TIMES) console.log(`        ${kind} ${Date.now() - t} ms`);
-          if (run.problems.length > 0) failures.push(`${kind}: ${run.problems.join('; ')}`);
-        }
-        expect(failures).to.deep.equal([]);
-        recovered++;
-      });
+      const test = new Mocha.Test(
+        `#${index + 1} ${call.fn} ${call.action}: survives a throttle, a 500, a permanent refusal and a crash`,
+        async () => {
+          const failures: string[] = [];
+          for (const kind of FAULT_KINDS) {
+            const run = await scenario(account, stack, scratch.path, { at: index + 1, kind });
+            if (run.problems.length > 0) failures.push(`${kind}: ${run.problems.join('; ')}`);
+          }
+          expect(failures).to.deep.equal([]);
+          recovered++;
+        },
+      );
+      test.timeout(120_000);
+      suite?.addTest(test);
     }
   });
-}
+  after(() => {
+    console.log(
+      `      fault injection: ${recovered}/${clean?.trace.length ?? 0} points recovered from ${FAULT_KINDS.join(', ')}`,
+    );
+    scratch.remove();
+  });
 
-define().then(
-  () => run(),
-  (error: Error) => {
-    describe('fault injection', () => {
-      it('sets up the deployed stack and its clean cycle', () => {
-        throw error;
-      });
-    });
-    run();
-  },
-);
+  it('runs a clean cycle that succeeds and leaves nothing', () => {
+    expect(clean.problems).to.deep.equal([]);
+    expect(clean.statuses).to.deep.equal(['succeeded']);
+    expect(clean.trace.length).to.be.greaterThan(20);
+  });
+});

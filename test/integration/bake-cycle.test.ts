@@ -52,6 +52,14 @@ describe('a bake cycle of the deployed stack', function () {
     return d.stack;
   };
   const clients = () => account.emulator.clients;
+  /** The large recipe's script lives outside the stack, in a bucket path the team writes. */
+  const uploadLarge = async (stack: LocalStack) => {
+    const large = `#!/bin/bash\n${'echo "a step of a long customisation"\n'.repeat(600)}`;
+    await clients().s3.send(
+      new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: 'custom/large.sh', Body: large }),
+    );
+    return stack;
+  };
   const cycle = (stack: LocalStack, standIn?: (recipe: string) => string) =>
     runBakeCycle(account, stack, { workdir: scratch.path, ...(standIn ? { standIn } : {}) });
 
@@ -145,7 +153,7 @@ describe('a bake cycle of the deployed stack', function () {
   });
 
   it('looks up a selector shared by two recipes once, and keeps at most maxInFlight builds in flight', async () => {
-    const stack = await deploy(mixedConfig());
+    const stack = await uploadLarge(await deploy(mixedConfig()));
     const { decisions } = (await invoke(account, stack, 'trigger', {})) as {
       decisions: { recipe: string; decision: string }[];
     };
@@ -160,11 +168,7 @@ describe('a bake cycle of the deployed stack', function () {
   });
 
   it('fetches a customisation too large for user data from S3, and names a base found through SSM', async () => {
-    const stack = await deploy(mixedConfig());
-    const large = `#!/bin/bash\n${'echo "a step of a long customisation"\n'.repeat(600)}`;
-    await clients().s3.send(
-      new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: 'custom/large.sh', Body: large }),
-    );
+    const stack = await uploadLarge(await deploy(mixedConfig()));
     const lines: string[] = [];
     const { builds } = await runBakeCycle(account, stack, {
       workdir: scratch.path,
