@@ -26,6 +26,12 @@ import { distribute, type RegionalClients } from './distribute';
 import { createImageInput } from './image-spec';
 import type { StoppedEvent } from './stopped-event';
 
+/**
+ * An image CreateImage returned shows in DescribeImages within seconds; one still not visible
+ * this long after the build started imaging was deregistered.
+ */
+const IMAGE_VISIBILITY_MS = 5 * 60_000;
+
 export interface CompleteDeps {
   ec2: EC2Client;
   s3: S3Client;
@@ -186,6 +192,15 @@ async function settleSteps(
     );
   }
   const image = await waitForImage(deps, settings, imageId);
+  if (!image && deps.now().getTime() - Date.parse(build.updatedAt) > IMAGE_VISIBILITY_MS) {
+    const left = await cleanUp(deps, build);
+    return failBuild(
+      deps,
+      build,
+      `image ${imageId} no longer exists (deregistered?)${leftBehind(left)}`,
+      'ImageLost',
+    );
+  }
   if (image?.State === 'failed') {
     const left = await cleanUp(deps, build);
     const reason = `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}${leftBehind(left)}`;
@@ -318,7 +333,8 @@ async function waitForImage(
 ): Promise<Image | undefined> {
   for (;;) {
     const image = await describeImage(deps.ec2, imageId);
-    const settled = image?.State === 'available' || image?.State === 'failed';
+    // An image not visible is either just requested (the next event or sweep looks again) or gone.
+    const settled = !image || image.State === 'available' || image.State === 'failed';
     if (settled || deps.remainingMs() < settings.pollIntervalMs) return image;
     await deps.sleep(settings.pollIntervalMs);
   }

@@ -19,9 +19,10 @@ export interface TracedCall {
   action: string;
 }
 
-/** The Nth call fails; `code` and `status` replace the kind's error. */
+/** The Nth call fails (or the first call of `action`); `code` and `status` replace the kind's error. */
 export interface Fault {
-  at: number;
+  at?: number;
+  action?: string;
   kind: FaultKind;
   code?: string;
   status?: number;
@@ -60,7 +61,11 @@ export class FaultInjector {
       return this.refused.answer(request);
     }
     const fault = this.armed;
-    if (!fault || this.fired || this.trace.length !== fault.at) return next();
+    const hit =
+      fault &&
+      (fault.at === undefined || this.trace.length === fault.at) &&
+      (fault.action === undefined || fault.action === call.action);
+    if (!fault || this.fired || !hit) return next();
     this.fired = { ...call, kind: fault.kind };
     if (fault.kind === 'crash') {
       const answer = await next();
