@@ -10,7 +10,7 @@ export type BackendConfig =
 
 /** The one typed configuration the stack and the local run are built from. */
 export interface AmiBakeConfig {
-  /** Prefix of every resource name; rules are named `<prefix>-<build id>`. 1-16 of a-z 0-9 -. */
+  /** Prefix of every resource name; build rules are named `<prefix>.<build id>`. 2-16 of a-z 0-9 -. */
   namePrefix: string;
   region: string;
   /** EventBridge schedule expression of the trigger: rate(...) or cron(...). */

@@ -34,6 +34,7 @@ export function resolveDeployment(
 ): Deployment {
   const { recipes, rejected } = parseRecipes(Array.isArray(config.recipes) ? config.recipes : [], {
     scripts: 'file-or-s3',
+    deployment: config.namePrefix,
   });
   const problems = [...settingsProblems(config), ...rejected.flatMap((r) => r.problems)];
   const names = deploymentNames(config.namePrefix);
@@ -221,7 +222,6 @@ export function functionEnvironments(
     ...common,
     ARTIFACTS_BUCKET: deployment.bucket,
     BUILD_LOG_PREFIX: names.logPrefix,
-    RULE_PREFIX: names.rulePrefix,
     IMAGE_CREATE_FUNCTION_ARN: arns.imageCreate,
     BUILD_INSTANCE_PROFILE: names.buildInstanceProfile,
   };
@@ -250,12 +250,12 @@ export function imageCreateEnvironment(
     ...commonEnvironment(deployment, topic),
     ARTIFACTS_BUCKET: deployment.bucket,
     BUILD_LOG_PREFIX: names.logPrefix,
-    RULE_PREFIX: names.rulePrefix,
   };
 }
 
 function commonEnvironment(deployment: Deployment, topic: string | undefined): Record<string, string> {
   return {
+    DEPLOYMENT: deployment.names.prefix,
     BUILDS_TABLE: deployment.names.buildsTable,
     LOG_LEVEL: 'info',
     ...(topic ? { NOTIFY_TOPIC_ARN: topic } : {}),

@@ -1,3 +1,5 @@
+import { buildRulePrefix } from '../functions/shared/build-rule-name';
+
 /** Names of everything a deployment holds, derived from the prefix alone. */
 export type RecipeStoreKind = 's3' | 'dynamodb';
 
@@ -25,8 +27,8 @@ export function deploymentNames(prefix: string): DeploymentNames {
     recipesKey: 'recipes/recipes.json',
     scriptsPrefix: 'scripts/',
     logPrefix: 'builds/',
-    rulePrefix: prefix,
-    // Not `<prefix>-...`: the functions may manage only the build rules, `<prefix>-<build id>`.
+    rulePrefix: buildRulePrefix(prefix),
+    // Not `<prefix>.…`: the functions may manage only the build rules, `<prefix>.<build id>`.
     scheduleRule: `${prefix}_schedule`,
     sweepRule: `${prefix}_sweep`,
     buildRole: `${prefix}-build-instance`,

@@ -23,6 +23,7 @@ export interface ArtifactsBucketProps {
  */
 export class ArtifactsBucket extends Construct {
   readonly bucket: S3Bucket;
+  readonly versioning: S3BucketVersioningA;
 
   constructor(scope: Construct, id: string, props: ArtifactsBucketProps) {
     super(scope, id);
@@ -43,7 +44,7 @@ export class ArtifactsBucket extends Construct {
       bucket,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
     });
-    new S3BucketVersioningA(this, 'versioning', {
+    this.versioning = new S3BucketVersioningA(this, 'versioning', {
       bucket,
       versioningConfiguration: { status: 'Enabled' },
     });

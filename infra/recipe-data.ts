@@ -1,5 +1,6 @@
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { toItem } from '../deployment/dynamodb-json';
 import type { Deployment } from '../deployment/model';
@@ -13,7 +14,16 @@ export class RecipeData extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { deployment: Deployment; bucket: string; recipesTable?: string | undefined },
+    props: {
+      deployment: Deployment;
+      bucket: string;
+      recipesTable?: string | undefined;
+      /**
+       * The bucket's versioning: every object is written after it, so that even the first upload
+       * has a version id that builds can be pinned to.
+       */
+      versioning: ITerraformDependable;
+    },
   ) {
     super(scope, id);
     const { deployment, bucket } = props;
@@ -23,6 +33,7 @@ export class RecipeData extends Construct {
         key: script.key,
         content: script.content,
         contentType: 'text/x-shellscript',
+        dependsOn: [props.versioning],
       });
     }
     if (deployment.config.recipeStore === 's3') {
@@ -31,6 +42,7 @@ export class RecipeData extends Construct {
         key: deployment.names.recipesKey,
         content: deployment.recipesDocument,
         contentType: 'application/json',
+        dependsOn: [props.versioning],
       });
       return;
     }

@@ -1,5 +1,6 @@
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
@@ -9,6 +10,11 @@ export interface ScheduleProps {
   description: string;
   expression: string;
   target: LambdaFunction;
+  /**
+   * Invoke the function through an alias of this name, which only this rule may invoke: the
+   * handler can then tell this schedule's events from any other rule's (see sweep-event.ts).
+   */
+  alias?: string;
   targetId: string;
   /** Lambda permission statement id. */
   statementId: string;
@@ -27,16 +33,25 @@ export class Schedule extends Construct {
       description: props.description,
       scheduleExpression: props.expression,
     });
+    const alias = props.alias
+      ? new LambdaAlias(this, 'alias', {
+          name: props.alias,
+          description: `Invoked by ${props.ruleName} only`,
+          functionName: props.target.functionName,
+          functionVersion: '$LATEST',
+        })
+      : undefined;
     new CloudwatchEventTarget(this, 'target', {
       rule: this.rule.name,
       targetId: props.targetId,
-      arn: props.target.arn,
+      arn: alias ? alias.arn : props.target.arn,
       retryPolicy: { maximumRetryAttempts: props.maximumRetryAttempts, maximumEventAgeInSeconds: 3600 },
     });
     new LambdaPermission(this, 'permission', {
       statementId: props.statementId,
       action: 'lambda:InvokeFunction',
       functionName: props.target.functionName,
+      ...(alias ? { qualifier: alias.name } : {}),
       principal: 'events.amazonaws.com',
       sourceArn: this.rule.arn,
     });

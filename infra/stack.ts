@@ -15,6 +15,7 @@ import {
 import { functionEnvironments, imageCreateEnvironment, resolveDeployment } from '../deployment/model';
 import { artifactsBucketName } from '../deployment/names';
 import { BUILDS_TABLE_SCHEMA, RECIPES_TABLE_SCHEMA } from '../deployment/tables';
+import { SWEEP_ALIAS } from '../functions/ami-image-create/sweep-event';
 import { triggerPolicy } from '../policies/ami-build-trigger';
 import { instanceCreatePolicy } from '../policies/ami-ec2-instance-create';
 import { imageCreatePolicy } from '../policies/ami-image-create';
@@ -81,6 +82,7 @@ export class AmiBakeStack extends TerraformStack {
       deployment,
       bucket: artifacts.bucket.id,
       recipesTable: recipesTable?.name,
+      versioning: artifacts.versioning,
     });
     const buildInstance = new BuildInstanceRole(this, 'build-instance', {
       name: names.buildRole,
@@ -154,6 +156,7 @@ export class AmiBakeStack extends TerraformStack {
       description: 'Runs the ami_image_create sweep: finish, time out or clean up builds in flight',
       expression: SWEEP_SCHEDULE,
       target: imageCreate.fn,
+      alias: SWEEP_ALIAS,
       targetId: 'ami_image_create_sweep',
       statementId: 'AllowSweep',
       maximumRetryAttempts: 0,

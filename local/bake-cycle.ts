@@ -77,7 +77,10 @@ export async function runBakeCycle(
   return { decisions, builds: await buildRecords(account, stack, buildIds) };
 }
 
-/** The sweep schedule firing at `time`: reconciles whatever is in flight. */
+/**
+ * The sweep schedule firing at `time`: reconciles whatever is in flight. The functions' clock
+ * reads `time` meanwhile (the sweep judges ages by its own clock, not the event's).
+ */
 export async function runSweep(
   account: LocalAccount,
   stack: LocalStack,
@@ -85,8 +88,14 @@ export async function runSweep(
   say = (_: string) => {},
 ) {
   const seen = account.emulator.lambda.invocations.length;
-  await deliver(say, await account.events.fireSchedule(stack.deployment.names.sweepRule, time));
-  await drain(account, say);
+  const { lambda } = account.emulator;
+  lambda.clockOffsetMs = Math.max(0, time.getTime() - Date.now());
+  try {
+    await deliver(say, await account.events.fireSchedule(stack.deployment.names.sweepRule, time));
+    await drain(account, say);
+  } finally {
+    lambda.clockOffsetMs = 0;
+  }
   const run = account.emulator.lambda.invocations
     .slice(seen)
     .find((r) => r.functionName === stack.deployment.names.functions.imageCreate);

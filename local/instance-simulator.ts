@@ -63,6 +63,9 @@ export function simulatedUserData(userData: string, standIn: string): string {
     '  cat >"$1" <<\'AMIBAKE_STAND_IN\'',
     `${body}AMIBAKE_STAND_IN`,
     '}',
+    // The digest check still judges what the recipe step wrote, not the stand-in.
+    'eval "amibake_file_sha256() $(declare -f amibake_sha256 | tail -n +2)"',
+    'amibake_sha256() { amibake_file_sha256 "$1.recipe"; }',
   ];
   return `${[...lines, ...overrides, last].join('\n')}\n`;
 }

@@ -23,7 +23,8 @@ export function triggerPolicy(refs: PolicyRefs): Statement[] {
         },
     {
       sid: 'ReadScriptVersions',
-      reason: "HeadObject on each recipe's script: a new version id means the recipe changed",
+      reason:
+        "reads each recipe's script: a new version id means the recipe changed, and the build is pinned to that version and its SHA-256",
       actions: ['s3:GetObject'],
       resources: [bucketObjects(refs, refs.names.scriptsPrefix), ...refs.externalScriptArns],
     },

@@ -58,6 +58,12 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
         ...refs.externalScriptArns,
       ],
     },
+    {
+      sid: 'ReadPinnedScripts',
+      reason: 'reads the version of the script that the build was pinned to when it started',
+      actions: ['s3:GetObjectVersion'],
+      resources: [bucketObjects(refs, refs.names.scriptsPrefix), ...refs.externalScriptArns],
+    },
     listToTellAbsence('ListScripts', refs.bucketArn, [`${refs.names.scriptsPrefix}*`], 'script'),
     ...listExternalScripts(refs.externalScriptArns),
     {
@@ -95,7 +101,7 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
     },
     {
       sid: 'ManageBuildRules',
-      reason: `creates the rule that fires when the instance stops; only rules named ${refs.names.rulePrefix}-*`,
+      reason: `creates the rule that fires when the instance stops; only rules named ${refs.names.rulePrefix}*`,
       actions: ['events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
       resources: [buildRulesArn(refs)],
     },

@@ -28,10 +28,11 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: [refs.buildsTableArn],
     },
     {
-      sid: 'ListBuildsInFlight',
-      reason: 'the sweep reads the builds in flight through the sparse in-flight index',
+      sid: 'QueryBuildIndexes',
+      reason:
+        "the sweep reads the builds in flight through the sparse in-flight index; retention reads a recipe's succeeded builds",
       actions: ['dynamodb:Query'],
-      resources: [`${refs.buildsTableArn}/index/in-flight`],
+      resources: [`${refs.buildsTableArn}/index/in-flight`, `${refs.buildsTableArn}/index/by-recipe`],
     },
     {
       sid: 'DescribeInstancesAndImages',
@@ -74,8 +75,9 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
     ),
     {
       sid: 'PublishNewestImage',
-      reason: "points each recipe's parameter at its newest image, for resolve:ssm: consumers",
-      actions: ['ssm:PutParameter'],
+      reason:
+        "points each recipe's parameter at its newest image, for resolve:ssm: consumers; retention never retires the image it points at",
+      actions: ['ssm:PutParameter', 'ssm:GetParameters'],
       resources: refs.imageParameterArns,
     },
     {
@@ -100,8 +102,8 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
     ...(refs.copyRegions.length > 0 ? copyStatements(refs) : []),
     {
       sid: 'RemoveBuildRules',
-      reason: `deletes the rule of a finished build; only rules named ${refs.names.rulePrefix}-*`,
-      actions: ['events:RemoveTargets', 'events:DeleteRule'],
+      reason: `deletes the rule of a finished build, after checking an orphan's target is this function; only rules named ${refs.names.rulePrefix}*`,
+      actions: ['events:RemoveTargets', 'events:DeleteRule', 'events:ListTargetsByRule'],
       resources: [buildRulesArn(refs)],
     },
   ];

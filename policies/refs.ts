@@ -47,7 +47,7 @@ export function ec2Arn(refs: PolicyRefs, type: string, id = '*', region = refs.r
 
 /** Every EventBridge rule a build creates: `<prefix>-<build id>`. */
 export function buildRulesArn(refs: PolicyRefs): string {
-  return `arn:${refs.partition}:events:${refs.region}:${refs.account}:rule/${refs.names.rulePrefix}-*`;
+  return `arn:${refs.partition}:events:${refs.region}:${refs.account}:rule/${refs.names.rulePrefix}*`;
 }
 
 export function bucketObjects(refs: PolicyRefs, prefix: string): string {

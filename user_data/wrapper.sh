@@ -9,6 +9,7 @@ AMIBAKE_BUILD_ID='{{BUILD_ID}}'
 AMIBAKE_TIMEOUT_SECONDS={{TIMEOUT_SECONDS}}
 AMIBAKE_LOG_URL='{{LOG_URL}}'
 AMIBAKE_STATUS_URL='{{STATUS_URL}}'
+AMIBAKE_SCRIPT_SHA256='{{SCRIPT_SHA256}}'
 AMIBAKE_DIR="${AMIBAKE_DIR:-/var/lib/amibake}"
 AMIBAKE_LOG="$AMIBAKE_DIR/build.log"
 AMIBAKE_STARTED_AT=''
@@ -46,14 +47,28 @@ amibake_transfer() {
   return 1
 }
 
+# The SHA-256 of a file, with whichever tool the image has.
+amibake_sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d' ' -f1
+  elif command -v openssl >/dev/null 2>&1; then
+    openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null 2>&1; then
+    shasum -a 256 "$1" | cut -d' ' -f1
+  else
+    amibake_say "none of sha256sum, openssl or shasum is installed"
+    return 1
+  fi
+}
+
 # Reports once (the first caller wins): the log first, then the status, whose arrival tells
-# the pipeline that the build has ended.
+# the pipeline that the build has ended. $3, when given, is the wrapper's own error code.
 amibake_report() {
-  local code="$1" reason="$2"
+  local code="$1" reason="$2" error="${3:-}"
   mkdir "$AMIBAKE_DIR/reported" 2>/dev/null || return 0
   amibake_say "exit status $code: $reason"
-  printf '{"buildId":"%s","exitCode":%d,"reason":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
-    "$AMIBAKE_BUILD_ID" "$code" "$(amibake_json_escape "$reason")" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
+  printf '{"buildId":"%s","exitCode":%d,"reason":"%s","errorCode":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
+    "$AMIBAKE_BUILD_ID" "$code" "$(amibake_json_escape "$reason")" "$error" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
     >"$AMIBAKE_DIR/status.json"
   amibake_transfer put "$AMIBAKE_LOG" "$AMIBAKE_LOG_URL" || amibake_say "log upload failed"
   amibake_transfer put "$AMIBAKE_DIR/status.json" "$AMIBAKE_STATUS_URL" || amibake_say "status upload failed"
@@ -82,8 +97,14 @@ amibake_main() {
   AMIBAKE_STARTED_AT="$(amibake_now)"
   amibake_say "build $AMIBAKE_BUILD_ID started"
   amibake_watchdog &
-  local script="$AMIBAKE_DIR/customise.sh" code
-  if amibake_write_customisation "$script"; then
+  local script="$AMIBAKE_DIR/customise.sh" code digest
+  if ! amibake_write_customisation "$script"; then
+    amibake_report 1 "could not obtain the customisation script"
+  elif digest="$(amibake_sha256 "$script")" && [ "$digest" != "$AMIBAKE_SCRIPT_SHA256" ]; then
+    amibake_report 1 "the customisation script has SHA-256 $digest, not $AMIBAKE_SCRIPT_SHA256: not run" ScriptDigestMismatch
+  elif [ -z "$digest" ]; then
+    amibake_report 1 "the customisation script's SHA-256 could not be computed: not run" ScriptDigestMismatch
+  else
     chmod 700 "$script"
     (cd "$AMIBAKE_DIR" && "$script") </dev/null
     code=$?
@@ -92,8 +113,6 @@ amibake_main() {
     else
       amibake_report "$code" "customisation exited with status $code"
     fi
-  else
-    amibake_report 1 "could not obtain the customisation script"
   fi
   amibake_poweroff
 }

@@ -37,6 +37,7 @@ export async function build(
       log: ctx.log,
       now: () => now,
     },
+    ctx.names.prefix,
     now,
   );
   const due = evaluation.due.find((c) => c.recipe.name === recipe.name);

@@ -15,6 +15,7 @@ export async function plan(ctx: StackContext): Promise<{ decisions: RecipeDecisi
       log: ctx.log,
       now: () => new Date(),
     },
+    ctx.names.prefix,
     new Date(),
   );
   const due: RecipeDecision[] = evaluation.due.map((c) => ({

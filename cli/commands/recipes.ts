@@ -5,7 +5,8 @@ import type { StackContext } from '../context';
 
 /** The deployed recipes (the ones the trigger reads); invalid ones are left out. */
 export async function loadRecipes(ctx: StackContext): Promise<Recipe[]> {
-  return parseRecipes(await loadRecipeEntries(ctx.store), { scripts: 's3' }).recipes;
+  return parseRecipes(await loadRecipeEntries(ctx.store), { scripts: 's3', deployment: ctx.names.prefix })
+    .recipes;
 }
 
 /** One deployed recipe by name, or a usage error that lists the known ones. */

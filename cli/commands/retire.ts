@@ -1,4 +1,4 @@
-import { createEc2 } from '../../functions/shared/aws/clients';
+import { createEc2, createSsm } from '../../functions/shared/aws/clients';
 import { type RetireReport, retireImages } from '../../functions/shared/retire-images';
 import { table } from '../args';
 import type { StackContext } from '../context';
@@ -10,12 +10,18 @@ export async function retire(
   dryRun: boolean,
 ): Promise<{ reports: RetireReport[]; text: string }> {
   const reports: RetireReport[] = [];
+  const builds = { doc: ctx.clients.doc, tableName: ctx.names.buildsTable };
+  const home = { ec2: ctx.clients.ec2, ssm: ctx.clients.ssm, table: builds, log: ctx.log };
   for (const recipe of await loadRecipes(ctx)) {
-    const kept = { name: recipe.name, keep: recipe.lifecycle.keep };
-    reports.push(await retireImages({ ec2: ctx.clients.ec2, log: ctx.log }, ctx.names.prefix, kept, dryRun));
+    const { keep, parameter } = recipe.lifecycle;
+    const kept = { name: recipe.name, keep, parameter };
+    const homeRegion = ctx.region;
+    reports.push(
+      await retireImages(home, ctx.names.prefix, kept, { region: homeRegion, homeRegion }, dryRun),
+    );
     for (const { region } of recipe.distribution.copies) {
-      const ec2 = createEc2({ region });
-      const report = await retireImages({ ec2, log: ctx.log }, ctx.names.prefix, kept, dryRun);
+      const clients = { ...home, ec2: createEc2({ region }), ssm: createSsm({ region }) };
+      const report = await retireImages(clients, ctx.names.prefix, kept, { region, homeRegion }, dryRun);
       reports.push({ ...report, recipe: `${recipe.name} (${region})` });
     }
   }

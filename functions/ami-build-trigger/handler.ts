@@ -52,6 +52,7 @@ export async function handler(event: unknown) {
     },
     {
       maxInFlight: integerEnv('MAX_IN_FLIGHT', 5),
+      deployment: requireEnv('DEPLOYMENT'),
       instanceCreateFunction: requireEnv('INSTANCE_CREATE_FUNCTION'),
     },
   );

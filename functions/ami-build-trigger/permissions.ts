@@ -13,7 +13,7 @@ export function triggerActions(recipeStore: 's3' | 'dynamodb'): string[] {
     store[recipeStore],
     images.describeCandidates,
     parameters.getParameterValues,
-    objects.objectIdentity,
+    objects.readObject,
     table.latestStatuses,
     table.recordBuildStart,
     table.finishBuild,

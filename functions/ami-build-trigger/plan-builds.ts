@@ -1,4 +1,4 @@
-import { type BuildStatus, isDue } from '../shared/build-record';
+import { type BuildStatus, isDue, type ScriptPin } from '../shared/build-record';
 import type { Recipe } from '../shared/recipe';
 
 export interface Candidate {
@@ -6,6 +6,7 @@ export interface Candidate {
   baseImageId: string;
   baseImageName?: string;
   recipeHash: string;
+  script: ScriptPin;
 }
 
 export interface Plan {

@@ -4,15 +4,15 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type BuildsTable, latestStatuses, lockId, recordBuildStart } from '../shared/aws/builds-table';
 import { invokeAsync } from '../shared/aws/invoke';
-import { objectIdentity } from '../shared/aws/objects';
+import { readObject } from '../shared/aws/objects';
 import { loadRecipeEntries, type RecipeStore } from '../shared/aws/recipe-store';
-import { type BuildRecord, newBuildId } from '../shared/build-record';
+import { type BuildRecord, newBuildId, type ScriptPin } from '../shared/build-record';
 import { awsErrorName, describeError, InvalidInputError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { parseRecipes, type Recipe, scriptUri } from '../shared/recipe';
-import { recipeHash, selectorKey } from '../shared/recipe-hash';
+import { recipeHash, selectorKey, sha256Hex } from '../shared/recipe-hash';
 import { type Candidate, planBuilds } from './plan-builds';
 import { type BaseResolution, resolveBases } from './resolve-bases';
 
@@ -30,6 +30,8 @@ export interface TriggerDeps {
 }
 
 export interface TriggerSettings {
+  /** The deployment's prefix. */
+  deployment: string;
   maxInFlight: number;
   instanceCreateFunction: string;
 }
@@ -48,7 +50,7 @@ export interface RecipeDecision {
 /** One trigger run: read recipes, resolve bases, decide what is due, start those builds. */
 export async function runTrigger(deps: TriggerDeps, settings: TriggerSettings): Promise<RecipeDecision[]> {
   const now = deps.now();
-  const evaluation = await evaluateRecipes(deps, now);
+  const evaluation = await evaluateRecipes(deps, settings.deployment, now);
   const decisions = [...evaluation.decisions, ...(await startBuilds(deps, settings, evaluation.due, now))];
   for (const d of decisions) deps.log.info('recipe decision', { ...d });
   return decisions;
@@ -66,6 +68,7 @@ export interface Evaluation {
 /** What a trigger run would do, without doing it: the reads of a run and its decisions. */
 export async function evaluateRecipes(
   deps: Omit<TriggerDeps, 'lambda' | 'randomHex'>,
+  deployment: string,
   now: Date,
 ): Promise<Evaluation> {
   let entries: unknown[];
@@ -76,7 +79,7 @@ export async function evaluateRecipes(
     deps.log.error('recipes document rejected', { problems: error.problems });
     return { decisions: [{ recipe: '*', decision: 'invalid', reason: error.message }], due: [], recipes: [] };
   }
-  const { recipes, rejected } = parseRecipes(entries, { scripts: 's3' });
+  const { recipes, rejected } = parseRecipes(entries, { scripts: 's3', deployment });
   const decisions: RecipeDecision[] = rejected.map((r) => {
     deps.log.warn('recipe rejected', { recipe: r.name, problems: r.problems });
     return { recipe: r.name, decision: 'invalid', reason: r.problems.join('; ') };
@@ -99,6 +102,7 @@ export async function evaluateRecipes(
       baseImageId: base.imageId,
       ...(base.imageName ? { baseImageName: base.imageName } : {}),
       recipeHash: recipeHash(recipe, script.identity),
+      script: script.pin,
     });
   }
 
@@ -179,6 +183,7 @@ function pendingBuild(candidate: Candidate, now: Date, random: string): BuildRec
     recipe: candidate.recipe,
     baseImageId: candidate.baseImageId,
     ...(candidate.baseImageName ? { baseImageName: candidate.baseImageName } : {}),
+    script: candidate.script,
     status: 'pending',
     createdAt: stamp,
     updatedAt: stamp,
@@ -201,9 +206,13 @@ function skipReason(base: BaseResolution | undefined, script: ScriptIdentity | u
   return 'base image or script not resolved';
 }
 
-type ScriptIdentity = { ok: true; identity: string } | { ok: false; reason: string };
+type ScriptIdentity = { ok: true; identity: string; pin: ScriptPin } | { ok: false; reason: string };
 
-/** Identity of each distinct script: its SHA-256 when the stack recorded it, else its S3 version. */
+/**
+ * Identity and pin of each distinct script. A script the stack uploaded is known by the SHA-256
+ * it recorded; another is read once: its S3 version (else ETag) is its identity, and the build
+ * is pinned to that version and the SHA-256 of what was read.
+ */
 async function scriptIdentities(
   deps: Pick<TriggerDeps, 's3'>,
   recipes: readonly Recipe[],
@@ -213,15 +222,23 @@ async function scriptIdentities(
     const uri = scriptUri(recipe.script);
     if (identities.has(uri)) continue;
     if (recipe.scriptSha256) {
-      identities.set(uri, { ok: true, identity: `sha256:${recipe.scriptSha256}` });
+      const sha256 = recipe.scriptSha256;
+      identities.set(uri, { ok: true, identity: `sha256:${sha256}`, pin: { sha256 } });
     } else if (recipe.script.kind === 's3') {
       try {
-        const identity = await objectIdentity(deps.s3, recipe.script);
+        const read = await readObject(deps.s3, recipe.script);
         identities.set(
           uri,
-          identity === undefined
+          read === undefined
             ? { ok: false, reason: `script ${uri} does not exist: upload it, or fix the recipe's script` }
-            : { ok: true, identity },
+            : {
+                ok: true,
+                identity: read.identity,
+                pin: {
+                  sha256: sha256Hex(read.text),
+                  ...(read.versionId ? { versionId: read.versionId } : {}),
+                },
+              },
         );
       } catch (error) {
         identities.set(uri, { ok: false, reason: `script ${uri} cannot be read: ${describeError(error)}` });

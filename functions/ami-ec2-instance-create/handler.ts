@@ -46,10 +46,9 @@ export async function handler(event: unknown) {
     {
       bucket: requireEnv('ARTIFACTS_BUCKET'),
       logPrefix: requireEnv('BUILD_LOG_PREFIX'),
-      rulePrefix: requireEnv('RULE_PREFIX'),
       imageCreateFunctionArn: requireEnv('IMAGE_CREATE_FUNCTION_ARN'),
       defaults: {
-        deployment: requireEnv('RULE_PREFIX'),
+        deployment: requireEnv('DEPLOYMENT'),
         instanceProfile: optionalEnv('BUILD_INSTANCE_PROFILE'),
         subnetId: optionalEnv('DEFAULT_SUBNET_ID'),
         securityGroupIds: (optionalEnv('DEFAULT_SECURITY_GROUP_IDS') ?? '').split(',').filter(Boolean),

@@ -5,15 +5,17 @@ import { putBuildRule, removeBuildRule } from '../shared/aws/build-rule';
 import { type BuildsTable, getBuild, updateBuild } from '../shared/aws/builds-table';
 import { describeImage } from '../shared/aws/images';
 import { runInstance, terminateInstance } from '../shared/aws/instances';
-import { getText, presignGet, presignPut, putText, s3Uri } from '../shared/aws/objects';
+import { presignGet, presignPut, putText, readObject, s3Uri } from '../shared/aws/objects';
 import { type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { buildRuleName } from '../shared/build-rule-name';
 import { awsErrorName, describeError } from '../shared/errors';
 import { type EndedOutcome, failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { scriptObject, scriptUri } from '../shared/recipe';
+import { sha256Hex } from '../shared/recipe-hash';
 import { type LaunchDefaults, runInstancesInput } from './instance-spec';
-import { buildRuleName, instanceStoppedPattern, stoppedEventInput } from './rule-pattern';
+import { instanceStoppedPattern, stoppedEventInput } from './rule-pattern';
 import { fitsUserData, renderFetching, renderInline } from './user-data';
 
 export interface LaunchDeps {
@@ -31,7 +33,6 @@ export interface LaunchDeps {
 export interface LaunchSettings {
   bucket: string;
   logPrefix: string;
-  rulePrefix: string;
   imageCreateFunctionArn: string;
   defaults: LaunchDefaults;
   wrapperTemplate: string;
@@ -72,17 +73,10 @@ export async function launchBuild(
       'InvalidAMIID.NotFound',
     );
   }
-  const script = await getText(deps.s3, scriptObject(build.recipe.script));
-  if (script === undefined) {
-    return failBuild(
-      deps,
-      build,
-      `customisation script ${scriptUri(build.recipe.script)} does not exist`,
-      'ScriptNotFound',
-    );
-  }
+  const script = await pinnedScript(deps, build);
+  if ('problem' in script) return failBuild(deps, build, script.problem, script.errorCode);
 
-  const { userData, mode } = await renderUserData(deps, settings, build, script);
+  const { userData, mode } = await renderUserData(deps, settings, build, script.text);
   let instanceId: string;
   try {
     const root = base.BlockDeviceMappings?.find((m) => m.DeviceName === base.RootDeviceName);
@@ -103,7 +97,7 @@ export async function launchBuild(
   }
   log.info('instance launched', { instanceId, userData: mode });
 
-  const ruleName = buildRuleName(settings.rulePrefix, buildId);
+  const ruleName = buildRuleName(settings.defaults.deployment, buildId);
   try {
     await putBuildRule(deps.events, {
       ruleName,
@@ -148,6 +142,33 @@ export async function launchBuild(
 }
 
 /**
+ * The script the build was pinned to when it started: that S3 version, with that SHA-256. A
+ * script replaced or rewritten since is not run: the next trigger run builds the new one.
+ */
+async function pinnedScript(
+  deps: Pick<LaunchDeps, 's3'>,
+  build: Pick<BuildRecord, 'recipe' | 'script'>,
+): Promise<{ text: string } | { problem: string; errorCode: string }> {
+  const uri = scriptUri(build.recipe.script);
+  const { script: pin } = build;
+  const read = await readObject(deps.s3, scriptObject(build.recipe.script), pin?.versionId);
+  if (read === undefined) {
+    const what = pin?.versionId
+      ? `version ${pin.versionId} of customisation script ${uri}`
+      : `customisation script ${uri}`;
+    return { problem: `${what} does not exist`, errorCode: 'ScriptNotFound' };
+  }
+  const sha256 = sha256Hex(read.text);
+  if (pin && sha256 !== pin.sha256) {
+    return {
+      problem: `customisation script ${uri}${pin.versionId ? ` (version ${pin.versionId})` : ''} has SHA-256 ${sha256}, not ${pin.sha256} as when the build started: it changed in between and is not run; the next trigger run builds what is there now`,
+      errorCode: 'ScriptDigestMismatch',
+    };
+  }
+  return { text: read.text };
+}
+
+/**
  * The user data of a build: the wrapper with the script inline, or, past the 16 KB limit, with
  * a pre-signed GET of a copy under the build's prefix (`upload` false only shows it: `amibake render`).
  */
@@ -175,6 +196,7 @@ export async function renderUserData(
       settings.wrapperTemplate,
       values,
       await presignGet(deps.presigner, copy, expires),
+      sha256Hex(script),
     ),
     mode: 'fetch',
   };

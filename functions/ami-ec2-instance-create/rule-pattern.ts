@@ -21,7 +21,3 @@ export function stoppedEventInput(buildId: string): InputTransformer {
     InputTemplate: `{"buildId": "${buildId}", "instanceId": "<instanceId>", "state": "<state>", "time": "<time>", "eventId": "<eventId>"}`,
   };
 }
-
-export function buildRuleName(prefix: string, buildId: string): string {
-  return `${prefix}-${buildId}`;
-}

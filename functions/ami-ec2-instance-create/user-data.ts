@@ -15,14 +15,19 @@ export function shellQuoteInner(value: string): string {
   return value.replace(/'/g, `'\\''`);
 }
 
-function fill(template: string, values: WrapperValues, customisation: string): string {
+/**
+ * The wrapper for one build. `scriptSha256` is the digest of the file the customisation step
+ * writes: the wrapper refuses to run anything else (ScriptDigestMismatch).
+ */
+function fill(template: string, values: WrapperValues, customisation: string, scriptSha256: string): string {
   const simple: Record<string, string> = {
     BUILD_ID: shellQuoteInner(values.buildId),
+    SCRIPT_SHA256: shellQuoteInner(scriptSha256),
     TIMEOUT_SECONDS: String(Math.trunc(values.timeoutSeconds)),
     LOG_URL: shellQuoteInner(values.logUrl),
     STATUS_URL: shellQuoteInner(values.statusUrl),
   };
-  const filled = template.replace(/\{\{([A-Z_]+)\}\}/g, (match, name: string) =>
+  const filled = template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (match, name: string) =>
     name === 'CUSTOMISATION' ? match : (simple[name] ?? match),
   );
   return filled.split('{{CUSTOMISATION}}').join(customisation);
@@ -33,12 +38,20 @@ export function renderInline(template: string, values: WrapperValues, script: st
   let delimiter = `AMIBAKE_SCRIPT_${sha256Hex(script).slice(0, 12).toUpperCase()}`;
   while (script.split('\n').includes(delimiter)) delimiter += '_';
   const body = script.endsWith('\n') ? script : `${script}\n`;
-  return fill(template, values, `  cat >"$1" <<'${delimiter}'\n${body}${delimiter}`);
+  return fill(template, values, `  cat >"$1" <<'${delimiter}'\n${body}${delimiter}`, sha256Hex(body));
 }
 
-/** The wrapper that downloads the script from a pre-signed URL: a small bootstrap of fixed size. */
-export function renderFetching(template: string, values: WrapperValues, scriptUrl: string): string {
-  return fill(template, values, `  amibake_transfer get "$1" '${shellQuoteInner(scriptUrl)}'`);
+/**
+ * The wrapper that downloads the script from a pre-signed URL: a small bootstrap of fixed size,
+ * which runs the download only if its SHA-256 is `scriptSha256`.
+ */
+export function renderFetching(
+  template: string,
+  values: WrapperValues,
+  scriptUrl: string,
+  scriptSha256: string,
+): string {
+  return fill(template, values, `  amibake_transfer get "$1" '${shellQuoteInner(scriptUrl)}'`, scriptSha256);
 }
 
 export function fitsUserData(userData: string): boolean {

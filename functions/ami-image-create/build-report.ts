@@ -6,6 +6,9 @@ export interface BuildReport {
   finishedAt?: string;
 }
 
+/** The failures the wrapper itself names (any other code in a report is ignored). */
+const WRAPPER_ERROR_CODES = new Set(['ScriptDigestMismatch']);
+
 export type Outcome =
   | { succeeded: true; report: BuildReport }
   | { succeeded: false; reason: string; errorCode: string };
@@ -20,7 +23,7 @@ export function outcomeOf(statusText: string | undefined, buildId: string): Outc
         'the instance stopped without reporting a status (user data did not run, or it crashed before the end)',
     };
   }
-  let report: Partial<BuildReport> & { buildId?: unknown };
+  let report: Partial<BuildReport> & { buildId?: unknown; errorCode?: unknown };
   try {
     report = JSON.parse(statusText);
   } catch {
@@ -43,10 +46,14 @@ export function outcomeOf(statusText: string | undefined, buildId: string): Outc
     ...(report.startedAt ? { startedAt: report.startedAt } : {}),
     ...(report.finishedAt ? { finishedAt: report.finishedAt } : {}),
   };
-  if (report.exitCode === 0) return { succeeded: true, report: full };
+  const wrapperError =
+    typeof report.errorCode === 'string' && WRAPPER_ERROR_CODES.has(report.errorCode)
+      ? report.errorCode
+      : undefined;
+  if (report.exitCode === 0 && !wrapperError) return { succeeded: true, report: full };
   return {
     succeeded: false,
-    errorCode: report.exitCode === 124 ? 'CustomisationTimedOut' : 'CustomisationFailed',
+    errorCode: wrapperError ?? (report.exitCode === 124 ? 'CustomisationTimedOut' : 'CustomisationFailed'),
     reason: full.reason || `customisation exited with status ${report.exitCode}`,
   };
 }

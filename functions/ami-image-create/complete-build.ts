@@ -23,6 +23,7 @@ import { retireImages } from '../shared/retire-images';
 import { outcomeOf } from './build-report';
 import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
+import { sortImages } from './image-provenance';
 import { createImageInput } from './image-spec';
 import type { StoppedEvent } from './stopped-event';
 
@@ -181,7 +182,14 @@ async function settleSteps(
     }
     imageId = image.imageId;
   }
-  imageId ??= (await findImagesByTag(deps.ec2, BUILD_ID_TAG, buildId))[0]?.ImageId;
+  if (!imageId) {
+    const found = await recoverImage(deps, settings, build);
+    if ('error' in found) {
+      const left = await cleanUp(deps, build);
+      return failBuild(deps, build, `${found.error.message}${leftBehind(left)}`, found.error.code);
+    }
+    imageId = found.imageId;
+  }
   if (!imageId) {
     const left = await cleanUp(deps, build);
     return failBuild(
@@ -217,7 +225,8 @@ async function settleSteps(
   const distributed = await distribute(deps, settings, build, image);
   if (distributed.state === 'pending')
     return { outcome: 'imaging', buildId, imageId, reason: distributed.reason };
-  if (distributed.state === 'failed') return failBuild(deps, build, distributed.reason, 'ImageCopyFailed');
+  if (distributed.state === 'failed')
+    return failBuild(deps, build, distributed.reason, distributed.errorCode ?? 'ImageCopyFailed');
   await publishImage(deps, build, distributed.images);
   if (left.length > 0) deps.log.error('build resources left behind', { buildId, left });
   const changes = { imageId, copies: distributed.images, reason: `image available${leftBehind(left)}` };
@@ -269,13 +278,15 @@ async function retireOlder(
   build: BuildRecord,
 ): Promise<void> {
   try {
-    const recipe = { name: build.recipeName, keep: build.recipe.lifecycle.keep };
+    const { keep, parameter } = build.recipe.lifecycle;
+    const recipe = { name: build.recipeName, keep, parameter };
     const regions = [settings.region, ...build.recipe.distribution.copies.map((c) => c.region)];
     for (const region of regions) {
       await retireImages(
-        { ec2: deps.regional(region).ec2, log: deps.log },
+        { ...deps.regional(region), table: deps.table, log: deps.log },
         settings.deployment,
         recipe,
+        { region, homeRegion: settings.region },
         false,
       );
     }
@@ -285,18 +296,49 @@ async function retireOlder(
 }
 
 /**
+ * The image a crash between CreateImage and its record left behind, found by the build's tag
+ * and adopted only if EC2 says the build's instance made it (see image-provenance.ts). An image
+ * that carries the tag without that proof fails the build, named: someone tagged it.
+ */
+async function recoverImage(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+): Promise<{ imageId: string | undefined } | { error: AmiBakeError }> {
+  const tagged = await findImagesByTag(deps.ec2, BUILD_ID_TAG, build.buildId);
+  const { own, impostors } = sortImages(tagged, build, settings.deployment, {
+    kind: 'image',
+    instanceId: build.instanceId,
+  });
+  if (impostors.length > 0) {
+    deps.log.error('image with the build tag not made by the build', { buildId: build.buildId, impostors });
+    return { error: impostorError(impostors) };
+  }
+  return { imageId: own?.ImageId };
+}
+
+function impostorError(impostors: string[]): AmiBakeError {
+  return new AmiBakeError(
+    `not adopted: ${impostors.join('; ')}: an image carries this build's tag without being its own; find who tagged it (CloudTrail CreateTags) and deregister it`,
+    { code: 'ImageImpostor' },
+  );
+}
+
+/**
  * The build's image: the one already made for it (a repeated event, or a crash after
  * CreateImage), else a new one. The name is the same on every attempt, so a CreateImage whose
- * answer was lost fails as a duplicate and the existing image is used. Only CreateImage's own
- * refusal is returned as an error: anything else throws, for Lambda to retry.
+ * answer was lost fails as a duplicate and the existing image is used if it is the build's own.
+ * Only CreateImage's own refusal and impostors are returned as errors: anything else throws,
+ * for Lambda to retry.
  */
 async function imageOf(
   deps: CompleteDeps,
   settings: CompleteSettings,
   build: BuildRecord,
 ): Promise<{ imageId: string } | { error: unknown }> {
-  const existing = (await findImagesByTag(deps.ec2, BUILD_ID_TAG, build.buildId))[0]?.ImageId;
-  if (existing) return { imageId: existing };
+  const recovered = await recoverImage(deps, settings, build);
+  if ('error' in recovered) return recovered;
+  if (recovered.imageId) return { imageId: recovered.imageId };
   const input = createImageInput(build, build.instanceId ?? '', settings.deployment);
   let imageId: string;
   try {
@@ -306,6 +348,11 @@ async function imageOf(
     const found = duplicate ? await findImageByName(deps.ec2, input.Name as string) : undefined;
     const owner = found?.Tags?.find((t) => t.Key === BUILD_ID_TAG)?.Value;
     if (found?.ImageId && owner === build.buildId) {
+      const { own, impostors } = sortImages([found], build, settings.deployment, {
+        kind: 'image',
+        instanceId: build.instanceId,
+      });
+      if (!own) return { error: impostorError(impostors) };
       imageId = found.ImageId;
     } else if (found?.ImageId) {
       const message = `the name "${input.Name}" is already used by ${found.ImageId} (${owner ? `build ${owner}` : 'not an amibake build'}): put {buildId} in the recipe's amiName, or deregister that image`;

@@ -4,6 +4,7 @@ import { copyImage, shareImage } from '../shared/aws/distribution';
 import { describeImage, findImagesByTag } from '../shared/aws/images';
 import { deregisterWithSnapshots } from '../shared/aws/retention';
 import { BUILD_ID_TAG, type BuildRecord } from '../shared/build-record';
+import { sortImages } from './image-provenance';
 
 export interface RegionalClients {
   ec2: EC2Client;
@@ -19,7 +20,7 @@ export interface DistributeDeps {
 export type DistributionResult =
   | { state: 'done'; images: Record<string, string> }
   | { state: 'pending'; reason: string }
-  | { state: 'failed'; reason: string };
+  | { state: 'failed'; reason: string; errorCode?: string };
 
 /**
  * Copies an available image to the recipe's other regions and shares the image and its copies.
@@ -29,7 +30,7 @@ export type DistributionResult =
  */
 export async function distribute(
   deps: DistributeDeps,
-  settings: { region: string; pollIntervalMs: number },
+  settings: { region: string; deployment: string; pollIntervalMs: number },
   build: BuildRecord,
   source: Image,
 ): Promise<DistributionResult> {
@@ -38,9 +39,21 @@ export async function distribute(
   const ids: Record<string, string> = {};
   for (const copy of copies) {
     const { ec2 } = deps.regional(copy.region);
-    const existing = (await findImagesByTag(ec2, BUILD_ID_TAG, build.buildId))[0]?.ImageId;
+    const tagged = await findImagesByTag(ec2, BUILD_ID_TAG, build.buildId);
+    const { own, impostors } = sortImages(tagged, build, settings.deployment, {
+      kind: 'copy',
+      sourceImageId: sourceId,
+      sourceRegion: settings.region,
+    });
+    if (impostors.length > 0) {
+      return {
+        state: 'failed',
+        errorCode: 'ImageImpostor',
+        reason: `not adopted as the copy in ${copy.region}: ${impostors.join('; ')}: deregister it; the build's image ${sourceId} was not published`,
+      };
+    }
     ids[copy.region] =
-      existing ??
+      own?.ImageId ??
       (await copyImage(
         ec2,
         {

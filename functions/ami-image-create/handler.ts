@@ -17,7 +17,7 @@ import { type CompleteDeps, type CompleteSettings, completeBuild } from './compl
 import type { RegionalClients } from './distribute';
 import { parseStoppedEvent } from './stopped-event';
 import { sweep } from './sweep';
-import { sweepTime } from './sweep-event';
+import { checkSweepInvocation } from './sweep-event';
 
 const ec2 = createEc2();
 const s3 = createS3();
@@ -67,18 +67,20 @@ export async function handler(event: unknown, context?: LambdaContext) {
   const settings: CompleteSettings = {
     bucket: requireEnv('ARTIFACTS_BUCKET'),
     logPrefix: requireEnv('BUILD_LOG_PREFIX'),
-    deployment: requireEnv('RULE_PREFIX'),
+    deployment: requireEnv('DEPLOYMENT'),
     region: requireEnv('AWS_REGION'),
     pollIntervalMs: 15_000,
   };
   try {
     if (isScheduledEvent(event)) {
+      const now = deps.now();
       const limits = {
-        rulePrefix: settings.deployment,
+        deployment: settings.deployment,
+        functionArn: checkSweepInvocation(event, context?.invokedFunctionArn, now),
         launchGraceMinutes: LAUNCH_GRACE_MINUTES,
         bootMarginMinutes: BOOT_MARGIN_MINUTES,
       };
-      return { outcome: 'swept', ...(await sweep(deps, settings, limits, sweepTime(event))) };
+      return { outcome: 'swept', ...(await sweep(deps, settings, limits, now)) };
     }
     const result = await completeBuild(deps, settings, parseStoppedEvent(event));
     log.info('completion finished', { ...result });

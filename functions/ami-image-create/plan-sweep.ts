@@ -1,5 +1,6 @@
 import type { BuildInstance } from '../shared/aws/instances';
 import type { BuildRecord } from '../shared/build-record';
+import { buildIdOfRule, buildRuleName } from '../shared/build-rule-name';
 
 /** What the sweep sees, read in this order: instances and rules first, then the builds in flight. */
 export interface SweepFacts {
@@ -9,7 +10,10 @@ export interface SweepFacts {
 }
 
 export interface SweepLimits {
-  rulePrefix: string;
+  /** The deployment's prefix: its build rules are `<deployment>.<build id>`. */
+  deployment: string;
+  /** This function's unqualified ARN: the only target the sweep's orphan rules may have. */
+  functionArn: string;
   /** A pending build with no instance after this long has lost its launch. */
   launchGraceMinutes: number;
   /** Boot and report time allowed beyond the recipe's timeout before the instance is stopped by force. */
@@ -34,6 +38,8 @@ export interface SweepPlan {
   /** Instances and rules of the deployment that belong to no build in flight. */
   orphanInstances: string[];
   orphanRules: string[];
+  /** Rules under the deployment's prefix that are not named after a build id: never touched. */
+  foreignRules: string[];
   /** Instances with the deployment's tag but no build id: no build launched them, so none are touched. */
   untagged: string[];
 }
@@ -50,8 +56,8 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
   for (const instance of facts.instances) {
     if (instance.buildId) byBuild.set(instance.buildId, [...(byBuild.get(instance.buildId) ?? []), instance]);
   }
-  const ruleOf = (buildId: string) => `${limits.rulePrefix}-${buildId}`;
-  const rulesOf = (buildId: string) => facts.rules.filter((r) => r === ruleOf(buildId));
+  const rulesOf = (buildId: string) =>
+    facts.rules.filter((r) => r === buildRuleName(limits.deployment, buildId));
   const live = new Set(facts.builds.map((b) => b.buildId));
   const actions = facts.builds.map((build): BuildAction => {
     const instances = byBuild.get(build.buildId) ?? [];
@@ -103,6 +109,10 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
       .filter((i) => i.buildId && !live.has(i.buildId))
       .map((i) => i.instanceId),
     untagged: facts.instances.filter((i) => !i.buildId).map((i) => i.instanceId),
-    orphanRules: facts.rules.filter((r) => !live.has(r.slice(limits.rulePrefix.length + 1))),
+    orphanRules: facts.rules.filter((r) => {
+      const buildId = buildIdOfRule(limits.deployment, r);
+      return buildId !== undefined && !live.has(buildId);
+    }),
+    foreignRules: facts.rules.filter((r) => buildIdOfRule(limits.deployment, r) === undefined),
   };
 }

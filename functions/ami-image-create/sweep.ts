@@ -1,5 +1,5 @@
 import { inFlightBuilds } from '../shared/aws/build-queries';
-import { listBuildRules, removeBuildRule } from '../shared/aws/build-rule';
+import { buildRuleTargets, listBuildRules, removeBuildRule } from '../shared/aws/build-rule';
 import { findDeploymentInstances, terminateInstance } from '../shared/aws/instances';
 import { AmiBakeError, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
@@ -16,6 +16,8 @@ export interface SweepReport {
   orphanRules: number;
   /** Instances with this deployment's tag but no build id: not amibake's, left alone and reported. */
   untagged: number;
+  /** Rules under the deployment's prefix that no build of it made: left alone and reported. */
+  foreignRules: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function sweep(
   now: Date,
 ): Promise<SweepReport> {
   const instances = await findDeploymentInstances(deps.ec2, settings.deployment);
-  const rules = await listBuildRules(deps.events, limits.rulePrefix);
+  const rules = await listBuildRules(deps.events, limits.deployment);
   const builds = await inFlightBuilds(deps.table);
   const plan = planSweep({ instances, rules, builds }, now, limits);
   const report: SweepReport = {
@@ -42,7 +44,11 @@ export async function sweep(
     orphanInstances: plan.orphanInstances.length,
     orphanRules: plan.orphanRules.length,
     untagged: plan.untagged.length,
+    foreignRules: plan.foreignRules.length,
   };
+  for (const ruleName of plan.foreignRules) {
+    deps.log.warn('rule under the deployment prefix not named after a build left alone', { ruleName });
+  }
   for (const instanceId of plan.untagged) {
     // The role may terminate only instances with a build id: this one was not launched by amibake.
     deps.log.warn('instance with the deployment tag but no build id left alone', { instanceId });
@@ -67,6 +73,16 @@ export async function sweep(
   }
   for (const ruleName of plan.orphanRules) {
     await attempt(ruleName, async () => {
+      const targets = await buildRuleTargets(deps.events, ruleName);
+      if (targets.some((arn) => !isFunction(arn, limits.functionArn))) {
+        report.orphanRules--;
+        report.foreignRules++;
+        deps.log.warn('rule named like a build but targeting something else left alone', {
+          ruleName,
+          targets,
+        });
+        return;
+      }
       await removeBuildRule(deps.events, ruleName);
       deps.log.warn('orphan rule removed', { ruleName });
     });
@@ -102,4 +118,9 @@ async function apply(
   });
   await failBuild(deps, action.build, `${action.reason}${leftBehind(left)}`, action.errorCode, action.status);
   report.ended++;
+}
+
+/** Whether a target ARN is the function (unqualified, or any of its versions or aliases). */
+function isFunction(targetArn: string, functionArn: string): boolean {
+  return targetArn === functionArn || targetArn.startsWith(`${functionArn}:`);
 }

@@ -21,6 +21,8 @@ export interface BuildRecord {
   createdAt: string;
   updatedAt: string;
   baseImageName?: string;
+  /** The script the build runs, pinned when the build started. */
+  script?: ScriptPin;
   instanceId?: string;
   ruleName?: string;
   imageId?: string;
@@ -32,6 +34,16 @@ export interface BuildRecord {
   reason?: string;
   errorCode?: string;
   finishedAt?: string;
+}
+
+/**
+ * The customisation script a build runs: the S3 version the trigger read (when the bucket keeps
+ * versions) and the SHA-256 of its content. The launch reads that version and checks the digest,
+ * and so does the instance of what it fetches: the script that runs is the script that was hashed.
+ */
+export interface ScriptPin {
+  sha256: string;
+  versionId?: string;
 }
 
 /** The tag that names the deployment (its name prefix) on instances, volumes, images and snapshots. */

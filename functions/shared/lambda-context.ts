@@ -1,5 +1,7 @@
 /** The part of the Lambda context object that handlers use. */
 export interface LambdaContext {
   awsRequestId?: string;
+  /** The ARN the function was invoked by, with its alias when invoked through one. */
+  invokedFunctionArn?: string;
   getRemainingTimeInMillis?: () => number;
 }

@@ -1,37 +1,51 @@
-import type { Image } from '@aws-sdk/client-ec2';
-import { BUILD_STARTED_TAG } from './build-record';
+import type { BuildRecord } from './build-record';
 
 export interface RetentionPlan {
   kept: string[];
-  retire: Image[];
-  /** Older than the newest `keep` but in use: left in place, with the reason. */
+  /** Image ids to deregister with their snapshots, each produced by a succeeded build. */
+  retire: string[];
+  /** Older than the newest `keep` but published or in use: left in place, with the reason. */
   skipped: { imageId: string; reason: string }[];
 }
 
+export interface RetentionFacts {
+  /** The recipe's succeeded builds of this deployment, in any order. */
+  builds: readonly Pick<BuildRecord, 'buildId' | 'imageId' | 'copies' | 'createdAt' | 'finishedAt'>[];
+  /** The region whose images are planned, and the home region where builds run. */
+  region: string;
+  homeRegion: string;
+  /** The image the recipe's parameter points to in that region. */
+  published: string | undefined;
+  /** Images something uses (an instance, a launch template), with the reason. */
+  inUse: ReadonlyMap<string, string>;
+}
+
 /**
- * Which images of a recipe go (pure): the newest `keep` available ones stay, and so does every
- * image in use; images still pending are never touched.
+ * Which images of a recipe go in one region (pure). Only images that a succeeded build record
+ * of this deployment produced are candidates: an image tagged like one, a build still in flight
+ * or an image of another deployment is never planned. The newest `keep` builds, in the order
+ * they were published (their end), keep their images; older ones are retired unless the
+ * recipe's parameter points at them or something uses them.
  */
-export function planRetention(
-  images: readonly Image[],
-  keep: number,
-  inUse: ReadonlyMap<string, string>,
-): RetentionPlan {
-  const started = (i: Image) => i.Tags?.find((t) => t.Key === BUILD_STARTED_TAG)?.Value ?? '';
-  const available = images
-    .filter((i) => i.State === 'available' && i.ImageId)
-    .sort(
-      (a, b) =>
-        (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') ||
-        started(b).localeCompare(started(a)) ||
-        (b.ImageId ?? '').localeCompare(a.ImageId ?? ''),
-    );
+export function planRetention(facts: RetentionFacts, keep: number): RetentionPlan {
+  const imageIn = (build: RetentionFacts['builds'][number]) =>
+    facts.region === facts.homeRegion ? build.imageId : build.copies?.[facts.region];
+  const ordered = [...facts.builds].sort(
+    (a, b) =>
+      (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '') ||
+      b.createdAt.localeCompare(a.createdAt) ||
+      b.buildId.localeCompare(a.buildId),
+  );
   const plan: RetentionPlan = { kept: [], retire: [], skipped: [] };
-  available.forEach((image, index) => {
-    const id = image.ImageId as string;
-    if (index < keep) plan.kept.push(id);
-    else if (inUse.has(id)) plan.skipped.push({ imageId: id, reason: inUse.get(id) as string });
-    else plan.retire.push(image);
-  });
+  const seen = new Set<string>();
+  for (const build of ordered) {
+    const id = imageIn(build);
+    if (!id || seen.has(id)) continue;
+    seen.add(id);
+    if (plan.kept.length < keep) plan.kept.push(id);
+    else if (id === facts.published) plan.skipped.push({ imageId: id, reason: 'the parameter points at it' });
+    else if (facts.inUse.has(id)) plan.skipped.push({ imageId: id, reason: facts.inUse.get(id) as string });
+    else plan.retire.push(id);
+  }
   return plan;
 }

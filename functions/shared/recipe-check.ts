@@ -149,8 +149,10 @@ export function recipeCheck(options: RecipeOptions): Check {
       check: checkObject({
         keep: { integer: { min: 1, max: 100 }, expect: 'a whole number of images to keep, from 1 to 100' },
         parameter: {
-          pattern: /^\/[A-Za-z0-9_.\-/]{1,1010}$/,
-          expect: 'an SSM parameter name starting with "/", such as "/amibake/ecs-base/latest"',
+          // SSM reserves names that begin with "aws" or "ssm", whatever their case.
+          pattern: /^\/(?![Aa][Ww][Ss]|[Ss][Ss][Mm])[A-Za-z0-9_.\-/]{1,1010}$/,
+          expect:
+            'an SSM parameter name starting with "/" and not with "/aws" or "/ssm" (reserved by SSM), such as "/amibake/ecs-base/latest"',
         },
         deprecateAfterDays: {
           integer: { min: 1, max: 3650 },

@@ -73,7 +73,8 @@ export const RECIPE_DEFAULTS = {
   timeoutMinutes: 60,
   amiName: DEFAULT_AMI_NAME_TEMPLATE,
   keep: 3,
-  parameter: (recipe: string) => `/amibake/${recipe}/latest`,
+  /** Each deployment publishes under its own path: two deployments never share a parameter. */
+  parameter: (deployment: string, recipe: string) => `/${deployment}/${recipe}/latest`,
 };
 export const TIMEOUT_RANGE = { min: 5, max: 720 };
 
@@ -103,4 +104,6 @@ export function parseScriptRef(value: string): ScriptRef | undefined {
 export interface RecipeOptions {
   /** At run time scripts must already be in S3; the stack resolves files at synth time. */
   scripts: 'file-or-s3' | 's3';
+  /** The deployment's prefix, which names the recipe's default parameter. */
+  deployment: string;
 }

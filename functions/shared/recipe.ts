@@ -24,7 +24,7 @@ export function parseRecipe(input: unknown, options: RecipeOptions, position = 0
   const label = recipeLabel(input, position);
   const problems = problemsFor(`recipe ${label}`, input, recipeCheck(options));
   if (problems.length > 0) throw new InvalidInputError(problems);
-  return normalize(input as RecipeInput);
+  return normalize(input as RecipeInput, options);
 }
 
 /** Parses a whole recipes list: the valid recipes, and the problems of the others. */
@@ -65,6 +65,32 @@ export function parseRecipes(
       rejected.push({ name, problems: [...error.problems] });
     }
   });
+  return withUniqueParameters(recipes, rejected);
+}
+
+/** Recipes that would publish to the same parameter are all rejected: none may overwrite another. */
+function withUniqueParameters(
+  parsed: Recipe[],
+  rejected: { name: string; problems: string[] }[],
+): { recipes: Recipe[]; rejected: { name: string; problems: string[] }[] } {
+  const owners = new Map<string, string[]>();
+  for (const recipe of parsed) {
+    owners.set(recipe.lifecycle.parameter, [...(owners.get(recipe.lifecycle.parameter) ?? []), recipe.name]);
+  }
+  const recipes: Recipe[] = [];
+  for (const recipe of parsed) {
+    const sharing = owners.get(recipe.lifecycle.parameter) ?? [];
+    if (sharing.length === 1) {
+      recipes.push(recipe);
+      continue;
+    }
+    rejected.push({
+      name: recipe.name,
+      problems: [
+        `recipe "${recipe.name}": lifecycle.parameter must be unique, got "${recipe.lifecycle.parameter}" for recipes ${sharing.map((n) => `"${n}"`).join(', ')}: give each recipe its own parameter`,
+      ],
+    });
+  }
   return { recipes, rejected };
 }
 
@@ -101,7 +127,7 @@ interface DescribeInput {
   includeDeprecated?: boolean;
 }
 
-function normalize(input: RecipeInput): Recipe {
+function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
   const describe = input.base.describe;
   const base: BaseSelector = describe
     ? {
@@ -127,7 +153,7 @@ function normalize(input: RecipeInput): Recipe {
     timeoutMinutes: input.timeoutMinutes ?? RECIPE_DEFAULTS.timeoutMinutes,
     lifecycle: {
       keep: input.lifecycle?.keep ?? RECIPE_DEFAULTS.keep,
-      parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(input.name),
+      parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(options.deployment, input.name),
       ...(input.lifecycle?.deprecateAfterDays !== undefined
         ? { deprecateAfterDays: input.lifecycle.deprecateAfterDays }
         : {}),

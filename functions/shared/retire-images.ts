@@ -1,5 +1,11 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { deregisterWithSnapshots, imagesInUse, recipeImages } from './aws/retention';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { succeededBuilds } from './aws/build-queries';
+import type { BuildsTable } from './aws/builds-table';
+import { describeImage } from './aws/images';
+import { getParameterValues } from './aws/parameters';
+import { deregisterWithSnapshots, imagesInUse } from './aws/retention';
+import { DEPLOYMENT_TAG } from './build-record';
 import type { Logger } from './logger';
 import { planRetention } from './plan-retention';
 
@@ -11,33 +17,57 @@ export interface RetireReport {
   skipped: { imageId: string; reason: string }[];
 }
 
+export interface RetireDeps {
+  table: BuildsTable;
+  log: Logger;
+  /** Clients of the region whose images are retired. */
+  ec2: EC2Client;
+  ssm: SSMClient;
+}
+
 /**
- * Applies a recipe's retention: keeps the newest `keep` images and any image in use, and
- * deregisters the others with their snapshots (or only lists them, on a dry run).
+ * Applies a recipe's retention in one region (see plan-retention.ts): deregisters the images
+ * of older succeeded builds with their snapshots, or only lists them on a dry run. An image that
+ * is gone, or that no longer carries this deployment's tag, is skipped.
  */
 export async function retireImages(
-  deps: { ec2: EC2Client; log: Logger },
+  deps: RetireDeps,
   deployment: string,
-  recipe: { name: string; keep: number },
+  recipe: { name: string; keep: number; parameter: string },
+  regions: { region: string; homeRegion: string },
   dryRun: boolean,
 ): Promise<RetireReport> {
-  const images = await recipeImages(deps.ec2, deployment, recipe.name);
-  const older = planRetention(images, recipe.keep, new Map()).retire.map((i) => i.ImageId as string);
-  const plan = planRetention(images, recipe.keep, await imagesInUse(deps.ec2, older));
+  const builds = await succeededBuilds(deps.table, recipe.name);
+  const published = (await getParameterValues(deps.ssm, [recipe.parameter])).get(recipe.parameter);
+  const facts = { builds, ...regions, published, inUse: new Map<string, string>() };
+  const older = planRetention(facts, recipe.keep).retire;
+  const plan = planRetention({ ...facts, inUse: await imagesInUse(deps.ec2, older) }, recipe.keep);
   const report: RetireReport = {
     recipe: recipe.name,
     dryRun,
     kept: plan.kept,
     retired: [],
-    skipped: plan.skipped,
+    skipped: [...plan.skipped],
   };
-  for (const image of plan.retire) {
+  for (const imageId of plan.retire) {
+    const image = await describeImage(deps.ec2, imageId);
+    const owner = image?.Tags?.find((t) => t.Key === DEPLOYMENT_TAG)?.Value;
+    if (!image) {
+      report.skipped.push({ imageId, reason: 'already gone' });
+      continue;
+    }
+    if (owner !== deployment || image.State !== 'available') {
+      const reason =
+        owner !== deployment ? `tagged ${DEPLOYMENT_TAG}=${owner ?? '(none)'}` : `${image.State}`;
+      report.skipped.push({ imageId, reason });
+      continue;
+    }
     const snapshots = dryRun
       ? (image.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []))
       : await deregisterWithSnapshots(deps.ec2, image);
-    report.retired.push({ imageId: image.ImageId as string, name: image.Name, snapshots });
-    if (!dryRun) deps.log.info('image retired', { recipe: recipe.name, imageId: image.ImageId, snapshots });
+    report.retired.push({ imageId, name: image.Name, snapshots });
+    if (!dryRun) deps.log.info('image retired', { recipe: recipe.name, imageId, snapshots });
   }
-  for (const s of plan.skipped) deps.log.info('image kept: in use', { recipe: recipe.name, ...s });
+  for (const s of report.skipped) deps.log.info('image kept', { recipe: recipe.name, ...s });
   return report;
 }

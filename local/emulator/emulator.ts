@@ -10,6 +10,7 @@ import { callName } from './aws-request';
 import { CallerRegistry, EMULATED_ACCOUNT, principalArn } from './callers';
 import { FaultInjector } from './fault-injector';
 import { Ec2Gaps } from './gaps/ec2-gaps';
+import { literalRulePrefix } from './gaps/events-gaps';
 import { FunctionLoggingConfigs } from './gaps/lambda-gaps';
 import { BucketPolicies, lifecycleDefaultHeader } from './gaps/s3-gaps';
 import { Gateway, knownCallersOnly, type Layer } from './gateway';
@@ -49,7 +50,17 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-export async function startEmulator(options: { region: string }): Promise<Emulator> {
+/**
+ * The fraction of the SDK's retry delays the deployed functions wait here: a throttled call is
+ * retried after tens of milliseconds instead of seconds. Retry counts and classification are
+ * the SDK's own.
+ */
+export const EMULATOR_RETRY_DELAY_SCALE = 0.05;
+
+export async function startEmulator(options: {
+  region: string;
+  retryDelayScale?: number;
+}): Promise<Emulator> {
   const moto = await startMoto();
   const workdir = mkdtempSync(join(tmpdir(), 'amibake-emulator-'));
   try {
@@ -76,6 +87,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
         return endpoint;
       },
       region: options.region,
+      retryDelayScale: options.retryDelayScale ?? EMULATOR_RETRY_DELAY_SCALE,
       callers,
       functions,
       workdir: join(workdir, 'lambda'),
@@ -123,6 +135,7 @@ export async function startEmulator(options: { region: string }): Promise<Emulat
         bucketPolicies.layer,
         lifecycleDefaultHeader,
         loggingConfigs.layer,
+        literalRulePrefix,
         ec2.layer,
       ],
       (key) => callers.callerOf(key),

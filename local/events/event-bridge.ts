@@ -84,17 +84,19 @@ export class EventBridge {
   ): Promise<Delivery> {
     const input = targetInput(target, event);
     const base = { ruleName, targetArn: target.Arn, input };
-    const name = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)/.exec(target.Arn)?.[1];
+    const [, name, qualifier] =
+      /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)(?::([^:]+))?$/.exec(target.Arn) ?? [];
     if (!name) return { ...base, delivered: false, reason: 'only Lambda targets are emulated' };
     const fn = await this.functions.get(name);
+    // Lambda judges the permission of what the target names: an alias has its own statements.
     const verdict = await serviceMayInvoke(await this.functions.policy(name), {
       service: 'events.amazonaws.com',
-      functionArn: fn.arn,
+      functionArn: qualifier ? `${fn.arn}:${qualifier}` : fn.arn,
       sourceArn: this.ruleArn(ruleName),
       sourceAccount: EMULATED_ACCOUNT,
     });
     if (!verdict.allowed) return { ...base, delivered: false, reason: verdict.reason };
-    this.lambda.invokeAsync(name, input, `rule ${ruleName}`);
+    this.lambda.invokeAsync(qualifier ? `${name}:${qualifier}` : name, input, `rule ${ruleName}`);
     return { ...base, delivered: true, reason: verdict.reason };
   }
 }

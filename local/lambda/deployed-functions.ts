@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import {
+  GetAliasCommand,
   GetFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
   GetPolicyCommand,
@@ -84,6 +85,23 @@ export class DeployedFunctions {
         if ((error as Error).name === 'ResourceNotFoundException') return LAMBDA_ASYNC_DEFAULTS;
         throw error;
       }
+    });
+  }
+
+  /**
+   * The ARN a qualified invocation runs as (`<function arn>:<alias>`). Only aliases of $LATEST
+   * are emulated; a missing alias fails as Lambda fails.
+   */
+  qualifiedArn(name: string, qualifier: string): Promise<string> {
+    return this.cached(`alias:${name}:${qualifier}`, async () => {
+      const alias = await this.lambda.send(new GetAliasCommand({ FunctionName: name, Name: qualifier }));
+      if (alias.FunctionVersion !== '$LATEST') {
+        throw new AmiBakeError(
+          `alias ${qualifier} of ${name} points at version ${alias.FunctionVersion}: the emulator runs $LATEST only`,
+        );
+      }
+      const fn = await this.get(name);
+      return `${fn.arn}:${qualifier}`;
     });
   }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { RETRY_DELAY_SCALE_VARIABLE } from '../../functions/shared/aws/retry';
 import type { Credentials } from '../emulator/callers';
 import type { DeployedFunction } from './deployed-functions';
 
@@ -26,6 +27,8 @@ export interface EnvironmentOptions {
   credentials: Credentials;
   endpoint: string;
   region: string;
+  /** The fraction of the SDK's retry delays the function waits (AMIBAKE_RETRY_DELAY_SCALE). */
+  retryDelayScale: number;
   /** Every line the function writes, with the invocation it belongs to. */
   onLog: (line: string, requestId: string | undefined) => void;
 }
@@ -73,8 +76,9 @@ export class ExecutionEnvironment {
         AWS_ACCESS_KEY_ID: options.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: options.credentials.secretAccessKey,
         AWS_SESSION_TOKEN: options.credentials.sessionToken ?? '',
-        // The emulator's only difference from Lambda: the SDK's endpoint.
+        // The emulator's differences from Lambda: the SDK's endpoint, and shorter retry delays.
         AWS_ENDPOINT_URL: options.endpoint,
+        [RETRY_DELAY_SCALE_VARIABLE]: String(options.retryDelayScale),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
@@ -133,7 +137,12 @@ export class ExecutionEnvironment {
   }
 
   /** Runs one invocation; the environment is frozen again when it ends. */
-  async invoke(event: unknown, requestId: string): Promise<InvocationOutcome> {
+  async invoke(
+    event: unknown,
+    requestId: string,
+    invokedFunctionArn: string,
+    clockOffsetMs = 0,
+  ): Promise<InvocationOutcome> {
     this.busy = true;
     this.currentRequest = requestId;
     this.startedAt = Date.now();
@@ -152,7 +161,14 @@ export class ExecutionEnvironment {
       this.kill();
     }, timeoutSeconds * 1000);
     this.signal('SIGCONT');
-    this.child.send({ type: 'invoke', requestId, event, deadline: this.startedAt + timeoutSeconds * 1000 });
+    this.child.send({
+      type: 'invoke',
+      requestId,
+      event,
+      invokedFunctionArn,
+      clockOffsetMs,
+      deadline: this.startedAt + timeoutSeconds * 1000,
+    });
     const result = await outcome;
     clearTimeout(timer);
     if (result.ok || !result.environmentLost) this.signal('SIGSTOP');

@@ -33,8 +33,10 @@ interface QueuedEvent {
 export interface LambdaServiceOptions {
   endpoint: string;
   region: string;
+  /** The fraction of the SDK's retry delays the functions wait. */
+  retryDelayScale: number;
   callers: CallerRegistry;
-  functions: Pick<DeployedFunctions, 'get' | 'asyncSettings'>;
+  functions: Pick<DeployedFunctions, 'get' | 'asyncSettings' | 'qualifiedArn'>;
   /** Scratch space: unpacked packages and the runtime's worker script. */
   workdir: string;
   deliverFailure: FailureDelivery;
@@ -49,6 +51,14 @@ export interface LambdaServiceOptions {
 export class LambdaService {
   readonly invocations: InvocationRecord[] = [];
   readonly logs: { functionName: string; requestId: string | undefined; line: string }[] = [];
+  /**
+   * How far the functions' clock is ahead of this machine's: a test sets it to let time pass.
+   * An environment lives at one offset: the clock of a process never jumps (the SDK's adaptive
+   * rate limiter, for one, assumes it does not), so a new offset gets new environments, as
+   * Lambda would have reclaimed idle ones in the hours skipped.
+   */
+  clockOffsetMs = 0;
+  private readonly offsets = new WeakMap<ExecutionEnvironment, number>();
   private readonly queue: QueuedEvent[] = [];
   private readonly pools = new Map<string, ExecutionEnvironment[]>();
   private readonly running = new Map<string, { functionName: string; requestId: string }>();
@@ -73,7 +83,10 @@ export class LambdaService {
     return this.options.functions.get(functionName);
   }
 
-  /** A synchronous (RequestResponse) invocation. */
+  /**
+   * A synchronous (RequestResponse) invocation. `functionName` may carry an alias
+   * (`name:alias`): the handler then sees the alias ARN as its context's invokedFunctionArn.
+   */
   async invoke(
     functionName: string,
     event: unknown,
@@ -81,11 +94,13 @@ export class LambdaService {
     attempt = 1,
     requestId: string = randomUUID(),
   ): Promise<InvocationOutcome> {
-    const fn = await this.options.functions.get(functionName);
+    const [name, qualifier] = functionName.split(':') as [string, string | undefined];
+    const fn = await this.options.functions.get(name);
+    const invokedArn = qualifier ? await this.options.functions.qualifiedArn(name, qualifier) : fn.arn;
     const environment = this.environmentFor(fn);
     this.running.set(environment.id, { functionName: fn.name, requestId });
     const outcome = await environment
-      .invoke(event, requestId)
+      .invoke(event, requestId, invokedArn, this.offsets.get(environment) ?? 0)
       .finally(() => this.running.delete(environment.id));
     if (!environment.alive) this.discard(fn.name, environment);
     this.invocations.push({ functionName: fn.name, requestId, source, event, attempt, outcome });
@@ -126,12 +141,12 @@ export class LambdaService {
       const record = this.invocations[this.invocations.length - 1] as InvocationRecord;
       onEach?.(record);
       if (outcome.ok) continue;
-      const settings = await this.options.functions.asyncSettings(next.functionName);
+      const settings = await this.options.functions.asyncSettings(unqualified(next.functionName));
       const age = (Date.now() - next.receivedAt) / 1000;
       if (next.attempt <= settings.maximumRetryAttempts && age < settings.maximumEventAgeSeconds) {
         this.queue.push({ ...next, attempt: next.attempt + 1 });
       } else if (settings.onFailure) {
-        const fn = await this.options.functions.get(next.functionName);
+        const fn = await this.options.functions.get(unqualified(next.functionName));
         await this.options.deliverFailure(fn, failureRecord(fn, next, outcome), settings.onFailure);
       }
     }
@@ -159,12 +174,13 @@ export class LambdaService {
 
   private environmentFor(fn: DeployedFunction): ExecutionEnvironment {
     const pool = (this.pools.get(fn.name) ?? []).filter((e) => {
-      const current = e.alive && e.configuration === configurationDigest(fn);
+      const sameClock = this.offsets.get(e) === this.clockOffsetMs;
+      const current = e.alive && e.configuration === configurationDigest(fn) && (sameClock || e.busy);
       if (!current) e.kill();
       return current;
     });
     this.pools.set(fn.name, pool);
-    const idle = pool.find((e) => !e.busy);
+    const idle = pool.find((e) => !e.busy && this.offsets.get(e) === this.clockOffsetMs);
     if (idle) return idle;
     const id = randomUUID();
     const environment = new ExecutionEnvironment({
@@ -180,8 +196,10 @@ export class LambdaService {
       }),
       endpoint: this.options.endpoint,
       region: this.options.region,
+      retryDelayScale: this.options.retryDelayScale,
       onLog: (line, requestId) => this.logs.push({ functionName: fn.name, requestId, line }),
     });
+    this.offsets.set(environment, this.clockOffsetMs);
     pool.push(environment);
     return environment;
   }
@@ -232,4 +250,8 @@ function failureRecord(
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
     responsePayload: { errorType: outcome.errorType, errorMessage: outcome.errorMessage },
   };
+}
+
+function unqualified(functionName: string): string {
+  return functionName.split(':')[0] as string;
 }

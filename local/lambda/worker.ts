@@ -12,10 +12,30 @@ interface InvokeMessage {
   type: 'invoke';
   requestId: string;
   event: unknown;
+  invokedFunctionArn: string;
   deadline: number;
+  /** How far the emulated account's clock is ahead of this machine's (0 unless a test moves it). */
+  clockOffsetMs: number;
 }
 
 let handler: Handler | undefined;
+
+/**
+ * The emulated account's clock: `new Date()` and `Date.now()` in the function read it, so a test
+ * can let time pass for everything the function judges by the clock.
+ */
+let clockOffsetMs = 0;
+const MachineDate = Date;
+class AccountDate extends MachineDate {
+  constructor(...args: unknown[]) {
+    if (args.length === 0) super(MachineDate.now() + clockOffsetMs);
+    else super(...(args as [string | number | Date]));
+  }
+  static override now(): number {
+    return MachineDate.now() + clockOffsetMs;
+  }
+}
+globalThis.Date = AccountDate as DateConstructor;
 let current: string | undefined;
 
 function load(): Handler {
@@ -44,11 +64,13 @@ function failure(error: unknown): { errorType: string; errorMessage: string; sta
 process.on('message', (message: InvokeMessage) => {
   if (message.type !== 'invoke') return;
   current = message.requestId;
+  clockOffsetMs = message.clockOffsetMs;
   const context = {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: '$LATEST',
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     awsRequestId: message.requestId,
+    invokedFunctionArn: message.invokedFunctionArn,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
   Promise.resolve()

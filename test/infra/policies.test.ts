@@ -145,12 +145,12 @@ describe('role policies', () => {
       });
     }
 
-    it('scopes events actions to rules named amibake-*', () => {
+    it('scopes events actions to rules named amibake.*', () => {
       const resources = [...documents.instanceCreate, ...documents.imageCreate]
         .filter((s) => s.actions.some((a) => a.startsWith('events:') && a !== 'events:ListRules'))
         .flatMap((s) => s.resources);
       expect(sorted(resources as string[])).to.deep.equal([
-        `arn:aws:events:us-east-1:${ACCOUNT}:rule/amibake-*`,
+        `arn:aws:events:us-east-1:${ACCOUNT}:rule/amibake.*`,
       ]);
     });
 

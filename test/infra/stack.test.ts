@@ -66,7 +66,7 @@ describe('AmiBakeStack', () => {
         'amibake-artifacts-${data.aws_caller_identity.account.account_id}-us-east-1',
       );
       expect(env('amibake_ami_ec2_instance_create')).to.deep.include({
-        RULE_PREFIX: 'amibake',
+        DEPLOYMENT: 'amibake',
         BUILD_INSTANCE_PROFILE: 'amibake-build-instance',
         BUILD_LOG_PREFIX: 'builds/',
       });
@@ -180,7 +180,7 @@ describe('AmiBakeStack', () => {
       ).to.equal(true);
     });
 
-    it('runs the sweep of ami_image_create every 15 minutes, without retries', () => {
+    it('runs the sweep of ami_image_create every 15 minutes, without retries, through an alias only it may invoke', () => {
       expect(
         has(synth, 'aws_cloudwatch_event_rule', {
           name: 'amibake_sweep',
@@ -190,14 +190,29 @@ describe('AmiBakeStack', () => {
       expect(
         has(synth, 'aws_cloudwatch_event_target', {
           target_id: 'ami_image_create_sweep',
-          arn: refTo(synth.tf, 'aws_lambda_function', 'function_name', 'amibake_ami_image_create', 'arn'),
+          arn: refTo(synth.tf, 'aws_lambda_alias', 'name', 'sweep', 'arn'),
           retry_policy: { maximum_retry_attempts: 0 },
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_lambda_alias', {
+          name: 'sweep',
+          function_name: refTo(
+            synth.tf,
+            'aws_lambda_function',
+            'function_name',
+            'amibake_ami_image_create',
+            'function_name',
+          ),
+          function_version: '$LATEST',
         }),
       ).to.equal(true);
       expect(
         has(synth, 'aws_lambda_permission', {
           statement_id: 'AllowSweep',
           principal: 'events.amazonaws.com',
+          qualifier: refTo(synth.tf, 'aws_lambda_alias', 'name', 'sweep', 'name'),
+          source_arn: refTo(synth.tf, 'aws_cloudwatch_event_rule', 'name', 'amibake_sweep', 'arn'),
         }),
       ).to.equal(true);
     });
@@ -209,14 +224,14 @@ describe('AmiBakeStack', () => {
       );
     });
 
-    it('lets only rules named amibake-* of this account invoke ami_image_create', () => {
+    it('lets only rules named amibake.* of this account invoke ami_image_create', () => {
       expect(
         has(synth, 'aws_lambda_permission', {
           statement_id: 'AllowBuildRules',
           action: 'lambda:InvokeFunction',
           principal: 'events.amazonaws.com',
           source_arn:
-            'arn:${data.aws_partition.partition.partition}:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/amibake-*',
+            'arn:${data.aws_partition.partition.partition}:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/amibake.*',
           source_account: '${data.aws_caller_identity.account.account_id}',
         }),
       ).to.equal(true);
@@ -297,6 +312,14 @@ describe('AmiBakeStack', () => {
         's3://amibake-artifacts-${data.aws_caller_identity.account.account_id}-us-east-1/scripts/user_data/ecs-node.sh',
       );
       expect(objects['scripts/user_data/ecs-node.sh']?.content).to.include('#!');
+    });
+
+    it('writes every object after versioning is on, so that each has a version to pin builds to', () => {
+      const versioning = Object.keys(synth.tf.resource.aws_s3_bucket_versioning ?? {});
+      expect(versioning).to.have.length(1);
+      for (const [key, object] of Object.entries(resourcesBy(synth.tf, 'aws_s3_object', 'key'))) {
+        expect(object.depends_on, key).to.deep.equal([`aws_s3_bucket_versioning.${versioning[0]}`]);
+      }
     });
 
     it('stores recipes as one DynamoDB item each with the dynamodb store', () => {

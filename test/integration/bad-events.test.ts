@@ -52,7 +52,22 @@ describe('malformed and foreign events', function () {
     'detail-type': 'EC2 Instance State-change Notification',
     detail: { 'instance-id': existing.instanceId, state },
   });
-  const cases: { name: string; fn: () => FunctionRole; event: () => unknown; expect: RegExp }[] = [
+  const scheduled = (time: string) => ({
+    version: '0',
+    source: 'aws.events',
+    'detail-type': 'Scheduled Event',
+    time,
+    resources: [`arn:aws:events:us-east-1:123456789012:rule/${stack.deployment.names.sweepRule}`],
+    detail: {},
+  });
+  const cases: {
+    name: string;
+    fn: () => FunctionRole;
+    /** Invoke through this alias of the function. */
+    alias?: string;
+    event: () => unknown;
+    expect: RegExp;
+  }[] = [
     {
       name: 'trigger: null',
       fn: () => fns().trigger,
@@ -143,13 +158,28 @@ describe('malformed and foreign events', function () {
       event: () => ({ source: 'aws.events', 'detail-type': 'Scheduled Event' }),
       expect: /event.time must be the ISO 8601 time/,
     },
+    {
+      // Any rule with a constant input can send this; only the sweep schedule may use the alias.
+      name: 'sweep: a well-formed scheduled event sent to the function, not its sweep alias',
+      fn: () => fns().imageCreate,
+      event: () => scheduled(new Date().toISOString()),
+      expect: /runs the sweep only through the function's alias "sweep"/,
+    },
+    {
+      // Taken from the event, this time would end every build in flight as timed out.
+      name: 'sweep: a scheduled event from 2099 through the sweep alias',
+      fn: () => fns().imageCreate,
+      alias: 'sweep',
+      event: () => scheduled('2099-01-01T00:00:00Z'),
+      expect: /event.time must be within 5 min of the function's clock/,
+    },
   ];
 
   for (const c of cases) {
     it(`rejects ${c.name} with no AWS mutation`, async () => {
       const before = await snapshot(account, stack);
       account.emulator.faults.reset();
-      const result = await invoke(account, stack, c.fn(), c.event());
+      const result = await invoke(account, stack, c.fn(), c.event(), c.alias);
       const writes = account.emulator.faults.trace.filter((call) => !READS.test(call.action));
       const said = result as { reason?: string; rejected?: string };
       expect(said.reason ?? said.rejected).to.match(c.expect);

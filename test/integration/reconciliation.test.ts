@@ -1,4 +1,10 @@
-import { PutRuleCommand } from '@aws-sdk/client-cloudwatch-events';
+import {
+  DeleteRuleCommand,
+  ListRulesCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-cloudwatch-events';
 import {
   CreateImageCommand,
   DeregisterImageCommand,
@@ -176,12 +182,25 @@ describe('reconciliation and idempotency of the deployed stack', function () {
     const theirs = (await launch('staging')).Instances?.[0]?.InstanceId;
     await clients().events.send(
       new PutRuleCommand({
-        Name: 'amibake-ghost-20261124000000-abcdef',
+        Name: 'amibake.ghost-20261124000000-abcdef',
         EventPattern: '{"source":["aws.ec2"]}',
       }),
     );
+    // Named like a build rule, but someone else's: it delivers to another function.
+    const other = 'amibake.other-20261124000000-abcdef';
+    await clients().events.send(new PutRuleCommand({ Name: other, EventPattern: '{"source":["aws.ec2"]}' }));
+    await clients().events.send(
+      new PutTargetsCommand({
+        Rule: other,
+        Targets: [{ Id: 'theirs', Arn: 'arn:aws:lambda:us-east-1:123456789012:function:their-function' }],
+      }),
+    );
     const report = await sweep(stack, new Date());
-    expect(report).to.include({ orphanInstances: 1, orphanRules: 1 });
+    expect(report).to.include({ orphanInstances: 1, orphanRules: 1, foreignRules: 1 });
+    const rules = await clients().events.send(new ListRulesCommand({ NamePrefix: 'amibake.' }));
+    expect((rules.Rules ?? []).map((r) => r.Name)).to.deep.equal([other]);
+    await clients().events.send(new RemoveTargetsCommand({ Rule: other, Ids: ['theirs'] }));
+    await clients().events.send(new DeleteRuleCommand({ Name: other }));
     const described = await clients().ec2.send(
       new DescribeInstancesCommand({ InstanceIds: [ours ?? '', theirs ?? ''] }),
     );

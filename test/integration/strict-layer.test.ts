@@ -249,7 +249,7 @@ describe('the emulator layer holds the functions to what AWS enforces', function
 
   it("delivers a rule's event to a function only when the function's Lambda permissions allow that rule", async () => {
     const imageCreate = await account.emulator.lambda.describe(stack.deployment.names.functions.imageCreate);
-    for (const name of ['outsider-rule', 'amibake-ecs-node-20200101000000-abcdef']) {
+    for (const name of ['outsider-rule', 'amibake.ecs-node-20200101000000-abcdef']) {
       await operator.events.send(
         new PutRuleCommand({ Name: name, EventPattern: '{"source":["test.probe"]}' }),
       );
@@ -263,7 +263,7 @@ describe('the emulator layer holds the functions to what AWS enforces', function
       detail: {},
     });
     const byRule = Object.fromEntries(deliveries.map((d) => [d.ruleName, d.delivered]));
-    expect(byRule).to.deep.equal({ 'outsider-rule': false, 'amibake-ecs-node-20200101000000-abcdef': true });
+    expect(byRule).to.deep.equal({ 'outsider-rule': false, 'amibake.ecs-node-20200101000000-abcdef': true });
     expect(account.emulator.lambda.pending).to.equal(1);
     await drain(account, () => {});
   });

@@ -7,6 +7,7 @@ import {
   type WrapperValues,
 } from '../../functions/ami-ec2-instance-create/user-data';
 import { getText, presignGet, presignPut, putText } from '../../functions/shared/aws/objects';
+import { sha256Hex } from '../../functions/shared/recipe-hash';
 import type { AwsClients } from '../../local/emulator/aws-clients';
 import { runUntilPowerOff, simulatedUserData } from '../../local/instance-simulator';
 import { currentStack, scratchDir } from '../support/local-account';
@@ -107,9 +108,37 @@ describe('the user-data wrapper under bash', function () {
     const script = `#!/bin/bash\n${'echo step\n'.repeat(2000)}`;
     await putText(clients.s3, { bucket, key: 't/fetch/user-data.sh' }, script);
     const url = await presignGet(clients.presigner, { bucket, key: 't/fetch/user-data.sh' }, 600);
-    const result = await run('fetch', renderFetching(template, v, url), 'true');
+    const result = await run('fetch', renderFetching(template, v, url, sha256Hex(script)), 'true');
     expect(result.status).to.deep.include({ exitCode: 0 });
     expect(readFileSync(join(result.dir, 'customise.sh.recipe'), 'utf-8')).to.equal(script);
+  });
+
+  it('runs no fetched script whose SHA-256 is not the pinned one', async () => {
+    const v = await values('swapped');
+    const pinned = '#!/bin/bash\necho pinned\n';
+    // The object under the URL was replaced after the launch signed it.
+    await putText(clients.s3, { bucket, key: 't/swapped/user-data.sh' }, '#!/bin/bash\necho swapped\n');
+    const url = await presignGet(clients.presigner, { bucket, key: 't/swapped/user-data.sh' }, 600);
+    const result = await run(
+      'swapped',
+      renderFetching(template, v, url, sha256Hex(pinned)),
+      'echo "the stand-in ran"\n',
+    );
+    expect(result.poweredOff).to.equal(true);
+    expect(result.status).to.deep.include({ exitCode: 1, errorCode: 'ScriptDigestMismatch' });
+    expect(result.status.reason).to.include(`not ${sha256Hex(pinned)}: not run`);
+    expect(result.log).to.not.include('the stand-in ran');
+  });
+
+  it('runs no inline script whose SHA-256 is not the one its user data names', async () => {
+    const v = await values('edited');
+    const userData = renderInline(template, v, 'echo recipe').replace(
+      /AMIBAKE_SCRIPT_SHA256='[0-9a-f]{64}'/,
+      `AMIBAKE_SCRIPT_SHA256='${'0'.repeat(64)}'`,
+    );
+    const result = await run('edited', userData, 'echo "the stand-in ran"\n');
+    expect(result.status).to.deep.include({ exitCode: 1, errorCode: 'ScriptDigestMismatch' });
+    expect(result.log).to.not.include('the stand-in ran');
   });
 
   it('reports a failure when the customisation cannot be fetched', async () => {
@@ -117,7 +146,7 @@ describe('the user-data wrapper under bash', function () {
     const url = await presignGet(clients.presigner, { bucket, key: 't/missing/nothing-here.sh' }, 600);
     const result = await run(
       'missing',
-      renderFetching(template, v, url).replace('sleep $((attempt * 2))', 'sleep 0'),
+      renderFetching(template, v, url, sha256Hex('')).replace('sleep $((attempt * 2))', 'sleep 0'),
       'true',
     );
     expect(result.poweredOff).to.equal(true);

@@ -30,7 +30,7 @@ export async function leftovers(clients: AwsClients, stack: LocalStack): Promise
   for (const i of (instances.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
     problems.push(`instance ${i.InstanceId} is still ${i.State?.Name}`);
   }
-  const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: `${names.rulePrefix}-` }));
+  const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: names.rulePrefix }));
   for (const r of rules.Rules ?? []) problems.push(`rule ${r.Name} is left`);
   const images = await clients.ec2.send(
     new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [BUILD_ID_TAG] }] }),

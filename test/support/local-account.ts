@@ -103,8 +103,10 @@ export async function invoke(
   stack: LocalStack,
   role: FunctionRole,
   event: unknown,
+  alias?: string,
 ): Promise<unknown> {
-  const outcome = await account.emulator.lambda.invoke(stack.deployment.names.functions[role], event, 'test');
+  const name = stack.deployment.names.functions[role];
+  const outcome = await account.emulator.lambda.invoke(alias ? `${name}:${alias}` : name, event, 'test');
   if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
   return outcome.value;
 }

@@ -90,13 +90,13 @@ const cases: {
     name: 'eventsOnlyOnBuildRules',
     compliant: statement({
       actions: ['events:DeleteRule'],
-      resources: ['arn:aws:events:eu-west-1:111122223333:rule/amibake-*'],
+      resources: ['arn:aws:events:eu-west-1:111122223333:rule/amibake.*'],
     }),
     violating: statement({
       actions: ['events:DeleteRule'],
       resources: ['arn:aws:events:eu-west-1:111122223333:rule/*'],
     }),
-    message: /allowed on arn:aws:events:eu-west-1:111122223333:rule\/amibake-\* only/,
+    message: /allowed on arn:aws:events:eu-west-1:111122223333:rule\/amibake\.\* only/,
   },
   {
     rule: passRoleOnlyBuildRoleToEc2,

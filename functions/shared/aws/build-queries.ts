@@ -1,4 +1,4 @@
-import { paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { BuildRecord } from '../build-record';
 import type { BuildsTable } from './builds-table';
 
@@ -6,27 +6,16 @@ import type { BuildsTable } from './builds-table';
 export const BUILD_QUERIES_ACTIONS = {
   inFlightBuilds: ['dynamodb:Query'],
   recipeHistory: ['dynamodb:Query'],
+  succeededBuilds: ['dynamodb:Query'],
 } as const;
 
 /** Every build in flight, through the sparse "in-flight" index (oldest first). */
-export async function inFlightBuilds(table: BuildsTable): Promise<BuildRecord[]> {
-  const builds: BuildRecord[] = [];
-  const pages = paginateQuery(
-    { client: table.doc },
-    {
-      TableName: table.tableName,
-      IndexName: 'in-flight',
-      KeyConditionExpression: 'inFlight = :yes',
-      ExpressionAttributeValues: { ':yes': 'yes' },
-    },
-  );
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) {
-      const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
-      builds.push(record as BuildRecord);
-    }
-  }
-  return builds;
+export function inFlightBuilds(table: BuildsTable): Promise<BuildRecord[]> {
+  return queryAll(table, {
+    IndexName: 'in-flight',
+    KeyConditionExpression: 'inFlight = :yes',
+    ExpressionAttributeValues: { ':yes': 'yes' },
+  });
 }
 
 /** A recipe's builds, newest first, through the "by-recipe" index. */
@@ -49,4 +38,30 @@ export async function recipeHistory(
     const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
     return record as BuildRecord;
   });
+}
+
+/** Every succeeded build of a recipe, through the "by-recipe" index. */
+export function succeededBuilds(table: BuildsTable, recipeName: string): Promise<BuildRecord[]> {
+  return queryAll(table, {
+    IndexName: 'by-recipe',
+    KeyConditionExpression: 'recipeName = :recipe',
+    FilterExpression: '#status = :succeeded',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':recipe': recipeName, ':succeeded': 'succeeded' },
+  });
+}
+
+/** The records of every page of a query on one of the table's indexes. */
+async function queryAll(
+  table: BuildsTable,
+  query: Omit<QueryCommandInput, 'TableName'>,
+): Promise<BuildRecord[]> {
+  const builds: BuildRecord[] = [];
+  for await (const page of paginateQuery({ client: table.doc }, { TableName: table.tableName, ...query })) {
+    for (const item of page.Items ?? []) {
+      const { pk: _pk, sk: _sk, inFlight: _inFlight, ...record } = item;
+      builds.push(record as BuildRecord);
+    }
+  }
+  return builds;
 }

@@ -3,10 +3,12 @@ import {
   DeleteRuleCommand,
   type InputTransformer,
   ListRulesCommand,
+  ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-cloudwatch-events';
+import { buildRulePrefix } from '../build-rule-name';
 import { AmiBakeError } from '../errors';
 
 /** The per-build EventBridge rule that turns "instance stopped" into a call to ami_image_create. */
@@ -14,6 +16,7 @@ export const BUILD_RULE_ACTIONS = {
   putBuildRule: ['events:PutRule', 'events:PutTargets'],
   removeBuildRule: ['events:RemoveTargets', 'events:DeleteRule'],
   listBuildRules: ['events:ListRules'],
+  buildRuleTargets: ['events:ListTargetsByRule'],
 } as const;
 
 export const BUILD_RULE_TARGET_ID = 'ami_image_create';
@@ -62,12 +65,30 @@ export async function removeBuildRule(events: CloudWatchEventsClient, ruleName: 
   }
 }
 
-/** The names of every rule named `<prefix>-...` (the build rules of the deployment). */
-export async function listBuildRules(events: CloudWatchEventsClient, prefix: string): Promise<string[]> {
+/** The ARNs a rule delivers to (an empty list for a rule that is gone). */
+export async function buildRuleTargets(events: CloudWatchEventsClient, ruleName: string): Promise<string[]> {
+  const arns: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await events.send(new ListTargetsByRuleCommand({ Rule: ruleName, NextToken: token }));
+      arns.push(...(page.Targets ?? []).flatMap((t) => (t.Arn ? [t.Arn] : [])));
+      token = page.NextToken;
+    } while (token);
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  return arns;
+}
+
+/** The names of every rule named `<deployment>.…` (the build rules of the deployment). */
+export async function listBuildRules(events: CloudWatchEventsClient, deployment: string): Promise<string[]> {
   const names: string[] = [];
   let token: string | undefined;
   do {
-    const page = await events.send(new ListRulesCommand({ NamePrefix: `${prefix}-`, NextToken: token }));
+    const page = await events.send(
+      new ListRulesCommand({ NamePrefix: buildRulePrefix(deployment), NextToken: token }),
+    );
     names.push(...(page.Rules ?? []).flatMap((r) => (r.Name ? [r.Name] : [])));
     token = page.NextToken;
   } while (token);

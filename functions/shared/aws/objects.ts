@@ -1,17 +1,12 @@
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AmiBakeError } from '../errors';
 
 /** S3 objects: recipes documents, customisation scripts, and the reports of build instances. */
 export const OBJECTS_ACTIONS = {
   getText: ['s3:GetObject', 's3:ListBucket'],
-  objectIdentity: ['s3:GetObject', 's3:ListBucket'],
+  readObject: ['s3:GetObject', 's3:ListBucket'],
+  readObjectVersion: ['s3:GetObjectVersion', 's3:ListBucket'],
   putText: ['s3:PutObject'],
   /** Signing makes no call; the instance's PUT/GET is authorised by the signer's permissions. */
   presignPut: ['s3:PutObject'],
@@ -48,23 +43,43 @@ async function absent(s3: S3Client, ref: ObjectRef, error: unknown): Promise<boo
 
 /** The object's text, or undefined when it does not exist. */
 export async function getText(s3: S3Client, ref: ObjectRef): Promise<string | undefined> {
-  try {
-    const result = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-    return (await result.Body?.transformToString('utf-8')) ?? '';
-  } catch (error) {
-    if (await absent(s3, ref, error)) return undefined;
-    throw error;
-  }
+  return (await readObject(s3, ref))?.text;
 }
 
-/** A string that changes whenever the object's content changes (version id, else ETag); undefined when absent. */
-export async function objectIdentity(s3: S3Client, ref: ObjectRef): Promise<string | undefined> {
+export interface ObjectContent {
+  text: string;
+  /** The version read, when the bucket keeps versions. */
+  versionId?: string;
+  /** A string that changes whenever the content changes: the version id, else the ETag. */
+  identity: string;
+}
+
+/**
+ * One version of an object (the current one when `versionId` is not given), or undefined when
+ * the object or that version does not exist.
+ */
+export async function readObject(
+  s3: S3Client,
+  ref: ObjectRef,
+  versionId?: string,
+): Promise<ObjectContent | undefined> {
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-    return head.VersionId && head.VersionId !== 'null'
-      ? `version:${head.VersionId}`
-      : `etag:${head.ETag ?? ''}`;
+    const result = await s3.send(
+      new GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        ...(versionId ? { VersionId: versionId } : {}),
+      }),
+    );
+    const text = (await result.Body?.transformToString('utf-8')) ?? '';
+    const version = result.VersionId && result.VersionId !== 'null' ? result.VersionId : undefined;
+    return {
+      text,
+      ...(version ? { versionId: version } : {}),
+      identity: version ? `version:${version}` : `etag:${result.ETag ?? ''}`,
+    };
   } catch (error) {
+    if ((error as Error).name === 'NoSuchVersion') return undefined;
     if (await absent(s3, ref, error)) return undefined;
     throw error;
   }

@@ -19,11 +19,14 @@ type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>
  *   (moto ignores them): the tags are written right after, in the same request;
  * - EnableImageDeprecation, which moto lacks, is refused as an endpoint without the action refuses;
  * - a vendor can publish images that DescribeImages shows as the vendor's (moto shows an account
- *   only its own images and the default catalog).
+ *   only its own images and the default catalog);
+ * - DescribeImages reports the image and region a copy was made from.
  */
 export class Ec2Gaps {
   readonly vendorImages = new Set<string>();
   private readonly clientTokens = new Map<string, Answer>();
+  /** Where each copy came from, which DescribeImages reports and moto does not. */
+  private readonly provenance = new Map<string, string>();
   /** CreateImage requests run one at a time, so that the name check and the creation are atomic. */
   private imageQueue: Promise<unknown> = Promise.resolve();
 
@@ -32,6 +35,7 @@ export class Ec2Gaps {
   clear(): void {
     this.vendorImages.clear();
     this.clientTokens.clear();
+    this.provenance.clear();
   }
 
   readonly layer: Layer = ({ request }, next) => {
@@ -98,10 +102,19 @@ export class Ec2Gaps {
     return answer;
   }
 
+  private remember(answer: Answer, fields: string): void {
+    const imageId = xmlValue(answer.body.toString('utf-8'), 'imageId');
+    if (answer.status === 200 && imageId) this.provenance.set(imageId, fields);
+  }
+
   private async copyImage(request: AwsRequest, form: URLSearchParams): Promise<Answer> {
     const { kept, tags } = takeTagSpecifications(form, new Set(['image', 'snapshot']));
     const answer = await this.send(request, kept);
     await this.applyImageTags(request, form, answer, tags);
+    this.remember(
+      answer,
+      `<sourceImageId>${form.get('SourceImageId') ?? ''}</sourceImageId><sourceImageRegion>${form.get('SourceRegion') ?? ''}</sourceImageRegion>`,
+    );
     return answer;
   }
 
@@ -129,8 +142,25 @@ export class Ec2Gaps {
     if (snapshots.length > 0) await this.send(request, createTagsForm(version, snapshots, snapshotTags));
   }
 
-  /** Adds the vendor's published images to answers that ask for the vendor's ("amazon") images. */
+  /**
+   * Adds where each copy came from (`sourceImageId`, `sourceImageRegion`), as EC2 reports it
+   * (moto reports `sourceInstanceId` of CreateImage's images itself).
+   */
   private async describeImages(request: AwsRequest, form: URLSearchParams): Promise<Answer> {
+    const answer = await this.withVendorImages(request, form);
+    const xml = answer.body.toString('utf-8');
+    const set = topLevelItems(xml, 'imagesSet');
+    if (answer.status !== 200 || !set || this.provenance.size === 0) return answer;
+    const items = set.items.map((item) => {
+      const fields = this.provenance.get(xmlValue(item, 'imageId') ?? '');
+      return fields ? item.replace(/<\/item>$/, `${fields}</item>`) : item;
+    });
+    const body = xml.slice(0, set.start) + items.join('') + xml.slice(set.end);
+    return { ...answer, body: Buffer.from(body) };
+  }
+
+  /** Adds the vendor's published images to answers that ask for the vendor's ("amazon") images. */
+  private async withVendorImages(request: AwsRequest, form: URLSearchParams): Promise<Answer> {
     const answer = await this.send(request, form);
     const owners = [...form].filter(([k]) => /^Owner\.\d+$/.test(k)).map(([, v]) => v);
     const asksVendor = owners.includes('amazon') || owners.includes(VENDOR_ACCOUNT);

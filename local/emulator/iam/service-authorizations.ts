@@ -76,7 +76,8 @@ function s3Authorizations(request: AwsRequest, partition: string): Authorization
   switch (request.operation) {
     case 'GetObject':
     case 'HeadObject':
-      return [object('s3:GetObject')];
+      // Reading a given version is its own action.
+      return [object(request.url.searchParams.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject')];
     case 'PutObject':
       return [object('s3:PutObject')];
     case 'DeleteObject':

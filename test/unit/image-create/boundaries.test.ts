@@ -81,6 +81,19 @@ describe('outcomeOf', () => {
     ).to.deep.include({ errorCode: 'CustomisationTimedOut' });
   });
 
+  it("takes the wrapper's own error code, and only the ones it names", () => {
+    const report = (errorCode: string, exitCode = 1) =>
+      outcomeOf(JSON.stringify({ buildId, exitCode, reason: 'not run', errorCode }), buildId);
+    expect(report('ScriptDigestMismatch')).to.deep.include({
+      succeeded: false,
+      errorCode: 'ScriptDigestMismatch',
+    });
+    // A digest failure is a failure even if the status says 0.
+    expect(report('ScriptDigestMismatch', 0)).to.deep.include({ succeeded: false });
+    expect(report('SomethingElse')).to.deep.include({ errorCode: 'CustomisationFailed' });
+    expect(report('', 0)).to.deep.include({ succeeded: true });
+  });
+
   it('fails when nothing was reported', () => {
     expect(outcomeOf(undefined, buildId)).to.deep.include({ succeeded: false, errorCode: 'NoReport' });
   });

@@ -3,6 +3,8 @@ import {
   DeregisterImageCommand,
   DescribeImagesCommand,
   EC2Client,
+  type Image,
+  type ImageState,
   ModifyImageAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -19,9 +21,27 @@ const recipe = parseRecipe(
     script: 's3://bucket/ecs.sh',
     distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
   },
-  { scripts: 's3' },
+  { scripts: 's3', deployment: 'amibake' },
 );
-const build = { buildId: 'ecs-20261124100000-abcdef', recipe } as BuildRecord;
+const build = {
+  buildId: 'ecs-20261124100000-abcdef',
+  recipe,
+  createdAt: '2026-11-24T10:00:00.000Z',
+} as BuildRecord;
+const SETTINGS = { region: 'us-east-1', deployment: 'amibake', pollIntervalMs: 1 };
+/** A copy as EC2 describes it: made from the build's image, with the build's tags. */
+const copyOf = (imageId: string, state: ImageState, extra: Partial<Image> = {}): Image => ({
+  ImageId: imageId,
+  State: state,
+  SourceImageId: 'ami-home',
+  SourceImageRegion: 'us-east-1',
+  CreationDate: '2026-11-24T10:20:00.000Z',
+  Tags: [
+    { Key: 'amibake:build-id', Value: build.buildId },
+    { Key: 'amibake:deployment', Value: 'amibake' },
+  ],
+  ...extra,
+});
 const source = {
   ImageId: 'ami-home',
   Name: 'ecs-20261124100000-abcdef',
@@ -63,7 +83,7 @@ describe('distribute', () => {
       .resolves({ Images: [{ ImageId: 'ami-west', State: 'pending' }] });
     west.on(DescribeImagesCommand).resolves({ Images: [] });
     west.on(CopyImageCommand).resolves({ ImageId: 'ami-west' });
-    const result = await distribute(deps(), { region: 'us-east-1', pollIntervalMs: 1 }, build, source);
+    const result = await distribute(deps(), SETTINGS, build, source);
     expect(result).to.deep.equal({ state: 'pending', reason: 'copies not available yet in eu-west-1' });
     expect(west.commandCalls(CopyImageCommand)[0]?.args[0].input).to.include({
       SourceImageId: 'ami-home',
@@ -77,9 +97,9 @@ describe('distribute', () => {
   it('deregisters the image and its copies when a copy fails', async () => {
     home.on(DescribeImagesCommand).resolves({ Images: [source] });
     west.on(DescribeImagesCommand).resolves({
-      Images: [{ ImageId: 'ami-west', State: 'failed', StateReason: { Message: 'no key' }, Tags: [] }],
+      Images: [copyOf('ami-west', 'failed', { StateReason: { Message: 'no key' } })],
     });
-    const result = await distribute(deps(), { region: 'us-east-1', pollIntervalMs: 1 }, build, source);
+    const result = await distribute(deps(), SETTINGS, build, source);
     expect(result.state).to.equal('failed');
     expect(result.state === 'failed' && result.reason).to.equal(
       'copy to eu-west-1 (no key) failed: the image and its copies were deregistered',
@@ -95,8 +115,8 @@ describe('distribute', () => {
 
   it('shares the image and every copy once all are available', async () => {
     home.on(DescribeImagesCommand).resolves({ Images: [source] });
-    west.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-west', State: 'available' }] });
-    const result = await distribute(deps(), { region: 'us-east-1', pollIntervalMs: 1 }, build, source);
+    west.on(DescribeImagesCommand).resolves({ Images: [copyOf('ami-west', 'available')] });
+    const result = await distribute(deps(), SETTINGS, build, source);
     expect(result).to.deep.equal({
       state: 'done',
       images: { 'us-east-1': 'ami-home', 'eu-west-1': 'ami-west' },
@@ -105,5 +125,20 @@ describe('distribute', () => {
       Add: [{ UserId: '111122223333' }],
     });
     expect(west.commandCalls(ModifyImageAttributeCommand)).to.have.length(1);
+  });
+
+  it('fails, naming it, when an image tagged as the copy was not copied from the build image', async () => {
+    home.on(DescribeImagesCommand).resolves({ Images: [source] });
+    west.on(DescribeImagesCommand).resolves({
+      Images: [copyOf('ami-forged', 'available', { SourceImageId: 'ami-team' })],
+    });
+    const result = await distribute(deps(), SETTINGS, build, source);
+    expect(result).to.deep.include({ state: 'failed', errorCode: 'ImageImpostor' });
+    expect(result.state === 'failed' && result.reason).to.include(
+      "image ami-forged was copied from ami-team in us-east-1, not from the build's ami-home in us-east-1",
+    );
+    expect(west.commandCalls(CopyImageCommand)).to.have.length(0);
+    expect(west.commandCalls(ModifyImageAttributeCommand)).to.have.length(0);
+    expect(west.commandCalls(DeregisterImageCommand), 'the impostor is not ours to remove').to.have.length(0);
   });
 });

@@ -5,10 +5,15 @@ import type { BuildRecord, BuildStatus } from '../../../functions/shared/build-r
 import { parseRecipe } from '../../../functions/shared/recipe';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
-const LIMITS = { rulePrefix: 'amibake', launchGraceMinutes: 15, bootMarginMinutes: 15 };
+const LIMITS = {
+  deployment: 'amibake',
+  functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:amibake_ami_image_create',
+  launchGraceMinutes: 15,
+  bootMarginMinutes: 15,
+};
 const recipe = parseRecipe(
   { name: 'ecs', base: { describe: { name: 'al2023-*' } }, script: 's3://bucket/ecs.sh', timeoutMinutes: 60 },
-  { scripts: 's3' },
+  { scripts: 's3', deployment: 'amibake' },
 );
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
@@ -57,7 +62,7 @@ describe('planSweep', () => {
       facts({
         builds: [old],
         instances: [instance('i-0000000000000000b', old.buildId, 'running')],
-        rules: [`amibake-${old.buildId}`],
+        rules: [`amibake.${old.buildId}`],
       }),
       NOW,
       LIMITS,
@@ -68,7 +73,7 @@ describe('planSweep', () => {
       status: 'failed',
       errorCode: 'LaunchLost',
       instanceIds: ['i-0000000000000000b'],
-      ruleNames: [`amibake-${old.buildId}`],
+      ruleNames: [`amibake.${old.buildId}`],
     });
     expect(plan.orphanInstances).to.deep.equal([]);
     expect(plan.orphanRules).to.deep.equal([]);
@@ -120,7 +125,12 @@ describe('planSweep', () => {
           instance('i-00000000000000001', 'ecs-20261120000000-123456', 'stopped'),
           instance('i-00000000000000002', undefined, 'running'),
         ],
-        rules: [`amibake-${live.buildId}`, 'amibake-ecs-20261120000000-123456'],
+        rules: [
+          `amibake.${live.buildId}`,
+          'amibake.ecs-20261120000000-123456',
+          'amibake.hand-made',
+          'amibake-dev.ecs-20261120000000-123456',
+        ],
       }),
       NOW,
       LIMITS,
@@ -128,6 +138,8 @@ describe('planSweep', () => {
     expect(plan.orphanInstances).to.deep.equal(['i-00000000000000001']);
     // No build launched it (the launch policy requires a build id): the sweep may not and does not touch it.
     expect(plan.untagged).to.deep.equal(['i-00000000000000002']);
-    expect(plan.orphanRules).to.deep.equal(['amibake-ecs-20261120000000-123456']);
+    expect(plan.orphanRules).to.deep.equal(['amibake.ecs-20261120000000-123456']);
+    // Names that are not this deployment's build rules are never removed.
+    expect(plan.foreignRules).to.deep.equal(['amibake.hand-made', 'amibake-dev.ecs-20261120000000-123456']);
   });
 });

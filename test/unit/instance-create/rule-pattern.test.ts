@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import {
-  buildRuleName,
   instanceStoppedPattern,
   stoppedEventInput,
 } from '../../../functions/ami-ec2-instance-create/rule-pattern';
+import { buildIdOfRule, buildRuleName, buildRulePrefix } from '../../../functions/shared/build-rule-name';
 import { transform } from '../../../local/events/input-transformer';
 import stateChange from '../../fixtures/events/ec2-instance-stopped.json';
 
@@ -34,5 +34,26 @@ describe('buildRuleName', () => {
     expect(buildRuleName('abcdefghijklmnop', `${'r'.repeat(24)}-20261124120000-abcdef`).length).to.be.at.most(
       64,
     );
+  });
+
+  it("never falls under another deployment's prefix, whatever two prefixes are chosen", () => {
+    const prefixes = ['amibake', 'amibake-dev', 'a1', 'a1-b', 'ami', 'amibake-d'];
+    const buildId = 'ecs-20261124120000-abcdef';
+    for (const owner of prefixes) {
+      for (const other of prefixes.filter((p) => p !== owner)) {
+        const name = buildRuleName(owner, buildId);
+        expect(name.startsWith(buildRulePrefix(other)), `${owner}'s rule under ${other}'s prefix`).to.equal(
+          false,
+        );
+        expect(buildIdOfRule(other, name)).to.equal(undefined);
+      }
+      expect(buildIdOfRule(owner, buildRuleName(owner, buildId))).to.equal(buildId);
+    }
+  });
+
+  it('reads a build id only from names that are one', () => {
+    expect(buildIdOfRule('amibake', 'amibake.not-a-build')).to.equal(undefined);
+    expect(buildIdOfRule('amibake', 'amibake_sweep')).to.equal(undefined);
+    expect(buildIdOfRule('amibake', 'amibake-dev.ecs-20261124120000-abcdef')).to.equal(undefined);
   });
 });

@@ -7,6 +7,7 @@ import {
   renderInline,
   USER_DATA_LIMIT_BYTES,
 } from '../../../functions/ami-ec2-instance-create/user-data';
+import { sha256Hex } from '../../../functions/shared/recipe-hash';
 
 const template = readFileSync(join(__dirname, '../../../user_data/wrapper.sh'), 'utf-8');
 const values = {
@@ -19,9 +20,17 @@ const values = {
 describe('renderInline', () => {
   it('fills every placeholder', () => {
     const userData = renderInline(template, values, 'echo hi\n');
-    expect(userData).not.to.match(/\{\{[A-Z_]+\}\}/);
+    expect(userData).not.to.match(/\{\{[A-Z0-9_]+\}\}/);
     expect(userData).to.include("AMIBAKE_BUILD_ID='ecs-20261124120000-abcdef'");
     expect(userData).to.include('AMIBAKE_TIMEOUT_SECONDS=3600');
+  });
+
+  it('names the SHA-256 of the file it writes, a final newline included', () => {
+    for (const script of ['echo hi\n', 'echo hi']) {
+      expect(renderInline(template, values, script)).to.include(
+        `AMIBAKE_SCRIPT_SHA256='${sha256Hex('echo hi\n')}'`,
+      );
+    }
   });
 
   it('quotes URLs for bash', () => {
@@ -60,7 +69,7 @@ describe('the 16 KB switch', () => {
   });
 
   it('renders a fetching wrapper of fixed, small size', () => {
-    const userData = renderFetching(template, values, 'http://s3/user-data.sh?sig=1');
+    const userData = renderFetching(template, values, 'http://s3/user-data.sh?sig=1', 'ab'.repeat(32));
     expect(userData).to.include('amibake_transfer get "$1" \'http://s3/user-data.sh?sig=1\'');
     expect(fitsUserData(userData)).to.equal(true);
   });

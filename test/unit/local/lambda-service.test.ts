@@ -14,8 +14,14 @@ exports.handler = async (event) => {
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   if (event.later) setTimeout(() => fs.writeFileSync(event.later, 'ran'), 50);
   if (event.exit) process.exit(3);
+  if (event.clock) return { now: Date.now(), pid: process.pid };
   if (event.fail) throw Object.assign(new Error('asked to fail'), { name: 'Asked' });
-  return { ok: true, env: process.env.SETTING, memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE };
+  return {
+    ok: true,
+    env: process.env.SETTING,
+    memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    retryDelayScale: process.env.AMIBAKE_RETRY_DELAY_SCALE,
+  };
 };
 `;
 
@@ -45,8 +51,13 @@ describe('the emulated Lambda service', function () {
   const lambda = new LambdaService({
     endpoint: 'http://127.0.0.1:9',
     region: 'us-east-1',
+    retryDelayScale: 0.05,
     callers: new CallerRegistry(),
-    functions: { get: async () => fn, asyncSettings: async () => asyncSettings },
+    functions: {
+      get: async () => fn,
+      asyncSettings: async () => asyncSettings,
+      qualifiedArn: async (_name: string, qualifier: string) => `${fn.arn}:${qualifier}`,
+    },
     workdir: join(dir, 'work'),
     deliverFailure: async (_fn, record) => {
       failures.push(record);
@@ -62,11 +73,29 @@ describe('the emulated Lambda service', function () {
     const outcome = await lambda.invoke('probe', {}, 'test');
     expect(outcome).to.deep.include({
       ok: true,
-      value: { ok: true, env: 'from-the-deployed-function', memory: '192' },
+      value: { ok: true, env: 'from-the-deployed-function', memory: '192', retryDelayScale: '0.05' },
     });
     const [pid] = lambda.processesOf('probe');
     expect(pid).to.not.equal(process.pid);
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf-8')).to.include('--max-old-space-size=192');
+  });
+
+  it("lets a test move the functions' clock forward, in new environments only", async () => {
+    const read = async () => {
+      const outcome = await lambda.invoke('probe', { clock: true }, 'test');
+      return (outcome.ok ? outcome.value : {}) as { now: number; pid: number };
+    };
+    const before = await read();
+    lambda.clockOffsetMs = 2 * 3600_000;
+    try {
+      const later = await read();
+      expect(later.now - before.now).to.be.within(2 * 3600_000, 2 * 3600_000 + 60_000);
+      expect(later.pid, 'a process never sees its clock jump').to.not.equal(before.pid);
+    } finally {
+      lambda.clockOffsetMs = 0;
+    }
+    const back = await read();
+    expect(back.now).to.be.below(before.now + 60_000);
   });
 
   it("ends an invocation that outlives the function's timeout, and replaces the environment", async () => {

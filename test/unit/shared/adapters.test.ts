@@ -51,7 +51,7 @@ describe('AWS adapters', () => {
         .resolvesOnce({ Images: [{ ImageId: 'ami-2' }] });
       const recipe = parseRecipe(
         { name: 'r', base: { describe: { name: 'al2023-*', architecture: 'arm64' } }, script: 's3://b-1/k' },
-        { scripts: 's3' },
+        { scripts: 's3', deployment: 'amibake' },
       );
       if (recipe.base.kind !== 'describe') throw new Error('describe selector expected');
       const images = await describeCandidates(new EC2Client({}), [

@@ -9,7 +9,7 @@ const base = {
   },
   script: 's3://bucket-name/scripts/a.sh',
 };
-const parse = (input: object) => parseRecipe(input, { scripts: 's3' });
+const parse = (input: object) => parseRecipe(input, { scripts: 's3', deployment: 'amibake' });
 
 describe('recipeHash', () => {
   it('is stable for equal recipes whatever the key order', () => {

@@ -9,7 +9,7 @@ const valid = {
 };
 const problemsOf = (input: unknown): string[] => {
   try {
-    parseRecipe(input, { scripts: 'file-or-s3' });
+    parseRecipe(input, { scripts: 'file-or-s3', deployment: 'amibake' });
     return [];
   } catch (error) {
     if (error instanceof InvalidInputError) return [...error.problems];
@@ -19,7 +19,7 @@ const problemsOf = (input: unknown): string[] => {
 
 describe('parseRecipe', () => {
   it('applies the defaults', () => {
-    const recipe = parseRecipe(valid, { scripts: 'file-or-s3' });
+    const recipe = parseRecipe(valid, { scripts: 'file-or-s3', deployment: 'amibake' });
     expect(recipe.base).to.deep.equal({
       kind: 'describe',
       owners: ['amazon'],
@@ -37,7 +37,7 @@ describe('parseRecipe', () => {
   it('reads an SSM selector and an s3:// script', () => {
     const recipe = parseRecipe(
       { name: 'al2023', base: { ssmParameter: '/aws/service/x' }, script: 's3://my-bucket/scripts/a.sh' },
-      { scripts: 's3' },
+      { scripts: 's3', deployment: 'amibake' },
     );
     expect(recipe.base).to.deep.equal({ kind: 'ssm', parameter: '/aws/service/x' });
     expect(recipe.script).to.deep.equal({ kind: 's3', bucket: 'my-bucket', key: 'scripts/a.sh' });
@@ -126,7 +126,7 @@ describe('parseRecipe', () => {
   }
 
   it('rejects a project file when scripts must already be in S3', () => {
-    expect(() => parseRecipe(valid, { scripts: 's3' })).to.throw(
+    expect(() => parseRecipe(valid, { scripts: 's3', deployment: 'amibake' })).to.throw(
       InvalidInputError,
       /script must be an s3:\/\/bucket\/key URL/,
     );
@@ -141,22 +141,62 @@ describe('parseRecipes', () => {
   it('keeps the valid recipes when others are invalid', () => {
     const { recipes, rejected } = parseRecipes(
       [valid, { ...valid, name: 'broken', instanceType: '' }, { ...valid, name: 'other' }],
-      { scripts: 'file-or-s3' },
+      { scripts: 'file-or-s3', deployment: 'amibake' },
     );
     expect(recipes.map((r) => r.name)).to.deep.equal(['ecs-base', 'other']);
     expect(rejected.map((r) => r.name)).to.deep.equal(['broken']);
   });
 
   it('rejects every recipe sharing a duplicate name', () => {
-    const { recipes, rejected } = parseRecipes([valid, valid], { scripts: 'file-or-s3' });
+    const { recipes, rejected } = parseRecipes([valid, valid], {
+      scripts: 'file-or-s3',
+      deployment: 'amibake',
+    });
     expect(recipes).to.deep.equal([]);
     expect(rejected[0]?.problems[0]).to.equal(
       'recipe "ecs-base": name must be unique, got "ecs-base" 2 times: rename or remove the duplicates',
     );
   });
 
+  it("publishes under the deployment's own path by default", () => {
+    for (const deployment of ['amibake', 'amibake-dev']) {
+      const [recipe] = parseRecipes([valid], { scripts: 'file-or-s3', deployment }).recipes;
+      expect(recipe?.lifecycle.parameter).to.equal(`/${deployment}/ecs-base/latest`);
+    }
+  });
+
+  it('rejects every recipe that would publish to the same parameter', () => {
+    const { recipes, rejected } = parseRecipes(
+      [
+        { ...valid, lifecycle: { parameter: '/golden/ecs' } },
+        { ...valid, name: 'other', lifecycle: { parameter: '/golden/ecs' } },
+        { ...valid, name: 'third' },
+      ],
+      { scripts: 'file-or-s3', deployment: 'amibake' },
+    );
+    expect(recipes.map((r) => r.name)).to.deep.equal(['third']);
+    expect(rejected.map((r) => r.problems[0])).to.deep.equal(
+      ['ecs-base', 'other'].map(
+        (name) =>
+          `recipe "${name}": lifecycle.parameter must be unique, got "/golden/ecs" for recipes "ecs-base", "other": give each recipe its own parameter`,
+      ),
+    );
+  });
+
+  it('refuses parameter names SSM reserves, whatever their case', () => {
+    for (const parameter of ['/aws/service/mine', '/AWS/x', '/ssm/x', '/awsome/x']) {
+      const { rejected } = parseRecipes([{ ...valid, lifecycle: { parameter } }], {
+        scripts: 'file-or-s3',
+        deployment: 'amibake',
+      });
+      expect(rejected[0]?.problems[0], parameter)
+        .to.include(`got "${parameter}"`)
+        .and.include('reserved by SSM');
+    }
+  });
+
   it('rejects a document that is not a list', () => {
-    expect(() => parseRecipes({ recipes: 1 }, { scripts: 's3' })).to.throw(
+    expect(() => parseRecipes({ recipes: 1 }, { scripts: 's3', deployment: 'amibake' })).to.throw(
       InvalidInputError,
       /recipes must be a list/,
     );

@@ -5,7 +5,10 @@ import { type BaseSelector, parseRecipe } from '../../../functions/shared/recipe
 import { selectorKey } from '../../../functions/shared/recipe-hash';
 
 const selector = (describe: object): BaseSelector =>
-  parseRecipe({ name: 'r', base: { describe }, script: 's3://b-1/k' }, { scripts: 's3' }).base;
+  parseRecipe(
+    { name: 'r', base: { describe }, script: 's3://b-1/k' },
+    { scripts: 's3', deployment: 'amibake' },
+  ).base;
 const keyed = (selectors: BaseSelector[]) => new Map(selectors.map((s) => [selectorKey(s), s]));
 
 describe('describeGroups', () => {

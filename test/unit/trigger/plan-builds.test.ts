@@ -6,12 +6,13 @@ import { parseRecipe } from '../../../functions/shared/recipe';
 const recipe = (name: string) =>
   parseRecipe(
     { name, base: { ssmParameter: '/vendor/latest' }, script: 's3://bucket-name/scripts/a.sh' },
-    { scripts: 's3' },
+    { scripts: 's3', deployment: 'amibake' },
   );
 const candidate = (name: string): Candidate => ({
   recipe: recipe(name),
   baseImageId: 'ami-1',
   recipeHash: 'h',
+  script: { sha256: 'a'.repeat(64) },
 });
 
 describe('isDue', () => {

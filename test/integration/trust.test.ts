@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import {
+  CopyImageCommand,
+  CreateImageCommand,
+  CreateTagsCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { expect } from 'chai';
+import { runCli } from '../../cli/main';
+import { buildReportKeys } from '../../functions/shared/build-record';
+import { sha256Hex } from '../../functions/shared/recipe-hash';
+import { drain, runBakeCycle, runSweep } from '../../local/bake-cycle';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
+import { allBuilds, leftovers } from '../support/leftovers';
+import {
+  deployed,
+  ecsRecipe,
+  invoke,
+  pointCliAt,
+  scratchDir,
+  standardConfig,
+  testConfig,
+} from '../support/local-account';
+
+/** What an insider with a little access to the account tries against the pipeline. */
+describe('attacks on what becomes a golden image', function () {
+  this.timeout(180_000);
+  let account: LocalAccount;
+  let stack: LocalStack;
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+  const clients = () => account.emulator.clients;
+
+  it("fails a build, naming the image, when someone tags an unrelated image with the build's id", async () => {
+    ({ account, stack } = await deployed(standardConfig()));
+    // The build's instance reported success and stopped; its stop event is late.
+    await runBakeCycle(account, stack, { workdir: scratch.path, dropEvents: true });
+    const [building] = await allBuilds(clients(), stack);
+    expect(building?.status).to.equal('building');
+    // An image of the account that the pipeline did not make, tagged as the build's (ec2:CreateTags only).
+    const other = await clients().ec2.send(
+      new RunInstancesCommand({ ImageId: building?.baseImageId, MinCount: 1, MaxCount: 1 }),
+    );
+    const otherInstance = other.Instances?.[0]?.InstanceId ?? '';
+    const team = await clients().ec2.send(
+      new CreateImageCommand({ InstanceId: otherInstance, Name: 'team-image' }),
+    );
+    const impostor = team.ImageId ?? '';
+    await clients().ec2.send(
+      new CreateTagsCommand({
+        Resources: [impostor],
+        Tags: [
+          { Key: 'amibake:build-id', Value: building?.buildId ?? '' },
+          { Key: 'amibake:deployment', Value: 'amibake' },
+        ],
+      }),
+    );
+    await clients().ec2.send(new TerminateInstancesCommand({ InstanceIds: [otherInstance] }));
+
+    await runSweep(account, stack, new Date());
+
+    const [build] = await allBuilds(clients(), stack);
+    expect(build).to.include({ status: 'failed', errorCode: 'ImageImpostor' });
+    expect(build?.reason).to.include(
+      `not adopted: image ${impostor} was made from instance ${otherInstance}, not the build's ${building?.instanceId}`,
+    );
+    expect(build?.imageId).to.equal(undefined);
+    const parameter = await clients()
+      .ssm.send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }))
+      .then((answer) => answer.Parameter?.Value)
+      .catch((error: Error) => error.name);
+    expect(parameter, 'the parameter was never pointed at the impostor').to.not.equal(impostor);
+    // The impostor is not the pipeline's to remove; the build instance is gone, unimaged.
+    const images = await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [impostor] }));
+    expect(images.Images?.[0]?.State).to.equal('available');
+    const instance = await clients().ec2.send(
+      new DescribeInstancesCommand({ InstanceIds: [building?.instanceId ?? ''] }),
+    );
+    expect(instance.Reservations?.[0]?.Instances?.[0]?.State?.Name).to.equal('terminated');
+    await clients().ec2.send(new DeregisterImageCommand({ ImageId: impostor }));
+    expect(await leftovers(clients(), stack)).to.deep.equal([]);
+  });
+
+  it("retires neither the published image nor a team's copy that carries the golden image's tags", async () => {
+    ({ account, stack } = await deployed(testConfig([ecsRecipe('ecs-node', { lifecycle: { keep: 1 } })])));
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const golden = builds[0]?.imageId ?? '';
+    // A team copies the golden image with its tags (copy-image --copy-image-tags): a newer image
+    // tagged with the recipe, the deployment and the build id.
+    const described = await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [golden] }));
+    const copy = await clients().ec2.send(
+      new CopyImageCommand({ SourceImageId: golden, SourceRegion: account.region, Name: 'team-copy' }),
+    );
+    const teamCopy = copy.ImageId ?? '';
+    await clients().ec2.send(
+      new CreateTagsCommand({ Resources: [teamCopy], Tags: described.Images?.[0]?.Tags ?? [] }),
+    );
+
+    pointCliAt(account);
+    const out = await runCli(['retire', '--json']);
+    expect(out.code, out.stderr).to.equal(0);
+    const [report] = JSON.parse(out.stdout).reports;
+    expect(report).to.deep.include({ kept: [golden], retired: [] });
+
+    const parameter = await clients().ssm.send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }));
+    expect(parameter.Parameter?.Value).to.equal(golden);
+    const images = await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [golden, teamCopy] }));
+    expect((images.Images ?? []).map((i) => [i.ImageId, i.State]).sort()).to.deep.equal(
+      [
+        [golden, 'available'],
+        [teamCopy, 'available'],
+      ].sort(),
+    );
+    await clients().ec2.send(new DeregisterImageCommand({ ImageId: teamCopy }));
+  });
+
+  describe('a script swapped between the trigger and the launch', () => {
+    const putScript = (key: string, body: string) =>
+      clients().s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: key, Body: body }));
+
+    it('runs the version the trigger read when the stack uploaded it', async () => {
+      ({ account, stack } = await deployed(standardConfig()));
+      const key = 'scripts/user_data/ecs-node.sh';
+      const original = readFileSync('user_data/ecs-node.sh', 'utf-8');
+      await invoke(account, stack, 'trigger', {});
+      await putScript(key, '#!/bin/bash\necho "not the reviewed script"\n');
+      try {
+        await runBakeCycle(account, stack, { workdir: scratch.path });
+      } finally {
+        await putScript(key, original);
+      }
+      const [build] = await allBuilds(clients(), stack);
+      expect(build?.status, build?.reason).to.equal('succeeded');
+      expect(build?.script?.sha256).to.equal(sha256Hex(original));
+      expect(build?.script?.versionId, 'the stack writes scripts into a versioned bucket').to.be.a('string');
+      const userData = await clients().ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: build?.instanceId ?? '', Attribute: 'userData' }),
+      );
+      const ran = Buffer.from(userData.UserData?.Value ?? '', 'base64').toString('utf-8');
+      expect(ran).to.include(original.split('\n')[1]).and.not.include('not the reviewed script');
+    });
+
+    it('is not run when it changed where no version can be pinned: ScriptDigestMismatch, nothing launched', async () => {
+      const bucket = 'team-scripts-unversioned';
+      await clients()
+        .s3.send(new CreateBucketCommand({ Bucket: bucket }))
+        .catch(() => undefined);
+      ({ account, stack } = await deployed(
+        testConfig([ecsRecipe('unpinned', { script: `s3://${bucket}/custom.sh` })]),
+      ));
+      const put = (body: string) =>
+        clients().s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'custom.sh', Body: body }));
+      const reviewed = '#!/bin/bash\necho "reviewed"\n';
+      await put(reviewed);
+      await invoke(account, stack, 'trigger', {});
+      await put('#!/bin/bash\necho "swapped"\n');
+      await drain(account, () => {});
+      const [build] = await allBuilds(clients(), stack);
+      expect(build).to.include({ status: 'failed', errorCode: 'ScriptDigestMismatch' });
+      expect(build?.script).to.deep.equal({ sha256: sha256Hex(reviewed) });
+      expect(build?.reason).to.include(`not ${sha256Hex(reviewed)} as when the build started`);
+      expect(build?.instanceId).to.equal(undefined);
+      expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
+
+    it('runs the version the trigger read when the script lives in S3, in fetch mode too', async () => {
+      const uri = 's3://amibake-artifacts-123456789012-us-east-1/custom/pinned.sh';
+      ({ account, stack } = await deployed(testConfig([ecsRecipe('pinned', { script: uri })])));
+      const read = `#!/bin/bash\n${'echo "a reviewed step"\n'.repeat(700)}`;
+      const first = await putScript('custom/pinned.sh', read);
+      await invoke(account, stack, 'trigger', {});
+      await putScript('custom/pinned.sh', `#!/bin/bash\n${'echo "a later edit"\n'.repeat(700)}`);
+      await runBakeCycle(account, stack, { workdir: scratch.path });
+
+      const [build] = await allBuilds(clients(), stack);
+      expect(build?.status, build?.reason).to.equal('succeeded');
+      expect(build?.script).to.deep.equal({ sha256: sha256Hex(read), versionId: first.VersionId });
+      const copy = await clients().s3.send(
+        new GetObjectCommand({
+          Bucket: stack.deployment.bucket,
+          Key: buildReportKeys(stack.deployment.names.logPrefix, build?.buildId ?? '').userData,
+        }),
+      );
+      expect(await copy.Body?.transformToString()).to.equal(read);
+    });
+  });
+});
