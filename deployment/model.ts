@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
+import { regionProblem, scheduleProblems } from '../functions/shared/aws-facts';
 import { canonicalJson } from '../functions/shared/canonical-json';
 import { InvalidInputError } from '../functions/shared/errors';
 import { parseRecipes, type Recipe, recipeToDocument } from '../functions/shared/recipe';
@@ -107,8 +108,6 @@ function copyRegionProblems(recipe: Recipe, home: string): string[] {
     );
 }
 
-const SCHEDULE = /^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
-
 function settingsProblems(config: AmiBakeConfig): string[] {
   const check = checkObject({
     namePrefix: {
@@ -118,13 +117,14 @@ function settingsProblems(config: AmiBakeConfig): string[] {
     },
     region: {
       required: true,
-      pattern: /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/,
-      expect: 'an AWS region such as "us-east-1"',
+      custom: (v) => {
+        const problem = regionProblem(v);
+        return problem ? [problem.replace(/, got .*$/, '')] : [];
+      },
     },
     schedule: {
       required: true,
-      pattern: SCHEDULE,
-      expect: 'an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"',
+      custom: (v) => scheduleProblems(v).map((p) => p.replace(/, got .*$/, '')),
     },
     recipeStore: { required: true, oneOf: ['s3', 'dynamodb'] },
     maxInFlight: {

@@ -125,6 +125,7 @@ export class AmiBakeStack extends TerraformStack {
       buildsTableArn: builds.arn,
       recipesTableArn: recipesTable?.arn,
       instanceCreateFunctionArn: instanceCreate.fn.arn,
+      imageCreateFunctionArn: imageCreate.fn.arn,
       buildRoleArn: buildInstance.role.arn,
       failureQueueArn: failures.queue.arn,
       topicArn,

@@ -100,9 +100,32 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     },
     {
-      sid: 'ManageBuildRules',
-      reason: `creates the rule that fires when the instance stops; only rules named ${refs.names.rulePrefix}*`,
-      actions: ['events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:DeleteRule'],
+      sid: 'CreateBuildRules',
+      reason: `creates the rule that fires when the instance stops: only rules named ${refs.names.rulePrefix}*, only on EC2's instance state changes`,
+      actions: ['events:PutRule'],
+      resources: [buildRulesArn(refs)],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'events:source': ['aws.ec2'],
+          'events:detail-type': ['EC2 Instance State-change Notification'],
+        },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+      },
+    },
+    {
+      sid: 'TargetImageCreate',
+      reason: 'points the build rule at ami_image_create, and at nothing else',
+      actions: ['events:PutTargets'],
+      resources: [buildRulesArn(refs)],
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:TargetArn': [refs.imageCreateFunctionArn] },
+        Null: { 'events:TargetArn': 'false' },
+      },
+    },
+    {
+      sid: 'RemoveBuildRules',
+      reason: 'removes a rule whose instance could not be launched or recorded',
+      actions: ['events:RemoveTargets', 'events:DeleteRule'],
       resources: [buildRulesArn(refs)],
     },
     ...(refs.kmsKeyArns.length > 0

@@ -18,6 +18,7 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
   const images = ec2Arn(refs, 'image');
   const snapshots = ec2Arn(refs, 'snapshot');
   const regions = [refs.region, ...refs.copyRegions];
+  const ownTag = { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: refs.names.prefix } };
   return [
     writeOwnLogs(refs.logGroupArns.imageCreate),
     announceBuildEnds(refs.topicArn),
@@ -87,18 +88,28 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: '*',
     },
     {
-      sid: 'RetireShareAndDeprecateImages',
-      reason:
-        "deregisters old images and their snapshots, shares and schedules deprecation of new ones; only this deployment's, in its regions",
-      actions: [
-        'ec2:DeregisterImage',
-        'ec2:DeleteSnapshot',
-        'ec2:EnableImageDeprecation',
-        'ec2:ModifyImageAttribute',
-      ],
+      sid: 'RetireImages',
+      reason: "deregisters old images and their snapshots; only this deployment's, in its regions",
+      actions: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
       resources: regions.flatMap((r) => [ec2Arn(refs, 'image', '*', r), ec2Arn(refs, 'snapshot', '*', r)]),
-      conditions: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: refs.names.prefix } },
+      conditions: ownTag,
     },
+    // Launch permissions and deprecation only when a recipe asks for them.
+    ...(refs.sharing || refs.deprecating
+      ? [
+          {
+            sid: 'PublishImages',
+            reason:
+              "shares new images and schedules their deprecation, as recipes ask; only this deployment's",
+            actions: [
+              ...(refs.sharing ? ['ec2:ModifyImageAttribute'] : []),
+              ...(refs.deprecating ? ['ec2:EnableImageDeprecation'] : []),
+            ],
+            resources: regions.map((r) => ec2Arn(refs, 'image', '*', r)),
+            conditions: ownTag,
+          },
+        ]
+      : []),
     ...(refs.copyRegions.length > 0 ? copyStatements(refs) : []),
     {
       sid: 'RemoveBuildRules',

@@ -11,6 +11,8 @@ export interface PolicyResources {
   bucketArn: string;
   buildsTableArn: string;
   instanceCreateFunctionArn: string;
+  /** The only target a build rule may have. */
+  imageCreateFunctionArn: string;
   buildRoleArn: string;
   failureQueueArn: string;
   logGroupArns: { trigger: string; instanceCreate: string; imageCreate: string };
@@ -37,6 +39,9 @@ export interface PolicyRefs extends PolicyResources {
   /** Regions that recipes copy their images to, and the KMS keys of those copies. */
   copyRegions: string[];
   copyKmsKeyArns: string[];
+  /** Whether some recipe shares its images, or schedules their deprecation. */
+  sharing: boolean;
+  deprecating: boolean;
 }
 
 /** `arn:<partition>:ec2:<region>:<account>:<type>/<id>`; images and snapshots have no account. */
@@ -45,7 +50,7 @@ export function ec2Arn(refs: PolicyRefs, type: string, id = '*', region = refs.r
   return `arn:${refs.partition}:ec2:${region}:${account}:${type}/${id}`;
 }
 
-/** Every EventBridge rule a build creates: `<prefix>-<build id>`. */
+/** Every EventBridge rule a build creates: `<prefix>.<build id>`. */
 export function buildRulesArn(refs: PolicyRefs): string {
   return `arn:${refs.partition}:events:${refs.region}:${refs.account}:rule/${refs.names.rulePrefix}*`;
 }
@@ -103,6 +108,8 @@ export function policyRefs(
       ),
     ),
     copyRegions: unique(recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
+    sharing: recipes.some((r) => Object.values(r.distribution.share).some((with_) => with_.length > 0)),
+    deprecating: recipes.some((r) => r.lifecycle.deprecateAfterDays !== undefined),
     copyKmsKeyArns: unique(
       recipes.flatMap((r) => r.distribution.copies.flatMap((c) => (c.kmsKeyId ? [c.kmsKeyId] : []))),
     ),

@@ -32,6 +32,8 @@ import type { StoppedEvent } from './stopped-event';
  * this long after the build started imaging was deregistered.
  */
 const IMAGE_VISIBILITY_MS = 5 * 60_000;
+/** The wrapper's status is a few hundred bytes: more than this is not read (and is not JSON). */
+const STATUS_MAX_BYTES = 4096;
 
 export interface CompleteDeps {
   ec2: EC2Client;
@@ -160,7 +162,12 @@ async function settleSteps(
   let imageId = build.imageId;
   if (build.status === 'building') {
     const keys = buildReportKeys(settings.logPrefix, buildId);
-    const outcome = outcomeOf(await getText(deps.s3, { bucket: settings.bucket, key: keys.status }), buildId);
+    const report = await getText(
+      deps.s3,
+      { bucket: settings.bucket, key: keys.status },
+      { maxBytes: STATUS_MAX_BYTES },
+    );
+    const outcome = outcomeOf(report, buildId);
     if (!outcome.succeeded) {
       const left = await cleanUp(deps, build);
       const status = outcome.errorCode === 'CustomisationTimedOut' ? 'timed_out' : 'failed';

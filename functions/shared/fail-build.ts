@@ -24,13 +24,27 @@ export async function failBuild(
   errorCode: string,
   status: 'failed' | 'timed_out' = 'failed',
 ): Promise<EndedOutcome> {
-  const ended = await finishBuild(deps.table, build, status, { reason, errorCode }, deps.now());
+  const bounded = boundedReason(reason);
+  const ended = await finishBuild(deps.table, build, status, { reason: bounded, errorCode }, deps.now());
   deps.log.error(status === 'failed' ? 'build failed' : 'build timed out', {
     buildId: build.buildId,
     recipe: build.recipeName,
     reason,
     errorCode,
   });
-  if (ended) await deps.notify?.(build, { status, reason, errorCode });
-  return { outcome: status, buildId: build.buildId, reason };
+  if (ended) await deps.notify?.(build, { status, reason: bounded, errorCode });
+  return { outcome: status, buildId: build.buildId, reason: bounded };
+}
+
+/** Reasons kept in build records and notifications; the log keeps the whole reason. */
+export const REASON_MAX_CHARACTERS = 500;
+
+/**
+ * A reason cut to REASON_MAX_CHARACTERS (part of it may come from the build instance's report),
+ * saying how much was left out and where the rest is.
+ */
+export function boundedReason(reason: string): string {
+  if (reason.length <= REASON_MAX_CHARACTERS) return reason;
+  const note = ` … (${reason.length - REASON_MAX_CHARACTERS} more characters in the function's log)`;
+  return `${reason.slice(0, REASON_MAX_CHARACTERS)}${note}`;
 }

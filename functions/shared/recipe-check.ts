@@ -1,4 +1,5 @@
 import { amiNameTemplateProblems } from './ami-name';
+import { hasControlCharacter, regionProblem } from './aws-facts';
 import {
   ARCHITECTURES,
   parseScriptRef,
@@ -106,7 +107,12 @@ export function recipeCheck(options: RecipeOptions): Check {
           ? amiNameTemplateProblems(v)
           : ['must be a string such as "{recipe}-{yyyyMMdd-HHmmss}"'],
     },
-    description: { pattern: /^[^\n]{0,255}$/, expect: 'at most 255 characters on one line' },
+    description: {
+      custom: (v) =>
+        typeof v === 'string' && v.length <= 255 && !hasControlCharacter(v)
+          ? []
+          : ['must be at most 255 characters without control characters (line breaks, tabs, escapes)'],
+    },
     tags: { custom: tagProblems },
     timeoutMinutes: {
       integer: TIMEOUT_RANGE,
@@ -173,6 +179,12 @@ function tagProblems(value: unknown): string[] {
   for (const [key, tag] of entries) {
     if (/^(aws:|amibake:)/i.test(key))
       problems.push(`must not use the reserved key prefixes "aws:" and "amibake:", got key "${key}"`);
+    if (key === 'Name')
+      problems.push(
+        'must not set "Name": amibake names the build instance and the image itself (set the image name with amiName)',
+      );
+    if (hasControlCharacter(key) || (typeof tag === 'string' && hasControlCharacter(tag)))
+      problems.push(`must not hold control characters, got ${JSON.stringify(key)}: ${JSON.stringify(tag)}`);
     if (key.length < 1 || key.length > 128) problems.push(`must have keys of 1-128 characters, got "${key}"`);
     if (typeof tag !== 'string' || tag.length > 256)
       problems.push(
@@ -182,8 +194,6 @@ function tagProblems(value: unknown): string[] {
   return problems;
 }
 
-const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-
 function copiesProblems(value: unknown): string[] {
   if (!Array.isArray(value)) return ['must be a list of {"region": ..., "kmsKeyId"?: ...}'];
   const problems: string[] = [];
@@ -191,13 +201,13 @@ function copiesProblems(value: unknown): string[] {
   value.forEach((copy: unknown, i) => {
     const c = (copy ?? {}) as Record<string, unknown>;
     const extra = Object.keys(c).filter((k) => k !== 'region' && k !== 'kmsKeyId');
-    if (typeof c.region !== 'string' || !REGION.test(c.region)) {
-      problems.push(
-        `[${i}].region must be an AWS region such as "eu-west-1", got ${JSON.stringify(c.region)}`,
-      );
-    } else if (seen.has(c.region)) {
-      problems.push(`[${i}].region must appear once, got "${c.region}" again`);
-    } else seen.add(c.region);
+    const region = String(c.region);
+    const regionWrong = regionProblem(c.region);
+    if (regionWrong) {
+      problems.push(`[${i}].region ${regionWrong}`);
+    } else if (seen.has(region)) {
+      problems.push(`[${i}].region must appear once, got "${region}" again`);
+    } else seen.add(region);
     if (
       c.kmsKeyId !== undefined &&
       (typeof c.kmsKeyId !== 'string' ||

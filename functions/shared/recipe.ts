@@ -1,3 +1,4 @@
+import { instanceTypeProblems } from './aws-facts';
 import { InvalidInputError } from './errors';
 import { recipeCheck } from './recipe-check';
 import {
@@ -22,7 +23,10 @@ export * from './recipe-model';
  */
 export function parseRecipe(input: unknown, options: RecipeOptions, position = 0): Recipe {
   const label = recipeLabel(input, position);
-  const problems = problemsFor(`recipe ${label}`, input, recipeCheck(options));
+  const problems = [
+    ...problemsFor(`recipe ${label}`, input, recipeCheck(options)),
+    ...crossFieldProblems(input).map((p) => `recipe ${label}: ${p}`),
+  ];
   if (problems.length > 0) throw new InvalidInputError(problems);
   return normalize(input as RecipeInput, options);
 }
@@ -92,6 +96,21 @@ function withUniqueParameters(
     });
   }
   return { recipes, rejected };
+}
+
+/** What no single field shows: an instance type of the other architecture than a described base. */
+function crossFieldProblems(input: unknown): string[] {
+  const recipe = (input ?? {}) as {
+    instanceType?: unknown;
+    base?: { describe?: { architecture?: unknown } };
+  };
+  const describe = recipe.base?.describe;
+  if (!describe) return [];
+  const instanceType =
+    typeof recipe.instanceType === 'string' ? recipe.instanceType : RECIPE_DEFAULTS.instanceType;
+  const architecture =
+    typeof describe.architecture === 'string' ? describe.architecture : RECIPE_DEFAULTS.architecture;
+  return instanceTypeProblems(instanceType, architecture);
 }
 
 function recipeLabel(input: unknown, position: number): string {

@@ -47,7 +47,7 @@ export function checkObject(
     const record = value as Record<string, unknown>;
     const problems: Problem[] = [];
     for (const key of Object.keys(record)) {
-      if (!(key in fields)) {
+      if (!Object.hasOwn(fields, key)) {
         problems.push({
           path: join(path, key),
           message: `is not a known field, got ${show(record[key])}: remove it or use one of ${Object.keys(fields).join(', ')}`,

@@ -154,7 +154,57 @@ const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
     what: 'a schedule EventBridge cannot read',
     config: stackConfig({ schedule: 'daily' }),
     message:
-      'configuration: schedule must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)", got "daily"',
+      'configuration: schedule must be an EventBridge schedule such as "rate(1 day)", "rate(12 hours)" or "cron(0 6 * * ? *)", got "daily"',
+  },
+  {
+    what: 'a rate whose unit does not agree with its value',
+    config: stackConfig({ schedule: 'rate(1 days)' }),
+    message: 'configuration: schedule must say "rate(1 day)", got "rate(1 days)"',
+  },
+  {
+    what: 'a cron expression with five fields',
+    config: stackConfig({ schedule: 'cron(0 6 * * ?)' }),
+    message:
+      'configuration: schedule must have six cron fields (minutes hours day-of-month month day-of-week year), got "cron(0 6 * * ?)"',
+  },
+  {
+    what: 'a region name AWS does not have',
+    config: stackConfig({ region: 'us-east-9' }),
+    message:
+      'configuration: region must be an AWS region name such as "us-east-1" or "eu-west-1", got "us-east-9"',
+  },
+  {
+    what: 'a copy to a region AWS does not have',
+    config: stackConfig({}, [recipe({ distribution: { copies: [{ region: 'eu-west-9' }] } })]),
+    message: 'recipe "ecs-node": distribution.copies [0].region must be an AWS region name',
+  },
+  {
+    what: 'an Arm instance type for an x86_64 base',
+    config: stackConfig({}, [recipe({ instanceType: 't4g.small' })]),
+    message:
+      'recipe "ecs-node": instanceType "t4g.small" runs arm64 but the base is x86_64: choose an x86_64 type such as t3.small, m7i.large, or a base of the other architecture',
+  },
+  {
+    what: 'a Name tag',
+    config: stackConfig({}, [recipe({ tags: { Name: 'golden' } })]),
+    message:
+      'recipe "ecs-node": tags must not set "Name": amibake names the build instance and the image itself (set the image name with amiName)',
+  },
+  {
+    what: 'a tag value with an escape sequence',
+    config: stackConfig({}, [recipe({ tags: { team: 'platform\u001b[31m' } })]),
+    message: 'recipe "ecs-node": tags must not hold control characters',
+  },
+  {
+    what: 'a description on two lines',
+    config: stackConfig({}, [recipe({ description: 'golden\nimage' })]),
+    message:
+      'recipe "ecs-node": description must be at most 255 characters without control characters (line breaks, tabs, escapes)',
+  },
+  {
+    what: 'a field named like a property every object has',
+    config: stackConfig({}, [recipe({ constructor: 'x' })]),
+    message: 'recipe "ecs-node": constructor is not a known field, got "x"',
   },
   {
     what: 'a name prefix with capitals',
@@ -164,7 +214,8 @@ const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
   {
     what: 'a region that does not exist in that shape',
     config: stackConfig({ region: 'europe' }),
-    message: 'configuration: region must be an AWS region such as "us-east-1", got "europe"',
+    message:
+      'configuration: region must be an AWS region name such as "us-east-1" or "eu-west-1", got "europe"',
   },
   {
     what: 'an unknown recipe store',

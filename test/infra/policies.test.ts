@@ -35,6 +35,7 @@ const FULL_RECIPES = [
       ],
       share: { accounts: ['111122223333'] },
     },
+    lifecycle: { deprecateAfterDays: 30 },
   },
   {
     name: 'describe-based',
@@ -53,6 +54,7 @@ function refsFor(config: AmiBakeConfig): PolicyRefs {
     buildsTableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/amibake-builds`,
     recipesTableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/amibake-recipes`,
     instanceCreateFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:amibake_ami_ec2_instance_create`,
+    imageCreateFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:amibake_ami_image_create`,
     buildRoleArn: `arn:aws:iam::${ACCOUNT}:role/amibake-build-instance`,
     failureQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:amibake-failed-launches`,
     topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:amibake-builds`,
@@ -92,6 +94,24 @@ describe('role policies', () => {
       expect(granted(imageCreatePolicy(full))).to.deep.equal(
         sorted([...IMAGE_CREATE_ACTIONS, ...LOGS, ...COPY_KEY_ACTIONS]),
       );
+    });
+
+    it('grants sharing and deprecation only when a recipe asks for them', () => {
+      const publishing = ['ec2:ModifyImageAttribute', 'ec2:EnableImageDeprecation'];
+      expect(granted(imageCreatePolicy(minimal))).to.not.include.members(publishing.slice(0, 1));
+      expect(granted(imageCreatePolicy(minimal))).to.not.include.members(publishing.slice(1));
+      const sharesOnly = refsFor(
+        stackConfig({}, [
+          {
+            name: 'shared',
+            base: { describe: { name: 'al2023-ami-2023.*-x86_64' } },
+            script: 'user_data/ecs-node.sh',
+            distribution: { share: { accounts: ['111122223333'] } },
+          },
+        ]),
+      );
+      expect(granted(imageCreatePolicy(sharesOnly))).to.include('ec2:ModifyImageAttribute');
+      expect(granted(imageCreatePolicy(sharesOnly))).to.not.include('ec2:EnableImageDeprecation');
     });
 
     it('leaves out SSM and KMS when no recipe uses them', () => {

@@ -3,6 +3,7 @@ import {
   DescribeRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
+  RemoveTargetsCommand,
 } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
@@ -99,6 +100,39 @@ describe('the emulator layer holds the functions to what AWS enforces', function
       new DescribeRuleCommand({ Name: 'staging-ecs-node-20261129000000-abcdef' }),
     );
     expect(rule.Name).to.equal('staging-ecs-node-20261129000000-abcdef');
+  });
+
+  it('lets ami_ec2_instance_create make build rules only on instance state changes, aimed only at ami_image_create', async () => {
+    const asInstanceCreate = await clientsAs(account, stack, 'instanceCreate');
+    const name = 'amibake.ecs-node-20261129000000-abcdef';
+    const otherSource = await refusal(
+      asInstanceCreate.events.send(new PutRuleCommand({ Name: name, EventPattern: '{"source":["aws.s3"]}' })),
+    );
+    expect(otherSource.name).to.equal('AccessDeniedException');
+    await asInstanceCreate.events.send(
+      new PutRuleCommand({
+        Name: name,
+        EventPattern: JSON.stringify({
+          source: ['aws.ec2'],
+          'detail-type': ['EC2 Instance State-change Notification'],
+        }),
+      }),
+    );
+    const imageCreate = await account.emulator.lambda.describe(stack.deployment.names.functions.imageCreate);
+    const elsewhere = await refusal(
+      asInstanceCreate.events.send(
+        new PutTargetsCommand({
+          Rule: name,
+          Targets: [{ Id: 'x', Arn: imageCreate.arn.replace('ami_image_create', 'ami_build_trigger') }],
+        }),
+      ),
+    );
+    expect(elsewhere.name).to.equal('AccessDeniedException');
+    await asInstanceCreate.events.send(
+      new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'ami_image_create', Arn: imageCreate.arn }] }),
+    );
+    await asInstanceCreate.events.send(new RemoveTargetsCommand({ Rule: name, Ids: ['ami_image_create'] }));
+    await asInstanceCreate.events.send(new DeleteRuleCommand({ Name: name }));
   });
 
   it('refuses to write a parameter no recipe names', async () => {

@@ -41,9 +41,17 @@ async function absent(s3: S3Client, ref: ObjectRef, error: unknown): Promise<boo
   }
 }
 
-/** The object's text, or undefined when it does not exist. */
-export async function getText(s3: S3Client, ref: ObjectRef): Promise<string | undefined> {
-  return (await readObject(s3, ref))?.text;
+/**
+ * The object's text, or undefined when it does not exist. With `maxBytes`, only that much is
+ * read (the rest of the body is dropped unread): for objects that others write, such as a build
+ * instance's report.
+ */
+export async function getText(
+  s3: S3Client,
+  ref: ObjectRef,
+  options: { maxBytes?: number } = {},
+): Promise<string | undefined> {
+  return (await readObject(s3, ref, undefined, options.maxBytes))?.text;
 }
 
 export interface ObjectContent {
@@ -62,6 +70,7 @@ export async function readObject(
   s3: S3Client,
   ref: ObjectRef,
   versionId?: string,
+  maxBytes?: number,
 ): Promise<ObjectContent | undefined> {
   try {
     const result = await s3.send(
@@ -71,7 +80,10 @@ export async function readObject(
         ...(versionId ? { VersionId: versionId } : {}),
       }),
     );
-    const text = (await result.Body?.transformToString('utf-8')) ?? '';
+    const text =
+      maxBytes === undefined
+        ? ((await result.Body?.transformToString('utf-8')) ?? '')
+        : await readAtMost(result.Body as AsyncIterable<Uint8Array> | undefined, maxBytes);
     const version = result.VersionId && result.VersionId !== 'null' ? result.VersionId : undefined;
     return {
       text,
@@ -111,4 +123,18 @@ export function presignGet(presigner: S3Client, ref: ObjectRef, expiresInSeconds
   return getSignedUrl(presigner, new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }), {
     expiresIn: expiresInSeconds,
   });
+}
+
+/** The first `maxBytes` of a body, as text; the stream is then closed without reading the rest. */
+async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, maxBytes: number): Promise<string> {
+  if (!body) return '';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(Buffer.from(chunk));
+    size += chunk.length;
+    if (size >= maxBytes) break;
+  }
+  (body as { destroy?: () => void }).destroy?.();
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf-8');
 }

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import {
+  hasControlCharacter,
+  instanceArchitecture,
+  instanceTypeProblems,
+  regionProblem,
+  scheduleProblems,
+} from '../../../functions/shared/aws-facts';
+
+describe('AWS facts for validation', () => {
+  it('tells Graviton instance families from x86 ones', () => {
+    const arm = [
+      't4g.small',
+      'm7g.large',
+      'c7gn.xlarge',
+      'x2gd.medium',
+      'im4gn.large',
+      'is4gen.large',
+      'a1.large',
+      'm8g.large',
+      'g5g.xlarge',
+    ];
+    const x86 = [
+      't3.small',
+      'm7i.large',
+      'c6a.large',
+      'g4dn.xlarge',
+      'g5.xlarge',
+      'p5.48xlarge',
+      'm5zn.large',
+      'inf2.xlarge',
+    ];
+    for (const type of arm) expect(instanceArchitecture(type), type).to.equal('arm64');
+    for (const type of x86) expect(instanceArchitecture(type), type).to.equal('x86_64');
+    expect(instanceArchitecture('mac2.metal')).to.equal('mac');
+    expect(instanceArchitecture('large')).to.equal(undefined);
+  });
+
+  it('names the mismatch between an instance type and the base architecture, with examples', () => {
+    expect(instanceTypeProblems('m7g.large', 'arm64')).to.deep.equal([]);
+    expect(instanceTypeProblems('t3.small', 'i386')).to.deep.equal([]);
+    expect(instanceTypeProblems('t3.small', 'arm64')[0])
+      .to.include('runs x86_64 but the base is arm64')
+      .and.include('t4g.small');
+  });
+
+  it('knows region names, not only their shape', () => {
+    expect(regionProblem('eu-west-1')).to.equal(undefined);
+    expect(regionProblem('us-gov-west-1')).to.equal(undefined);
+    expect(regionProblem('eu-west-9')).to.include('got "eu-west-9"');
+    expect(regionProblem(42)).to.include('got 42');
+  });
+
+  it('reads schedules as EventBridge does', () => {
+    for (const ok of [
+      'rate(1 day)',
+      'rate(2 days)',
+      'rate(15 minutes)',
+      'cron(0 6 * * ? *)',
+      'cron(0 6 ? * MON-FRI *)',
+    ]) {
+      expect(scheduleProblems(ok), ok).to.deep.equal([]);
+    }
+    expect(scheduleProblems('rate(2 day)')[0]).to.include('must say "rate(2 days)"');
+    expect(scheduleProblems('rate(0 days)')[0]).to.include('at least 1');
+    expect(scheduleProblems('cron(0 6 * * * *)')[0]).to.include(
+      '"?" in exactly one of day-of-month and day-of-week',
+    );
+    expect(scheduleProblems('cron(0 6 * *)')[0]).to.include('six cron fields').and.include('got 4');
+    expect(scheduleProblems('every day')[0]).to.include('got "every day"');
+  });
+
+  it('finds control characters: C0, DEL and C1', () => {
+    for (const text of ['a\nb', 'tab\t', 'esc\u001b[0m', 'del\u007f', 'c1\u009b']) {
+      expect(hasControlCharacter(text), JSON.stringify(text)).to.equal(true);
+    }
+    expect(hasControlCharacter('plain text, with ünïcödé and emoji 🙂')).to.equal(false);
+  });
+});

@@ -1,0 +1,50 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import { getText } from '../../../functions/shared/aws/objects';
+import { boundedReason, REASON_MAX_CHARACTERS } from '../../../functions/shared/fail-build';
+
+describe('bounded reads and reasons', () => {
+  describe('getText with maxBytes', () => {
+    const s3 = mockClient(S3Client);
+    after(() => s3.restore());
+
+    it('reads no more than asked, and closes the body without reading the rest', async () => {
+      let served = 0;
+      const body = Readable.from(
+        (function* () {
+          for (let i = 0; i < 1024; i++) {
+            served++;
+            yield Buffer.alloc(1024, 'x');
+          }
+        })(),
+      );
+      s3.on(GetObjectCommand).resolves({ Body: body as never });
+      const text = await getText(
+        new S3Client({ region: 'us-east-1' }),
+        { bucket: 'b', key: 'k' },
+        { maxBytes: 4096 },
+      );
+      expect(text).to.have.length(4096);
+      expect(served, 'chunks pulled from a 1 MiB body').to.be.at.most(8);
+      expect(body.destroyed).to.equal(true);
+    });
+  });
+
+  describe('boundedReason', () => {
+    it('keeps a short reason as it is', () => {
+      expect(boundedReason('customisation exited with status 3')).to.equal(
+        'customisation exited with status 3',
+      );
+    });
+
+    it('cuts a long one and says how much is left out and where', () => {
+      const long = 'x'.repeat(REASON_MAX_CHARACTERS + 1234);
+      const bounded = boundedReason(long);
+      expect(bounded.startsWith('x'.repeat(REASON_MAX_CHARACTERS))).to.equal(true);
+      expect(bounded).to.have.length.below(REASON_MAX_CHARACTERS + 80);
+      expect(bounded).to.match(/… \(1234 more characters in the function's log\)$/);
+    });
+  });
+});
