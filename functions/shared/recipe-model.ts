@@ -69,6 +69,8 @@ export const RECIPE_DEFAULTS = {
   owners: ['amazon'],
   architecture: 'x86_64' as Architecture,
   instanceType: 't3.small',
+  /** The default for a described arm64 base: the default runs x86_64 only. */
+  arm64InstanceType: 't4g.small',
   rootVolumeType: 'gp3' as RootVolumeType,
   timeoutMinutes: 60,
   amiName: DEFAULT_AMI_NAME_TEMPLATE,

@@ -105,12 +105,17 @@ function crossFieldProblems(input: unknown): string[] {
     base?: { describe?: { architecture?: unknown } };
   };
   const describe = recipe.base?.describe;
-  if (!describe) return [];
-  const instanceType =
-    typeof recipe.instanceType === 'string' ? recipe.instanceType : RECIPE_DEFAULTS.instanceType;
+  if (!describe || typeof recipe.instanceType !== 'string') return [];
   const architecture =
     typeof describe.architecture === 'string' ? describe.architecture : RECIPE_DEFAULTS.architecture;
-  return instanceTypeProblems(instanceType, architecture);
+  return instanceTypeProblems(recipe.instanceType, architecture);
+}
+
+/** The default instance type for a base: a Graviton one for a described arm64 base. */
+function defaultInstanceType(base: BaseSelector): string {
+  return base.kind === 'describe' && base.architecture === 'arm64'
+    ? RECIPE_DEFAULTS.arm64InstanceType
+    : RECIPE_DEFAULTS.instanceType;
 }
 
 function recipeLabel(input: unknown, position: number): string {
@@ -164,7 +169,7 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
     name: input.name,
     base,
     script: parseScriptRef(input.script) as ScriptRef,
-    instanceType: input.instanceType ?? RECIPE_DEFAULTS.instanceType,
+    instanceType: input.instanceType ?? defaultInstanceType(base),
     securityGroupIds: input.securityGroupIds ?? [],
     rootVolume: { type: input.rootVolume?.type ?? RECIPE_DEFAULTS.rootVolumeType },
     amiName: input.amiName ?? RECIPE_DEFAULTS.amiName,

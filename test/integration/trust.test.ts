@@ -124,19 +124,34 @@ describe('attacks on what becomes a golden image', function () {
   describe('a script swapped between the trigger and the launch', () => {
     const putScript = (key: string, body: string) =>
       clients().s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: key, Body: body }));
+    /** Runs the trigger once; the id of the build it started. */
+    const trigger = async () => {
+      const { decisions } = (await invoke(account, stack, 'trigger', {})) as {
+        decisions: { decision: string; buildId?: string }[];
+      };
+      const started = decisions.find((d) => d.decision === 'started')?.buildId;
+      expect(started, JSON.stringify(decisions)).to.be.a('string');
+      return started as string;
+    };
+    const buildOf = async (buildId: string) =>
+      (await allBuilds(clients(), stack)).find((b) => b.buildId === buildId);
 
     it('runs the version the trigger read when the stack uploaded it', async () => {
       ({ account, stack } = await deployed(standardConfig()));
       const key = 'scripts/user_data/ecs-node.sh';
       const original = readFileSync('user_data/ecs-node.sh', 'utf-8');
-      await invoke(account, stack, 'trigger', {});
-      await putScript(key, '#!/bin/bash\necho "not the reviewed script"\n');
+      const buildId = await trigger();
+      const edit = '#!/bin/bash\necho "not the reviewed script"\n';
+      await putScript(key, edit);
       try {
         await runBakeCycle(account, stack, { workdir: scratch.path });
       } finally {
         await putScript(key, original);
       }
-      const [build] = await allBuilds(clients(), stack);
+      // The edit is a new version of the recipe: the next run builds it, pinned to what it read.
+      const others = (await allBuilds(clients(), stack)).filter((b) => b.buildId !== buildId);
+      expect(others.map((b) => b.script?.sha256)).to.deep.equal([sha256Hex(edit)]);
+      const build = await buildOf(buildId);
       expect(build?.status, build?.reason).to.equal('succeeded');
       expect(build?.script?.sha256).to.equal(sha256Hex(original));
       expect(build?.script?.versionId, 'the stack writes scripts into a versioned bucket').to.be.a('string');
@@ -159,10 +174,10 @@ describe('attacks on what becomes a golden image', function () {
         clients().s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'custom.sh', Body: body }));
       const reviewed = '#!/bin/bash\necho "reviewed"\n';
       await put(reviewed);
-      await invoke(account, stack, 'trigger', {});
+      const buildId = await trigger();
       await put('#!/bin/bash\necho "swapped"\n');
       await drain(account, () => {});
-      const [build] = await allBuilds(clients(), stack);
+      const build = await buildOf(buildId);
       expect(build).to.include({ status: 'failed', errorCode: 'ScriptDigestMismatch' });
       expect(build?.script).to.deep.equal({ sha256: sha256Hex(reviewed) });
       expect(build?.reason).to.include(`not ${sha256Hex(reviewed)} as when the build started`);
@@ -175,11 +190,11 @@ describe('attacks on what becomes a golden image', function () {
       ({ account, stack } = await deployed(testConfig([ecsRecipe('pinned', { script: uri })])));
       const read = `#!/bin/bash\n${'echo "a reviewed step"\n'.repeat(700)}`;
       const first = await putScript('custom/pinned.sh', read);
-      await invoke(account, stack, 'trigger', {});
+      const buildId = await trigger();
       await putScript('custom/pinned.sh', `#!/bin/bash\n${'echo "a later edit"\n'.repeat(700)}`);
       await runBakeCycle(account, stack, { workdir: scratch.path });
 
-      const [build] = await allBuilds(clients(), stack);
+      const build = await buildOf(buildId);
       expect(build?.status, build?.reason).to.equal('succeeded');
       expect(build?.script).to.deep.equal({ sha256: sha256Hex(read), versionId: first.VersionId });
       const copy = await clients().s3.send(

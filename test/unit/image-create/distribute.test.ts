@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { distribute } from '../../../functions/ami-image-create/distribute';
 import type { BuildRecord } from '../../../functions/shared/build-record';
 import { parseRecipe } from '../../../functions/shared/recipe';
+import { builtImage } from '../../support/images';
 
 const recipe = parseRecipe(
   {
@@ -30,18 +31,14 @@ const build = {
 } as BuildRecord;
 const SETTINGS = { region: 'us-east-1', deployment: 'amibake', pollIntervalMs: 1 };
 /** A copy as EC2 describes it: made from the build's image, with the build's tags. */
-const copyOf = (imageId: string, state: ImageState, extra: Partial<Image> = {}): Image => ({
-  ImageId: imageId,
-  State: state,
-  SourceImageId: 'ami-home',
-  SourceImageRegion: 'us-east-1',
-  CreationDate: '2026-11-24T10:20:00.000Z',
-  Tags: [
-    { Key: 'amibake:build-id', Value: build.buildId },
-    { Key: 'amibake:deployment', Value: 'amibake' },
-  ],
-  ...extra,
-});
+const copyOf = (imageId: string, state: ImageState, extra: Partial<Image> = {}): Image =>
+  builtImage(build.buildId, {
+    ImageId: imageId,
+    State: state,
+    SourceImageId: 'ami-home',
+    SourceImageRegion: 'us-east-1',
+    ...extra,
+  });
 const source = {
   ImageId: 'ami-home',
   Name: 'ecs-20261124100000-abcdef',

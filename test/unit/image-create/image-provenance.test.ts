@@ -1,20 +1,13 @@
 import type { Image } from '@aws-sdk/client-ec2';
 import { expect } from 'chai';
 import { notOwnImage, sortImages } from '../../../functions/ami-image-create/image-provenance';
+import { builtImage } from '../../support/images';
 
 describe('image provenance', () => {
   const build = { buildId: 'ecs-20261124100000-abcdef', createdAt: '2026-11-24T10:00:00.000Z' };
   const made = { kind: 'image', instanceId: 'i-0123456789abcdef0' } as const;
-  const image = (extra: Partial<Image> = {}): Image => ({
-    ImageId: 'ami-0own',
-    SourceInstanceId: 'i-0123456789abcdef0',
-    CreationDate: '2026-11-24T10:30:00.000Z',
-    Tags: [
-      { Key: 'amibake:build-id', Value: build.buildId },
-      { Key: 'amibake:deployment', Value: 'amibake' },
-    ],
-    ...extra,
-  });
+  const image = (extra: Partial<Image> = {}): Image =>
+    builtImage(build.buildId, { ImageId: 'ami-0own', SourceInstanceId: 'i-0123456789abcdef0', ...extra });
 
   it("adopts an image made from the build's instance, tagged for this deployment, after the build started", () => {
     expect(notOwnImage(image(), build, 'amibake', made)).to.equal(undefined);

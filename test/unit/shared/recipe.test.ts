@@ -34,6 +34,14 @@ describe('parseRecipe', () => {
     expect(recipe.script).to.deep.equal({ kind: 'file', path: 'user_data/ecs-node.sh' });
   });
 
+  it('defaults to a Graviton instance type for a described arm64 base', () => {
+    const arm = parseRecipe(
+      { ...valid, base: { describe: { name: 'al2023-ami-2023.*-arm64', architecture: 'arm64' } } },
+      { scripts: 'file-or-s3', deployment: 'amibake' },
+    );
+    expect(arm.instanceType).to.equal('t4g.small');
+  });
+
   it('reads an SSM selector and an s3:// script', () => {
     const recipe = parseRecipe(
       { name: 'al2023', base: { ssmParameter: '/aws/service/x' }, script: 's3://my-bucket/scripts/a.sh' },
