@@ -9,6 +9,7 @@ import { render } from './commands/render';
 import { retire } from './commands/retire';
 import { status } from './commands/status';
 import { EnvironmentError, findStack } from './context';
+import { printable } from './terminal';
 
 export interface Output {
   stdout: string;
@@ -16,13 +17,23 @@ export interface Output {
   code: number;
 }
 
-/** Runs one command; never throws: every failure is a message and an exit code. */
+/**
+ * Runs one command; never throws: every failure is a message and an exit code. Text output is
+ * made printable (see terminal.ts); with --json, output is exact and a failure is also a JSON
+ * object on stdout (`{"error": {"code", "message"}}`), with the same exit code.
+ */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Output> {
+  const json = argv.includes('--json');
+  const failed = (command: string, message: string, code: number): Output => ({
+    stdout: json ? `${JSON.stringify({ error: { command, code, message } }, null, 2)}\n` : '',
+    stderr: `${printable(`amibake${command ? ` ${command}` : ''}: ${message}`)}\n`,
+    code,
+  });
   let args: Args;
   try {
     args = parseArgs(argv);
   } catch (error) {
-    return { stdout: '', stderr: `amibake: ${(error as Error).message}\n`, code: 2 };
+    return failed('', (error as Error).message, 2);
   }
   if (args.help || args.command === undefined) {
     return { stdout: `${USAGE}\n`, stderr: '', code: args.help ? 0 : 2 };
@@ -34,12 +45,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     );
     const result = await dispatch(ctx, args);
     const { text, ...data } = result;
-    return { stdout: `${args.json ? JSON.stringify(data, null, 2) : text}\n`, stderr: '', code: 0 };
+    return {
+      stdout: `${args.json ? JSON.stringify(data, null, 2) : printable(text)}\n`,
+      stderr: '',
+      code: 0,
+    };
   } catch (error) {
     const code = error instanceof UsageError ? 2 : error instanceof EnvironmentError ? 3 : 1;
     const message =
       error instanceof AmiBakeError || error instanceof UsageError ? error.message : describeError(error);
-    return { stdout: '', stderr: `amibake ${args.command}: ${message}\n`, code };
+    return failed(args.command, message, code);
   }
 }
 

@@ -1,0 +1,25 @@
+import { expect } from 'chai';
+import { runCli } from '../../../cli/main';
+import { printable } from '../../../cli/terminal';
+
+describe('the command line as a terminal shows it', () => {
+  it('shows control characters from builds as \\xNN, and keeps line ends and tabs', () => {
+    expect(printable('red \u001b[31mtext\u001b[0m')).to.equal('red \\x1b[31mtext\\x1b[0m');
+    expect(printable('bell\u0007 c1\u009b over\rwrite')).to.equal('bell\\x07 c1\\x9b over\\x0dwrite');
+    expect(printable('a\r\nb\nc\td')).to.equal('a\r\nb\nc\td');
+  });
+
+  it('answers a failure with --json as a JSON object on stdout, with the same exit code', async () => {
+    const out = await runCli(['deploy', '--json']);
+    expect(out.code).to.equal(2);
+    expect(JSON.parse(out.stdout)).to.deep.equal({
+      error: { command: '', code: 2, message: out.stderr.replace(/^amibake: /, '').trimEnd() },
+    });
+    expect(out.stderr).to.match(/^amibake: unknown command "deploy"/);
+  });
+
+  it('prints nothing on stdout for a failure without --json', async () => {
+    const out = await runCli(['deploy']);
+    expect(out).to.deep.include({ stdout: '', code: 2 });
+  });
+});
