@@ -5,7 +5,7 @@ import { regionProblem, scheduleProblems } from '../functions/shared/aws-facts';
 import { canonicalJson } from '../functions/shared/canonical-json';
 import { InvalidInputError } from '../functions/shared/errors';
 import { parseRecipes, type Recipe, recipeToDocument } from '../functions/shared/recipe';
-import { checkObject, problemsFor } from '../functions/shared/validation';
+import { checkObject, checkWith, problemsFor } from '../functions/shared/validation';
 import type { AmiBakeConfig } from './config';
 import { type DeploymentNames, deploymentNames } from './names';
 
@@ -115,17 +115,8 @@ function settingsProblems(config: AmiBakeConfig): string[] {
       pattern: /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/,
       expect: '2-16 characters of a-z 0-9 "-", starting with a letter, such as "amibake"',
     },
-    region: {
-      required: true,
-      custom: (v) => {
-        const problem = regionProblem(v);
-        return problem ? [problem.replace(/, got .*$/, '')] : [];
-      },
-    },
-    schedule: {
-      required: true,
-      custom: (v) => scheduleProblems(v).map((p) => p.replace(/, got .*$/, '')),
-    },
+    region: { required: true, check: checkWith((v) => [regionProblem(v)]) },
+    schedule: { required: true, check: checkWith(scheduleProblems) },
     recipeStore: { required: true, oneOf: ['s3', 'dynamodb'] },
     maxInFlight: {
       required: true,

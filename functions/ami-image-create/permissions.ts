@@ -30,7 +30,6 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   parameters.getParameterValues,
   instances.findDeploymentInstances,
   parameters.putImageParameter,
-  retention.recipeImages,
   retention.imagesInUse,
   retention.deregisterWithSnapshots,
   retention.deprecateImage,

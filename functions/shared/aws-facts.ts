@@ -83,7 +83,8 @@ export function instanceTypeProblems(instanceType: string, architecture: string)
  */
 export function scheduleProblems(expression: unknown): string[] {
   const fix = 'such as "rate(1 day)", "rate(12 hours)" or "cron(0 6 * * ? *)"';
-  if (typeof expression !== 'string') return [`must be an EventBridge schedule ${fix}`];
+  if (typeof expression !== 'string')
+    return [`must be an EventBridge schedule ${fix}, got ${JSON.stringify(expression)}`];
   const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
   if (rate) {
     const [, count, unit] = rate as unknown as [string, string, string];
@@ -98,7 +99,7 @@ export function scheduleProblems(expression: unknown): string[] {
     const fields = (cron[1] ?? '').trim().split(/\s+/);
     if (fields.length !== 6)
       return [
-        `must have six cron fields (minutes hours day-of-month month day-of-week year), got ${fields.length} in "${expression}"`,
+        `must have six cron fields (minutes hours day-of-month month day-of-week year), got "${expression}", which has ${fields.length}`,
       ];
     const [, , dayOfMonth, , dayOfWeek] = fields;
     if ((dayOfMonth === '?') === (dayOfWeek === '?'))

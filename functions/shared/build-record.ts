@@ -49,7 +49,7 @@ export interface ScriptPin {
 /** The tag that names the deployment (its name prefix) on instances, volumes, images and snapshots. */
 export const DEPLOYMENT_TAG = 'amibake:deployment';
 export const BUILD_ID_TAG = 'amibake:build-id';
-/** When the build started (ISO 8601 with milliseconds): orders images finer than their CreationDate. */
+/** When the build started (ISO 8601 with milliseconds): lineage on the image and its snapshots. */
 export const BUILD_STARTED_TAG = 'amibake:build-started';
 
 export function isFinal(status: BuildStatus): status is FinalStatus {

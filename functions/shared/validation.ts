@@ -8,6 +8,11 @@ export interface Problem {
 }
 export type Check = (value: unknown, path: string) => Problem[];
 
+/** A check from a function whose messages already name the value received (and its fix). */
+export function checkWith(problems: (value: unknown) => readonly (string | undefined)[]): Check {
+  return (value, path) => problems(value).flatMap((message) => (message ? [{ path, message }] : []));
+}
+
 export interface FieldSpec {
   required?: boolean;
   /** Completes "must be ..." and doubles as the fix; defaults from the other options. */

@@ -29,6 +29,8 @@ export interface EnvironmentOptions {
   region: string;
   /** The fraction of the SDK's retry delays the function waits (AMIBAKE_RETRY_DELAY_SCALE). */
   retryDelayScale: number;
+  /** How far the function's clock is ahead of this machine's, for the environment's whole life. */
+  clockOffsetMs: number;
   /** Every line the function writes, with the invocation it belongs to. */
   onLog: (line: string, requestId: string | undefined) => void;
 }
@@ -43,6 +45,7 @@ export class ExecutionEnvironment {
   readonly id: string;
   /** The function configuration this environment was made for (code, environment, role, limits). */
   readonly configuration: string;
+  readonly clockOffsetMs: number;
   busy = false;
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
@@ -56,6 +59,7 @@ export class ExecutionEnvironment {
     const { fn } = options;
     this.id = options.id;
     this.configuration = configurationDigest(fn);
+    this.clockOffsetMs = options.clockOffsetMs;
     this.child = fork(options.workerScript, [], {
       cwd: options.taskRoot,
       execArgv: [`--max-old-space-size=${Math.max(64, fn.memoryMiB)}`],
@@ -137,12 +141,7 @@ export class ExecutionEnvironment {
   }
 
   /** Runs one invocation; the environment is frozen again when it ends. */
-  async invoke(
-    event: unknown,
-    requestId: string,
-    invokedFunctionArn: string,
-    clockOffsetMs = 0,
-  ): Promise<InvocationOutcome> {
+  async invoke(event: unknown, requestId: string, invokedFunctionArn: string): Promise<InvocationOutcome> {
     this.busy = true;
     this.currentRequest = requestId;
     this.startedAt = Date.now();
@@ -166,7 +165,7 @@ export class ExecutionEnvironment {
       requestId,
       event,
       invokedFunctionArn,
-      clockOffsetMs,
+      clockOffsetMs: this.clockOffsetMs,
       deadline: this.startedAt + timeoutSeconds * 1000,
     });
     const result = await outcome;

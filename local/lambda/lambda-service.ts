@@ -58,7 +58,6 @@ export class LambdaService {
    * Lambda would have reclaimed idle ones in the hours skipped.
    */
   clockOffsetMs = 0;
-  private readonly offsets = new WeakMap<ExecutionEnvironment, number>();
   private readonly queue: QueuedEvent[] = [];
   private readonly pools = new Map<string, ExecutionEnvironment[]>();
   private readonly running = new Map<string, { functionName: string; requestId: string }>();
@@ -100,7 +99,7 @@ export class LambdaService {
     const environment = this.environmentFor(fn);
     this.running.set(environment.id, { functionName: fn.name, requestId });
     const outcome = await environment
-      .invoke(event, requestId, invokedArn, this.offsets.get(environment) ?? 0)
+      .invoke(event, requestId, invokedArn)
       .finally(() => this.running.delete(environment.id));
     if (!environment.alive) this.discard(fn.name, environment);
     this.invocations.push({ functionName: fn.name, requestId, source, event, attempt, outcome });
@@ -174,13 +173,13 @@ export class LambdaService {
 
   private environmentFor(fn: DeployedFunction): ExecutionEnvironment {
     const pool = (this.pools.get(fn.name) ?? []).filter((e) => {
-      const sameClock = this.offsets.get(e) === this.clockOffsetMs;
+      const sameClock = e.clockOffsetMs === this.clockOffsetMs;
       const current = e.alive && e.configuration === configurationDigest(fn) && (sameClock || e.busy);
       if (!current) e.kill();
       return current;
     });
     this.pools.set(fn.name, pool);
-    const idle = pool.find((e) => !e.busy && this.offsets.get(e) === this.clockOffsetMs);
+    const idle = pool.find((e) => !e.busy && e.clockOffsetMs === this.clockOffsetMs);
     if (idle) return idle;
     const id = randomUUID();
     const environment = new ExecutionEnvironment({
@@ -197,9 +196,9 @@ export class LambdaService {
       endpoint: this.options.endpoint,
       region: this.options.region,
       retryDelayScale: this.options.retryDelayScale,
+      clockOffsetMs: this.clockOffsetMs,
       onLog: (line, requestId) => this.logs.push({ functionName: fn.name, requestId, line }),
     });
-    this.offsets.set(environment, this.clockOffsetMs);
     pool.push(environment);
     return environment;
   }

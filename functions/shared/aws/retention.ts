@@ -1,7 +1,6 @@
 import {
   DeleteSnapshotCommand,
   DeregisterImageCommand,
-  DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
   type EC2Client,
@@ -9,28 +8,12 @@ import {
   type Image,
   paginateDescribeLaunchTemplates,
 } from '@aws-sdk/client-ec2';
-import { DEPLOYMENT_TAG } from '../build-record';
 
 export const RETENTION_ACTIONS = {
-  recipeImages: ['ec2:DescribeImages'],
   imagesInUse: ['ec2:DescribeInstances', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],
   deregisterWithSnapshots: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
   deprecateImage: ['ec2:EnableImageDeprecation'],
 } as const;
-
-/** The deployment's images of one recipe, in every state. */
-export async function recipeImages(ec2: EC2Client, deployment: string, recipe: string): Promise<Image[]> {
-  const result = await ec2.send(
-    new DescribeImagesCommand({
-      Owners: ['self'],
-      Filters: [
-        { Name: `tag:${DEPLOYMENT_TAG}`, Values: [deployment] },
-        { Name: 'tag:amibake:recipe', Values: [recipe] },
-      ],
-    }),
-  );
-  return result.Images ?? [];
-}
 
 /**
  * Why each of `imageIds` is in use, if it is: an instance not terminated runs it, or the

@@ -66,7 +66,7 @@ describe('AWS facts for validation', () => {
     expect(scheduleProblems('cron(0 6 * * * *)')[0]).to.include(
       '"?" in exactly one of day-of-month and day-of-week',
     );
-    expect(scheduleProblems('cron(0 6 * *)')[0]).to.include('six cron fields').and.include('got 4');
+    expect(scheduleProblems('cron(0 6 * *)')[0]).to.include('six cron fields').and.include('which has 4');
     expect(scheduleProblems('every day')[0]).to.include('got "every day"');
   });
 
