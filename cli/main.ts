@@ -22,7 +22,12 @@ export interface Output {
  * made printable (see terminal.ts); with --json, output is exact and a failure is also a JSON
  * object on stdout (`{"error": {"code", "message"}}`), with the same exit code.
  */
-export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Output> {
+export async function runCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  /** Where long text output (a build's log) goes as it arrives; without it, it is in `stdout`. */
+  write?: (text: string) => void,
+): Promise<Output> {
   const json = argv.includes('--json');
   const failed = (command: string, message: string, code: number): Output => ({
     stdout: json ? `${JSON.stringify({ error: { command, code, message } }, null, 2)}\n` : '',
@@ -43,8 +48,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       args.prefix ?? config.namePrefix,
       args.region ?? env.AWS_REGION ?? config.region,
     );
-    const result = await dispatch(ctx, args);
+    const result = await dispatch(ctx, args, args.json ? undefined : write);
     const { text, ...data } = result;
+    if ('streamed' in result && result.streamed) return { stdout: text, stderr: '', code: 0 };
     return {
       stdout: `${args.json ? JSON.stringify(data, null, 2) : printable(text)}\n`,
       stderr: '',
@@ -61,6 +67,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
 async function dispatch(
   ctx: Awaited<ReturnType<typeof findStack>>,
   args: Args,
+  write: ((text: string) => void) | undefined,
 ): Promise<{ text: string } & object> {
   const [first] = args.positional;
   switch (args.command) {
@@ -73,7 +80,7 @@ async function dispatch(
     case 'history':
       return history(ctx, first);
     case 'logs':
-      return logs(ctx, first);
+      return logs(ctx, first, write);
     case 'retire':
       return retire(ctx, args.dryRun);
     default:
@@ -82,7 +89,7 @@ async function dispatch(
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2)).then((out) => {
+  runCli(process.argv.slice(2), process.env, (text) => process.stdout.write(text)).then((out) => {
     process.stdout.write(out.stdout);
     process.stderr.write(out.stderr);
     process.exitCode = out.code;

@@ -14,3 +14,32 @@ export function printable(text: string): string {
   }
   return shown;
 }
+
+/**
+ * printable() over a stream of bytes: decodes UTF-8 across chunk boundaries and holds back a CR
+ * that ends a chunk until the next one tells whether a LF follows.
+ */
+export class PrintableStream {
+  private readonly decoder = new TextDecoder('utf-8');
+  private held = '';
+  /** The last character written, so that callers can end the output with a line end. */
+  last = '';
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  push(bytes: Uint8Array): void {
+    this.emit(this.held + this.decoder.decode(bytes, { stream: true }), true);
+  }
+
+  end(): void {
+    this.emit(this.held + this.decoder.decode(), false);
+  }
+
+  private emit(text: string, more: boolean): void {
+    this.held = more && text.endsWith('\r') ? '\r' : '';
+    const ready = this.held ? text.slice(0, -1) : text;
+    if (ready === '') return;
+    this.write(printable(ready));
+    this.last = ready.at(-1) ?? this.last;
+  }
+}

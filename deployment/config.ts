@@ -32,6 +32,13 @@ export interface AmiBakeConfig {
   retainData?: boolean;
   /** Where finished builds are announced: the stack's topic `<prefix>-builds`, or an existing one. */
   notifications?: { topicArn?: string };
+  /**
+   * Who may write the recipes and scripts in the stack's bucket (`recipes/`, `scripts/`): IAM
+   * principal ARNs (`*` allowed), such as the CI role that deploys and the platform team's role.
+   * Whoever writes a script gets root on every build instance. The bucket policy denies everyone
+   * else, the deploying principal excepted; unset, IAM alone decides.
+   */
+  authors?: string[];
   /** Managed policies for the build instance's role, for scripts that call AWS (default none). */
   buildInstance?: { managedPolicyArns?: string[] };
   recipes: RecipeConfig[];

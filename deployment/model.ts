@@ -162,6 +162,15 @@ function settingsProblems(config: AmiBakeConfig): string[] {
         },
       }),
     },
+    authors: {
+      list: {
+        pattern: /^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:user|role)\/[\w+=,.@/*-]+)$/,
+        min: 1,
+        max: 20,
+      },
+      expect:
+        'a list of 1 to 20 IAM principal ARNs such as "arn:aws:iam::123456789012:role/platform-ci" (roles, not their sessions)',
+    },
     buildInstance: {
       check: checkObject({
         managedPolicyArns: {

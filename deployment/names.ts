@@ -7,6 +7,8 @@ export interface DeploymentNames {
   prefix: string;
   buildsTable: string;
   recipesTable: string;
+  /** Where the recipes document and the scripts live: who may write there gets root on build instances. */
+  recipesPrefix: string;
   recipesKey: string;
   scriptsPrefix: string;
   logPrefix: string;
@@ -24,6 +26,7 @@ export function deploymentNames(prefix: string): DeploymentNames {
     prefix,
     buildsTable: `${prefix}-builds`,
     recipesTable: `${prefix}-recipes`,
+    recipesPrefix: 'recipes/',
     recipesKey: 'recipes/recipes.json',
     scriptsPrefix: 'scripts/',
     logPrefix: 'builds/',

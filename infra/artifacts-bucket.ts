@@ -15,6 +15,12 @@ export interface ArtifactsBucketProps {
   /** Days an overwritten recipe or script version is kept, for rollback. */
   noncurrentVersionDays: number;
   retain: boolean;
+  /**
+   * Who may write the recipes and scripts (the keys under `prefixes`): IAM principal ARN
+   * patterns, the deploying principal among them. Anyone else is denied by the bucket policy,
+   * whatever IAM allows them. Unset: IAM alone decides.
+   */
+  authors?: { principals: string[]; prefixes: string[] };
 }
 
 /**
@@ -67,21 +73,30 @@ export class ArtifactsBucket extends Construct {
         },
       ],
     });
+    const statements: object[] = [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ];
+    if (props.authors) {
+      // Whoever writes a script runs it as root on every build instance.
+      statements.push({
+        Sid: 'OnlyAuthorsWriteRecipesAndScripts',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: props.authors.prefixes.map((prefix) => `${this.bucket.arn}/${prefix}*`),
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': props.authors.principals } },
+      });
+    }
     new S3BucketPolicy(this, 'tls-only', {
       bucket,
-      policy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'DenyInsecureTransport',
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 's3:*',
-            Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ],
-      }),
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
     });
   }
 }

@@ -1,4 +1,5 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -51,7 +52,8 @@ export class AmiBakeStack extends TerraformStack {
     const { config } = props;
     new AwsProvider(this, 'aws', { region: config.region, defaultTags: [{ tags: config.tags }] });
     configureBackend(this, id, config.backend);
-    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const caller = new DataAwsCallerIdentity(this, 'account');
+    const account = caller.accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;
     const bucketName = artifactsBucketName(config.namePrefix, account, config.region);
     const deployment = resolveDeployment(config, { projectRoot: props.projectRoot, bucket: bucketName });
@@ -64,6 +66,18 @@ export class AmiBakeStack extends TerraformStack {
       logRetentionDays: config.logRetentionDays,
       noncurrentVersionDays: NONCURRENT_VERSION_DAYS,
       retain,
+      ...(config.authors
+        ? {
+            authors: {
+              // The deployer writes them too: the role it runs as, not its session.
+              principals: [
+                ...config.authors,
+                new DataAwsIamSessionContext(this, 'deployer', { arn: caller.arn }).issuerArn,
+              ],
+              prefixes: [names.recipesPrefix, names.scriptsPrefix],
+            },
+          }
+        : {}),
     });
     const builds = declareTable(this, 'builds', {
       name: names.buildsTable,

@@ -175,6 +175,7 @@ async function bootInstance(
       standIn: options.standIn?.(recipe) ?? STAND_IN_SUCCESS,
       workdir: join(options.workdir, buildId || instanceId),
       timeoutMs: options.instanceTimeoutMs ?? 20_000,
+      console: (id, text) => account.emulator.ec2.writeConsole(id, text),
     });
     const reported = /exit status (\d+): (.*)/.exec(simulation.log);
     say(

@@ -10,10 +10,12 @@ export const STAND_IN_SUCCESS =
 export interface SimulationOptions {
   /** Replaces the recipe's customisation (which would change this machine). */
   standIn: string;
-  /** A scratch directory: the instance's /var/lib/amibake. */
+  /** A scratch directory: the instance's /var/lib/amibake, its console and its power switch. */
   workdir: string;
   /** Give up on an instance that neither powers off nor exits within this time. */
   timeoutMs: number;
+  /** Receives what the instance wrote to its serial console, before it stops (EC2 keeps it). */
+  console: (instanceId: string, text: string) => void;
 }
 
 export interface SimulationResult {
@@ -36,15 +38,16 @@ export async function simulateInstance(
     new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
   );
   const userData = Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf-8');
-  mkdirSync(options.workdir, { recursive: true });
   const script = join(options.workdir, 'user-data.sh');
-  const marker = join(options.workdir, 'powered-off');
+  mkdirSync(options.workdir, { recursive: true });
   writeFileSync(script, simulatedUserData(userData, options.standIn));
-  const poweredOff = await runUntilPowerOff(script, marker, join(options.workdir, 'root'), options.timeoutMs);
-  if (poweredOff) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
-  const logFile = join(options.workdir, 'root', 'build.log');
-  return { poweredOff, log: existsSync(logFile) ? readFileSync(logFile, 'utf-8') : '' };
+  const run = await runUntilPowerOff(script, options.workdir, options.timeoutMs);
+  options.console(instanceId, run.console);
+  if (run.poweredOff) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+  return { poweredOff: run.poweredOff, log: readIfThere(join(run.root, 'build.log')) };
 }
+
+const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf-8') : '');
 
 /** The user data with the two local substitutions, inserted before the wrapper's last line (`amibake_main`). */
 export function simulatedUserData(userData: string, standIn: string): string {
@@ -65,31 +68,51 @@ export function simulatedUserData(userData: string, standIn: string): string {
     '}',
     // The digest check still judges what the recipe step wrote, not the stand-in.
     'eval "amibake_file_sha256() $(declare -f amibake_sha256 | tail -n +2)"',
-    'amibake_sha256() { amibake_file_sha256 "$1.recipe"; }',
+    'amibake_sha256() { if [ -f "$1.recipe" ]; then amibake_file_sha256 "$1.recipe"; else amibake_file_sha256 "$1"; fi; }',
   ];
   return `${[...lines, ...overrides, last].join('\n')}\n`;
 }
 
+export interface PowerOffRun {
+  /** True when the script powered off; false when it exited or outlived the timeout. */
+  poweredOff: boolean;
+  /** What it wrote to its console devices. */
+  console: string;
+  /** Its /var/lib/amibake. */
+  root: string;
+}
+
 /**
- * Runs a (simulated) user data script under bash until it powers off (true) or exits or
- * outlives the timeout (false); then kills what is left of it, as power loss would.
+ * Runs a (simulated) user data script under bash in `workdir` until it powers off or exits or
+ * outlives the timeout; then kills what is left of it, as power loss would. Its console is a
+ * file of the workdir, never this machine's.
  */
-export function runUntilPowerOff(
+export async function runUntilPowerOff(
   script: string,
-  marker: string,
-  root: string,
+  workdir: string,
   timeoutMs: number,
-): Promise<boolean> {
+): Promise<PowerOffRun> {
+  const root = join(workdir, 'root');
+  const consoleFile = join(workdir, 'console');
+  mkdirSync(workdir, { recursive: true });
+  writeFileSync(consoleFile, '');
+  const poweredOff = await runScript(
+    script,
+    {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      AMIBAKE_DIR: root,
+      AMIBAKE_CONSOLES: consoleFile,
+      AMIBAKE_SIMULATED_POWEROFF: join(workdir, 'powered-off'),
+    },
+    timeoutMs,
+  );
+  return { poweredOff, console: readIfThere(consoleFile), root };
+}
+
+function runScript(script: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
+  const marker = env.AMIBAKE_SIMULATED_POWEROFF as string;
   return new Promise((resolve) => {
-    const child = spawn('bash', [script], {
-      detached: true,
-      stdio: 'ignore',
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        AMIBAKE_DIR: root,
-        AMIBAKE_SIMULATED_POWEROFF: marker,
-      },
-    });
+    const child = spawn('bash', [script], { detached: true, stdio: 'ignore', env });
     const killGroup = () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');

@@ -55,6 +55,14 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
     },
     listToTellAbsence('ListBuildReports', refs.bucketArn, [`${refs.names.logPrefix}*`], 'report'),
     {
+      sid: 'ReadBuildConsoles',
+      reason:
+        "reads the attestation of the report on the build instance's console: only the instance can write it",
+      actions: ['ec2:GetConsoleOutput'],
+      resources: [instances],
+      conditions: resourceTagged(refs.names.prefix),
+    },
+    {
       sid: 'ImageBuildInstances',
       reason: `only instances tagged ${BUILD_TAG} are imaged`,
       actions: ['ec2:CreateImage'],

@@ -2,7 +2,12 @@
 # amibake build wrapper for build {{BUILD_ID}}.
 # Runs the recipe's customisation as root, logs everything, reports the exit status and the
 # log to pre-signed S3 URLs, and powers the instance off: on success, on failure, and from a
-# watchdog when the customisation outlives the build's timeout. Needs bash and curl or wget.
+# watchdog when the customisation outlives the build's timeout. Needs bash, curl or wget, and
+# sha256sum, openssl or shasum.
+#
+# The status is also attested on the instance's serial console, which only code running on this
+# instance can write and which the pipeline reads back with ec2:GetConsoleOutput: whoever else
+# holds the status URL (it is in the user data) cannot turn a failed build into an image.
 set -u
 
 AMIBAKE_BUILD_ID='{{BUILD_ID}}'
@@ -11,6 +16,7 @@ AMIBAKE_LOG_URL='{{LOG_URL}}'
 AMIBAKE_STATUS_URL='{{STATUS_URL}}'
 AMIBAKE_SCRIPT_SHA256='{{SCRIPT_SHA256}}'
 AMIBAKE_DIR="${AMIBAKE_DIR:-/var/lib/amibake}"
+AMIBAKE_CONSOLES="${AMIBAKE_CONSOLES:-/dev/ttyS0 /dev/console}"
 AMIBAKE_LOG="$AMIBAKE_DIR/build.log"
 AMIBAKE_STARTED_AT=''
 
@@ -61,15 +67,26 @@ amibake_sha256() {
   fi
 }
 
-# Reports once (the first caller wins): the log first, then the status, whose arrival tells
-# the pipeline that the build has ended. $3, when given, is the wrapper's own error code.
+# Writes one line to every console device there is (the serial console is what EC2 keeps).
+amibake_console() {
+  local device
+  for device in $AMIBAKE_CONSOLES; do
+    if [ -w "$device" ]; then printf '%s\r\n' "$1" 2>/dev/null >>"$device" || true; fi
+  done
+}
+
+# Reports once (the first caller wins): the attestation of the status on the console, the log,
+# then the status, whose arrival tells the pipeline that the build has ended. $3, when given,
+# is the wrapper's own error code.
 amibake_report() {
-  local code="$1" reason="$2" error="${3:-}"
+  local code="$1" reason="$2" error="${3:-}" digest
   mkdir "$AMIBAKE_DIR/reported" 2>/dev/null || return 0
   amibake_say "exit status $code: $reason"
   printf '{"buildId":"%s","exitCode":%d,"reason":"%s","errorCode":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
     "$AMIBAKE_BUILD_ID" "$code" "$(amibake_json_escape "$reason")" "$error" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
     >"$AMIBAKE_DIR/status.json"
+  digest="$(amibake_sha256 "$AMIBAKE_DIR/status.json")" || digest=unknown
+  amibake_console "amibake-attestation build=$AMIBAKE_BUILD_ID exit=$code status-sha256=$digest"
   amibake_transfer put "$AMIBAKE_LOG" "$AMIBAKE_LOG_URL" || amibake_say "log upload failed"
   amibake_transfer put "$AMIBAKE_DIR/status.json" "$AMIBAKE_STATUS_URL" || amibake_say "status upload failed"
 }

@@ -12,6 +12,7 @@ export function triggerActions(recipeStore: 's3' | 'dynamodb'): string[] {
   return actionsOf(
     store[recipeStore],
     images.describeCandidates,
+    images.describeImagesById,
     parameters.getParameterValues,
     objects.readObject,
     table.latestStatuses,

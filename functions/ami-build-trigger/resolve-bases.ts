@@ -1,6 +1,6 @@
 import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { describeCandidates } from '../shared/aws/images';
+import { describeCandidates, describeImagesById } from '../shared/aws/images';
 import { getParameterValues } from '../shared/aws/parameters';
 import { awsErrorName, describeError } from '../shared/errors';
 import { globToRegExp } from '../shared/glob';
@@ -9,7 +9,7 @@ import type { BaseSelector, Recipe } from '../shared/recipe';
 import { selectorKey } from '../shared/recipe-hash';
 
 export type BaseResolution =
-  | { ok: true; imageId: string; imageName?: string }
+  | { ok: true; imageId: string; imageName?: string; architecture: string }
   | { ok: false; reason: string; errorCode?: string };
 
 /**
@@ -31,25 +31,11 @@ export async function resolveBases(
   );
   if (parameters.length > 0) {
     try {
-      const values = await getParameterValues(
-        clients.ssm,
-        parameters.map(([, s]) => s.parameter),
-      );
-      for (const [key, selector] of parameters) {
-        const imageId = values.get(selector.parameter);
-        resolutions.set(
-          key,
-          imageId && /^ami-[0-9a-f]+$/.test(imageId)
-            ? { ok: true, imageId }
-            : {
-                ok: false,
-                reason: `SSM parameter ${selector.parameter} ${imageId ? `holds "${imageId}", not an AMI id` : 'does not exist or is not readable'}`,
-                errorCode: 'ParameterNotFound',
-              },
-        );
+      for (const [key, resolution] of await resolveParameters(clients, parameters)) {
+        resolutions.set(key, resolution);
       }
     } catch (error) {
-      for (const [key] of parameters) resolutions.set(key, failure('GetParameters failed', error));
+      for (const [key] of parameters) resolutions.set(key, failure('Resolving SSM bases failed', error));
     }
   }
 
@@ -73,7 +59,12 @@ export async function resolveBases(
       resolutions.set(
         key,
         newest?.ImageId
-          ? { ok: true, imageId: newest.ImageId, ...(newest.Name ? { imageName: newest.Name } : {}) }
+          ? {
+              ok: true,
+              imageId: newest.ImageId,
+              architecture: selector.architecture,
+              ...(newest.Name ? { imageName: newest.Name } : {}),
+            }
           : {
               ok: false,
               reason: `no available ${selector.architecture} image named "${selector.name}" owned by ${selector.owners.join(', ')}`,
@@ -86,6 +77,51 @@ export async function resolveBases(
 }
 
 type DescribeSelector = Extract<BaseSelector, { kind: 'describe' }>;
+type SsmSelector = Extract<BaseSelector, { kind: 'ssm' }>;
+
+/**
+ * The image each parameter names (one GetParameters call per 10), described in one call so
+ * that its architecture and name are known before a build is started from it.
+ */
+async function resolveParameters(
+  clients: { ec2: EC2Client; ssm: SSMClient },
+  parameters: readonly [string, SsmSelector][],
+): Promise<Map<string, BaseResolution>> {
+  const values = await getParameterValues(
+    clients.ssm,
+    parameters.map(([, s]) => s.parameter),
+  );
+  const named = [...new Set([...values.values()].filter((v) => /^ami-[0-9a-f]+$/.test(v)))];
+  const images = new Map(
+    (await describeImagesById(clients.ec2, named)).map((image) => [image.ImageId ?? '', image]),
+  );
+  const resolved = new Map<string, BaseResolution>();
+  for (const [key, { parameter }] of parameters) {
+    const imageId = values.get(parameter);
+    const image = imageId ? images.get(imageId) : undefined;
+    if (!imageId || !/^ami-[0-9a-f]+$/.test(imageId)) {
+      resolved.set(key, {
+        ok: false,
+        reason: `SSM parameter ${parameter} ${imageId ? `holds "${imageId}", not an AMI id` : 'does not exist or is not readable'}`,
+        errorCode: 'ParameterNotFound',
+      });
+    } else if (!image?.Architecture) {
+      resolved.set(key, {
+        ok: false,
+        reason: `SSM parameter ${parameter} names ${imageId}, which does not exist or is not visible to this account`,
+        errorCode: 'NoBaseImage',
+      });
+    } else {
+      resolved.set(key, {
+        ok: true,
+        imageId,
+        architecture: image.Architecture,
+        ...(image.Name ? { imageName: image.Name } : {}),
+      });
+    }
+  }
+  return resolved;
+}
 
 /**
  * Describe selectors that differ only in their name glob share one DescribeImages walk

@@ -6,6 +6,7 @@ import { type BuildsTable, latestStatuses, lockId, recordBuildStart } from '../s
 import { invokeAsync } from '../shared/aws/invoke';
 import { readObject } from '../shared/aws/objects';
 import { loadRecipeEntries, type RecipeStore } from '../shared/aws/recipe-store';
+import { instanceTypeProblems } from '../shared/aws-facts';
 import { type BuildRecord, newBuildId, type ScriptPin } from '../shared/build-record';
 import { awsErrorName, describeError, InvalidInputError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
@@ -95,6 +96,14 @@ export async function evaluateRecipes(
       const reason = skipReason(base, script);
       decisions.push({ recipe: recipe.name, decision: 'skipped', reason });
       deps.log.warn('recipe skipped', { recipe: recipe.name, reason });
+      continue;
+    }
+    // An SSM base shows its architecture only now; EC2 would refuse the launch.
+    const mismatch = instanceTypeProblems(recipe.instanceType, base.architecture);
+    if (mismatch.length > 0) {
+      const reason = `recipe "${recipe.name}": ${mismatch.join('; ')} (base ${base.imageId})`;
+      decisions.push({ recipe: recipe.name, decision: 'invalid', reason });
+      deps.log.warn('recipe rejected', { recipe: recipe.name, problems: [reason] });
       continue;
     }
     candidates.push({

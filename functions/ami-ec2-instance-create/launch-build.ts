@@ -6,7 +6,7 @@ import { type BuildsTable, getBuild, updateBuild } from '../shared/aws/builds-ta
 import { describeImage } from '../shared/aws/images';
 import { runInstance, terminateInstance } from '../shared/aws/instances';
 import { presignGet, presignPut, putText, readObject, s3Uri } from '../shared/aws/objects';
-import { type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { BOOT_MARGIN_MINUTES, type BuildRecord, buildReportKeys } from '../shared/build-record';
 import { buildRuleName } from '../shared/build-rule-name';
 import { awsErrorName, describeError } from '../shared/errors';
 import { type EndedOutcome, failBuild } from '../shared/fail-build';
@@ -49,8 +49,8 @@ export type LaunchResult =
   | EndedOutcome
   | { outcome: 'ignored'; buildId: string; reason: string };
 
-/** Pre-signed URLs outlive the build's timeout by this much, for boot and upload time. */
-const URL_MARGIN_SECONDS = 30 * 60;
+/** The script of a fetching instance is read at boot: its URL expires once boot time is over. */
+const SCRIPT_URL_SECONDS = BOOT_MARGIN_MINUTES * 60;
 
 /** Launches a pending build's instance and arms the rule that fires when it stops. */
 export async function launchBuild(
@@ -180,7 +180,8 @@ export async function renderUserData(
   options: { upload: boolean } = { upload: true },
 ): Promise<{ userData: string; mode: 'inline' | 'fetch' }> {
   const keys = buildReportKeys(settings.logPrefix, build.buildId);
-  const expires = build.recipe.timeoutMinutes * 60 + URL_MARGIN_SECONDS;
+  // The report URLs are usable only as long as the instance may run (the sweep stops it then).
+  const expires = (build.recipe.timeoutMinutes + BOOT_MARGIN_MINUTES) * 60;
   const values = {
     buildId: build.buildId,
     timeoutSeconds: build.recipe.timeoutMinutes * 60,
@@ -195,7 +196,7 @@ export async function renderUserData(
     userData: renderFetching(
       settings.wrapperTemplate,
       values,
-      await presignGet(deps.presigner, copy, expires),
+      await presignGet(deps.presigner, copy, SCRIPT_URL_SECONDS),
       sha256Hex(script),
     ),
     mode: 'fetch',

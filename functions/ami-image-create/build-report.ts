@@ -57,3 +57,64 @@ export function outcomeOf(statusText: string | undefined, buildId: string): Outc
     reason: full.reason || `customisation exited with status ${report.exitCode}`,
   };
 }
+
+/**
+ * What the wrapper writes to the instance's serial console when it reports (user_data/wrapper.sh):
+ * only code running on the instance can write there, and the pipeline reads it back with
+ * GetConsoleOutput, so it binds the status object to the instance.
+ */
+const ATTESTATION = /amibake-attestation build=(\S+) exit=(\d+) status-sha256=(\S+)/g;
+
+export interface Attestation {
+  exitCode: number;
+  statusSha256: string;
+}
+
+/** The distinct attestations of a build on a console (a line may reach several console devices). */
+export function attestationsOf(consoleText: string, buildId: string): Attestation[] {
+  const seen = new Map<string, Attestation>();
+  for (const [, build, exit, digest] of consoleText.matchAll(ATTESTATION)) {
+    if (build !== buildId) continue;
+    seen.set(`${exit} ${digest}`, { exitCode: Number(exit), statusSha256: digest as string });
+  }
+  return [...seen.values()];
+}
+
+export type Attested =
+  | { verdict: 'attested' }
+  | { verdict: 'contradicted'; reason: string }
+  | { verdict: 'missing'; reason: string };
+
+/**
+ * Judges the status object against the console of the instance that should have written it:
+ * attested when the console carries exactly one attestation of the build and it names the
+ * status's SHA-256; contradicted when it names another (someone else wrote the status) or
+ * several; missing when there is none (yet: EC2 may post a console late).
+ */
+export function judgeAttestation(
+  statusSha256: string,
+  consoleText: string,
+  build: { buildId: string; instanceId: string },
+): Attested {
+  const found = attestationsOf(consoleText, build.buildId);
+  const [only] = found;
+  if (!only) {
+    return {
+      verdict: 'missing',
+      reason: `the console of instance ${build.instanceId} carries no attestation of build ${build.buildId}`,
+    };
+  }
+  if (found.length > 1) {
+    return {
+      verdict: 'contradicted',
+      reason: `the console of instance ${build.instanceId} carries ${found.length} different attestations of build ${build.buildId}: the report is not trusted`,
+    };
+  }
+  if (only.statusSha256 !== statusSha256) {
+    return {
+      verdict: 'contradicted',
+      reason: `the status object (SHA-256 ${statusSha256}) is not the one instance ${build.instanceId} attested on its console (exit status ${only.exitCode}, SHA-256 ${only.statusSha256}): someone else wrote it`,
+    };
+  }
+  return { verdict: 'attested' };
+}

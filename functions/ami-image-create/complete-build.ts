@@ -11,20 +11,19 @@ import {
   snapshotsExist,
 } from '../shared/aws/images';
 import { describeInstance } from '../shared/aws/instances';
-import { getText } from '../shared/aws/objects';
 import { putImageParameter } from '../shared/aws/parameters';
 import { deprecateImage, deregisterWithSnapshots } from '../shared/aws/retention';
-import { BUILD_ID_TAG, type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { BUILD_ID_TAG, type BuildRecord } from '../shared/build-record';
 import { AmiBakeError, awsErrorName, describeError, isRefusedForGood } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
-import { outcomeOf } from './build-report';
 import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';
 import { createImageInput } from './image-spec';
+import { readReport } from './read-report';
 import type { StoppedEvent } from './stopped-event';
 
 /**
@@ -32,8 +31,6 @@ import type { StoppedEvent } from './stopped-event';
  * this long after the build started imaging was deregistered.
  */
 const IMAGE_VISIBILITY_MS = 5 * 60_000;
-/** The wrapper's status is a few hundred bytes: more than this is not read (and is not JSON). */
-const STATUS_MAX_BYTES = 4096;
 
 export interface CompleteDeps {
   ec2: EC2Client;
@@ -64,6 +61,7 @@ export interface CompleteSettings {
 export type CompleteResult =
   | { outcome: 'succeeded'; buildId: string; imageId: string }
   | { outcome: 'imaging'; buildId: string; imageId: string; reason: string }
+  | { outcome: 'waiting'; buildId: string; reason: string }
   | { outcome: 'failed' | 'timed_out'; buildId: string; reason: string }
   | { outcome: 'ignored'; buildId: string; reason: string };
 
@@ -161,13 +159,11 @@ async function settleSteps(
   const { buildId } = build;
   let imageId = build.imageId;
   if (build.status === 'building') {
-    const keys = buildReportKeys(settings.logPrefix, buildId);
-    const report = await getText(
-      deps.s3,
-      { bucket: settings.bucket, key: keys.status },
-      { maxBytes: STATUS_MAX_BYTES },
-    );
-    const outcome = outcomeOf(report, buildId);
+    const outcome = await readReport(deps, settings, build);
+    if ('waiting' in outcome) {
+      deps.log.warn('report not attested yet: instance and rule kept', { buildId, reason: outcome.waiting });
+      return { outcome: 'waiting', buildId, reason: outcome.waiting };
+    }
     if (!outcome.succeeded) {
       const left = await cleanUp(deps, build);
       const status = outcome.errorCode === 'CustomisationTimedOut' ? 'timed_out' : 'failed';

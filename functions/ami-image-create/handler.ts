@@ -7,6 +7,7 @@ import {
   createSns,
   createSsm,
 } from '../shared/aws/clients';
+import { BOOT_MARGIN_MINUTES } from '../shared/build-record';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import type { LambdaContext } from '../shared/lambda-context';
@@ -44,7 +45,6 @@ const SAFETY_MARGIN_MS = 60_000;
 
 /** Sweep limits: see plan-sweep.ts. */
 const LAUNCH_GRACE_MINUTES = 15;
-const BOOT_MARGIN_MINUTES = 15;
 
 /**
  * Invoked by a build's rule when its instance stops, and by the sweep schedule to reconcile

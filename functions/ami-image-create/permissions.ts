@@ -16,6 +16,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   table.updateBuild,
   table.finishBuild,
   instances.describeInstance,
+  instances.consoleOutput,
   instances.terminateInstance,
   objects.getText,
   images.findImagesByTag,

@@ -108,7 +108,7 @@ async function apply(
   }
   if (action.kind === 'settle') {
     const result = await settleBuild(deps, settings, action.build);
-    if (result.outcome === 'imaging') report.waiting++;
+    if (result.outcome === 'imaging' || result.outcome === 'waiting') report.waiting++;
     else report.settled++;
     return;
   }

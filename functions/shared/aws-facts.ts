@@ -50,6 +50,42 @@ export function regionProblem(value: unknown): string | undefined {
   return `must be an AWS region name such as "us-east-1" or "eu-west-1", got ${JSON.stringify(value)}`;
 }
 
+/** EC2 instance families, current and previous generations (the families EC2 listed in 2026). */
+const INSTANCE_FAMILIES = new Set(
+  [
+    // general purpose
+    'a1 m1 m2 m3 m4 m5 m5a m5ad m5d m5dn m5n m5zn m6a m6g m6gd m6i m6id m6idn m6in m7a m7g m7gd',
+    'm7i m7i-flex m8a m8g m8gd m8i m8i-flex m8id t1 t2 t3 t3a t4g',
+    'mac1 mac2 mac2-m1ultra mac2-m2 mac2-m2pro mac-m4 mac-m4pro',
+    // compute optimized
+    'c1 c3 c4 c5 c5a c5ad c5d c5n c6a c6g c6gd c6gn c6i c6id c6in c7a c7g c7gd c7gn c7i c7i-flex',
+    'c8a c8g c8gd c8gn c8i c8i-flex cc1 cc2',
+    // memory optimized
+    'cr1 r3 r4 r5 r5a r5ad r5b r5d r5dn r5n r6a r6g r6gd r6i r6id r6idn r6in r7a r7g r7gd r7i r7iz',
+    'r8a r8g r8gd r8i r8i-flex x1 x1e x2gd x2idn x2iedn x2iezn x8g z1d',
+    'u-3tb1 u-6tb1 u-9tb1 u-12tb1 u-18tb1 u-24tb1 u7i-6tb u7i-8tb u7i-12tb u7in-16tb u7in-24tb',
+    'u7in-32tb u7inh-32tb',
+    // storage optimized
+    'd2 d3 d3en h1 hi1 hs1 i2 i3 i3en i4g i4i i7i i7ie i8g i8ge im4gn is4gen',
+    // accelerated computing and HPC
+    'cg1 dl1 dl2q f1 f2 g2 g3 g3s g4ad g4dn g5 g5g g6 g6e g6f gr6 gr6f inf1 inf2 p2 p3 p3dn p4d',
+    'p4de p5 p5e p5en p6-b200 p6e-gb200 trn1 trn1n trn2 trn2u vt1 hpc6a hpc6id hpc7a hpc7g hpc8a',
+  ]
+    .join(' ')
+    .split(' '),
+);
+const INSTANCE_SIZE = /^(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/;
+
+/** Why a string is not an EC2 instance type amibake knows, or undefined when it is one. */
+export function instanceTypeProblem(value: unknown): string | undefined {
+  const [family = '', size = '', ...rest] = typeof value === 'string' ? value.split('.') : [];
+  if (INSTANCE_FAMILIES.has(family) && INSTANCE_SIZE.test(size) && rest.length === 0) return undefined;
+  const why = INSTANCE_FAMILIES.has(family)
+    ? `"${size}" is not an instance size`
+    : `"${family}" is not an EC2 instance family amibake knows (functions/shared/aws-facts.ts lists them: add one EC2 launched since)`;
+  return `must be an EC2 instance type such as "t3.small" or "m7g.large", got ${JSON.stringify(value)}: ${why}`;
+}
+
 /**
  * The architecture an instance type runs, from its family: Graviton families carry a "g" after
  * their generation (t4g, m7g, c7gn, x2gd, im4gn, is4gen), and a1 is the first Graviton; mac
@@ -62,6 +98,21 @@ export function instanceArchitecture(instanceType: string): 'x86_64' | 'arm64' |
   if (series === 'mac') return 'mac';
   if (series === 'a' && generation === '1') return 'arm64';
   return options.includes('g') ? 'arm64' : 'x86_64';
+}
+
+/** The families that run on the Xen hypervisor: every other one is built on the Nitro System. */
+const XEN_FAMILIES = new Set([
+  ...['t1', 't2', 'm1', 'm2', 'm3', 'm4', 'c1', 'c3', 'c4', 'r3', 'r4', 'i2', 'i3'],
+  ...['x1', 'x1e', 'd2', 'g2', 'g3', 'g3s', 'p2', 'p3', 'f1', 'h1', 'cc2', 'cr1', 'hs1'],
+]);
+
+/**
+ * Whether an instance type is built on the Nitro System, which alone serves the latest console
+ * output (GetConsoleOutput's `Latest`); bare metal sizes are, whatever their family.
+ */
+export function runsOnNitro(instanceType: string): boolean {
+  const [family = '', size] = instanceType.split('.');
+  return size === 'metal' || !XEN_FAMILIES.has(family);
 }
 
 /** Problems of an instance type for a base of `architecture` (none when they match). */

@@ -31,6 +31,8 @@ export interface BuildRecord {
   copies?: Record<string, string>;
   /** s3://bucket/key of the instance's log. */
   logLocation?: string;
+  /** When completion first found a reported success not attested on the instance's console. */
+  attestationAwaitedSince?: string;
   reason?: string;
   errorCode?: string;
   finishedAt?: string;
@@ -45,6 +47,12 @@ export interface ScriptPin {
   sha256: string;
   versionId?: string;
 }
+
+/**
+ * Boot and report time a build instance has beyond its recipe's timeout: the sweep stops one
+ * still running after that, and the instance's pre-signed report URLs expire with it.
+ */
+export const BOOT_MARGIN_MINUTES = 15;
 
 /** The tag that names the deployment (its name prefix) on instances, volumes, images and snapshots. */
 export const DEPLOYMENT_TAG = 'amibake:deployment';

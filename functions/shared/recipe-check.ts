@@ -1,5 +1,5 @@
 import { amiNameTemplateProblems } from './ami-name';
-import { hasControlCharacter, regionProblem } from './aws-facts';
+import { hasControlCharacter, instanceTypeProblem, regionProblem } from './aws-facts';
 import {
   ARCHITECTURES,
   parseScriptRef,
@@ -7,12 +7,11 @@ import {
   ROOT_VOLUME_TYPES,
   TIMEOUT_RANGE,
 } from './recipe-model';
-import { type Check, checkObject } from './validation';
+import { type Check, checkObject, checkWith } from './validation';
 
 /** What a recipe must look like: every field with its expectation, which doubles as the fix. */
 const RECIPE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$/;
 const OWNER = /^(?:self|amazon|aws-marketplace|aws-backup-vault|\d{12})$/;
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$/;
 const KMS_KEY =
   /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
@@ -75,10 +74,7 @@ export function recipeCheck(options: RecipeOptions): Check {
       expect:
         'the hex SHA-256 of the script (the stack computes it; remove the field to have it read from S3)',
     },
-    instanceType: {
-      pattern: INSTANCE_TYPE,
-      expect: 'an EC2 instance type such as "t3.small" or "m7g.large"',
-    },
+    instanceType: { check: checkWith((v) => [instanceTypeProblem(v)]) },
     subnetId: {
       pattern: /^subnet-[0-9a-f]{8,17}$/,
       expect: 'a subnet id such as "subnet-0123456789abcdef0"',

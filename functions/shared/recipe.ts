@@ -111,11 +111,17 @@ function crossFieldProblems(input: unknown): string[] {
   return instanceTypeProblems(recipe.instanceType, architecture);
 }
 
-/** The default instance type for a base: a Graviton one for a described arm64 base. */
+/**
+ * The default instance type for a base: a Graviton one for a described arm64 base, or for a
+ * parameter whose path names arm64 (as AWS's public ones do). The trigger checks the type
+ * against the image a parameter names before any launch.
+ */
 function defaultInstanceType(base: BaseSelector): string {
-  return base.kind === 'describe' && base.architecture === 'arm64'
-    ? RECIPE_DEFAULTS.arm64InstanceType
-    : RECIPE_DEFAULTS.instanceType;
+  const arm64 =
+    base.kind === 'describe'
+      ? base.architecture === 'arm64'
+      : /(?:^|[/_-])arm64(?:[/_-]|$)/.test(base.parameter);
+  return arm64 ? RECIPE_DEFAULTS.arm64InstanceType : RECIPE_DEFAULTS.instanceType;
 }
 
 function recipeLabel(input: unknown, position: number): string {

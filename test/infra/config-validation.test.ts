@@ -255,6 +255,17 @@ const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
     message:
       'configuration: buildInstance.managedPolicyArns must be a list of at most 10 managed policy ARNs',
   },
+  {
+    what: 'an author named by its session instead of its role',
+    config: stackConfig({ authors: ['arn:aws:sts::123456789012:assumed-role/platform-ci/run-42'] }),
+    message:
+      'configuration: authors must be a list of 1 to 20 IAM principal ARNs such as "arn:aws:iam::123456789012:role/platform-ci" (roles, not their sessions), got ["arn:aws:sts::123456789012:assumed-role/platform-ci/run-42"]',
+  },
+  {
+    what: 'an empty list of authors, which would lock everyone but the deployer out',
+    config: stackConfig({ authors: [] }),
+    message: 'configuration: authors must be a list of 1 to 20 IAM principal ARNs',
+  },
 ];
 
 function synthError(config: AmiBakeConfig): InvalidInputError {

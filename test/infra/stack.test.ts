@@ -8,6 +8,7 @@ import {
   type Synthesized,
   stackConfig,
   synthStack,
+  type TerraformJson,
 } from '../support/stack';
 
 const has = (synth: Synthesized, type: string, properties: Record<string, unknown>) =>
@@ -292,6 +293,31 @@ describe('AmiBakeStack', () => {
         Effect: 'Deny',
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       });
+    });
+
+    it('denies writing recipes and scripts to all but the authors and the deployer when authors are set', () => {
+      const policyOf = (tf: TerraformJson) =>
+        JSON.parse(String(onlyResource(tf, 'aws_s3_bucket_policy').policy));
+      expect(policyOf(synth.tf).Statement.map((st: { Sid: string }) => st.Sid)).to.deep.equal([
+        'DenyInsecureTransport',
+      ]);
+      const author = 'arn:aws:iam::123456789012:role/platform-*';
+      const { tf } = synthStack(stackConfig({ authors: [author] }));
+      const deny = policyOf(tf).Statement[1];
+      expect(deny).to.deep.include({
+        Sid: 'OnlyAuthorsWriteRecipesAndScripts',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      });
+      const bucketArn = `\${aws_s3_bucket.${Object.keys(tf.resource.aws_s3_bucket ?? {})[0]}.arn}`;
+      expect(deny.Resource).to.deep.equal([`${bucketArn}/recipes/*`, `${bucketArn}/scripts/*`]);
+      // The deployer is named by its role (the issuer of its session), which aws:PrincipalArn carries.
+      const [, deployer] = deny.Condition.ArnNotLike['aws:PrincipalArn'];
+      expect(deny.Condition.ArnNotLike['aws:PrincipalArn'][0]).to.equal(author);
+      expect(deployer).to.match(/^\$\{data\.aws_iam_session_context\.deployer\w*\.issuer_arn\}$/);
+      const session = Object.values(tf.data.aws_iam_session_context ?? {})[0] as { arn: string };
+      expect(session.arn).to.match(/^\$\{data\.aws_caller_identity\.account\w*\.arn\}$/);
     });
 
     it('lets the bucket and table go with the stack when retainData is false', () => {

@@ -1,5 +1,6 @@
 import { DescribeImagesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
 import { runBakeCycle } from '../../local/bake-cycle';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
@@ -163,7 +164,10 @@ describe('a bake cycle of the deployed stack', function () {
       ['third', 'deferred'],
     ]);
     const describes = account.emulator.faults.trace.filter((c) => c.action === 'ec2:DescribeImages');
-    expect(describes, 'large and third share one selector; from-ssm reads SSM').to.have.length(1);
+    expect(
+      describes,
+      'large and third share one walk; the image from-ssm names is described once',
+    ).to.have.length(2);
     account.emulator.lambda.dropQueued();
   });
 
@@ -185,6 +189,40 @@ describe('a bake cycle of the deployed stack', function () {
     );
     const image = (await accountState(clients())).images.find((i) => i.ImageId === fromSsm?.imageId);
     expect(tagsOf(image)['amibake:base-image-name']).to.equal(base.Images?.[0]?.Name);
+  });
+
+  it("checks an SSM base's architecture before launching: arm64 names get a Graviton type, a mismatch starts nothing", async () => {
+    const arm64Image = 'ami-0e9271c829888680e';
+    const stack = await deploy(
+      testConfig([
+        ecsRecipe('arm-by-path', { base: { ssmParameter: '/team/arm64/base' } }),
+        ecsRecipe('arm-untyped', { base: { ssmParameter: '/team/graviton-base' } }),
+      ]),
+    );
+    for (const Name of ['/team/arm64/base', '/team/graviton-base']) {
+      await clients().ssm.send(
+        new PutParameterCommand({ Name, Value: arm64Image, Type: 'String', Overwrite: true }),
+      );
+    }
+    const { decisions } = (await invoke(account, stack, 'trigger', {})) as {
+      decisions: { recipe: string; decision: string; reason?: string }[];
+    };
+    expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([
+      ['arm-untyped', 'invalid'],
+      ['arm-by-path', 'started'],
+    ]);
+    expect(decisions[0]?.reason).to.equal(
+      `recipe "arm-untyped": instanceType "t3.small" runs x86_64 but the base is arm64: choose an arm64 type such as t4g.small, m7g.large, or a base of the other architecture (base ${arm64Image})`,
+    );
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const [build] = builds;
+    expect([build?.recipeName, build?.status, build?.recipe.instanceType]).to.deep.equal([
+      'arm-by-path',
+      'succeeded',
+      't4g.small',
+    ]);
+    expect(build?.baseImageName, 'the name of the image the parameter names').to.match(/arm64/);
+    expect((await accountState(clients())).liveInstances).to.deep.equal([]);
   });
 
   it('reads recipes from DynamoDB items as well as from the S3 document', async () => {

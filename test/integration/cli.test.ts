@@ -1,5 +1,7 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
+import { LOG_MAX_BYTES } from '../../cli/commands/logs';
 import { runCli } from '../../cli/main';
 import { runBakeCycle } from '../../local/bake-cycle';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
@@ -121,6 +123,33 @@ describe('the amibake command against the deployed stack', function () {
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.match(/no log for build ecs-node-20200101000000-abcdef at s3:\/\//);
     expect((await cli('logs', 'not-an-id')).code).to.equal(2);
+  });
+
+  it('streams a log in text mode, printable and capped at 1 MiB, and keeps --json exact', async () => {
+    const buildId = 'ecs-node-20200101000000-0a1b2c';
+    const key = `${stack.deployment.names.logPrefix}${buildId}/build.log`;
+    const line = 'step \u001b[31mred\u001b[0m done\r\n';
+    const log = line.repeat(Math.ceil((2 * LOG_MAX_BYTES) / line.length));
+    await account.emulator.clients.s3.send(
+      new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: key, Body: log }),
+    );
+    const chunks: string[] = [];
+    const out = await runCli(['logs', buildId], process.env, (text) => chunks.push(text));
+    expect(out.code, out.stderr).to.equal(0);
+    expect(chunks.length, 'written as S3 sent it').to.be.greaterThan(1);
+    const shown = chunks.join('');
+    expect(shown.startsWith('step \\x1b[31mred\\x1b[0m done\r\n')).to.equal(true);
+    expect(shown).to.not.include('\u001b');
+    const printed = LOG_MAX_BYTES + (shown.match(/\\x1b/g) ?? []).length * 3;
+    expect(shown.length, 'the first MiB, with each ESC shown as 4 characters').to.equal(printed);
+    expect(out.stdout).to.match(
+      new RegExp(
+        `^\\n?\\[amibake: the log is longer than ${LOG_MAX_BYTES} bytes; the whole log is s3://.+/${key}\\]\\n$`,
+      ),
+    );
+    const exact = await json('logs', buildId);
+    expect(exact).to.include({ buildId, truncated: true });
+    expect(exact.log).to.equal(log.slice(0, LOG_MAX_BYTES));
   });
 
   it('renders the exact user data: the wrapper around the deployed script', async () => {

@@ -5,13 +5,22 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-cloudwatch-events';
-import { DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  GetConsoleOutputCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
   CreateRoleCommand,
+  PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import {
+  DeleteObjectCommand,
   GetBucketPolicyCommand,
   GetObjectCommand,
   PutBucketPolicyCommand,
@@ -24,9 +33,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { expect } from 'chai';
 import { getText, presignPut } from '../../functions/shared/aws/objects';
 import { drain, runBakeCycle } from '../../local/bake-cycle';
-import type { AwsClients } from '../../local/emulator/aws-clients';
+import { type AwsClients, awsClients } from '../../local/emulator/aws-clients';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
-import { clientsAs, deployed, scratchDir, standardConfig } from '../support/local-account';
+import { clientsAs, deployed, RECIPE_AUTHORS, scratchDir, standardConfig } from '../support/local-account';
 
 /** The error a call fails with (its name and message), or "succeeded". */
 async function refusal(call: Promise<unknown>): Promise<{ name: string; message: string }> {
@@ -37,6 +46,16 @@ async function refusal(call: Promise<unknown>): Promise<{ name: string; message:
     return { name: (error as Error).name, message: (error as Error).message };
   }
 }
+
+/** An arm64 and an x86_64 image of moto's default catalog. */
+const ARM64_IMAGE = 'ami-0e9271c829888680e';
+const X86_64_IMAGE = 'ami-076f415166b04f5fe';
+
+/** A role's trust policy: EC2 may assume it. */
+const TRUST_EC2 = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 
 describe('the emulator layer holds the functions to what AWS enforces', function () {
   this.timeout(120_000);
@@ -72,7 +91,6 @@ describe('the emulator layer holds the functions to what AWS enforces', function
     );
     const instanceId = launched.Instances?.[0]?.InstanceId ?? '';
     const asImageCreate = await clientsAs(account, stack, 'imageCreate');
-    const { TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
     const error = await refusal(
       asImageCreate.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })),
     );
@@ -82,6 +100,70 @@ describe('the emulator layer holds the functions to what AWS enforces', function
     );
     const described = await operator.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     expect(described.Reservations?.[0]?.Instances?.[0]?.State?.Name).to.equal('running');
+  });
+
+  it("serves an instance's own console: posted at state changes, latest on Nitro only, read only by its deployment", async () => {
+    const launch = async (InstanceType: 't2.micro' | 't3.micro') =>
+      (
+        await operator.ec2.send(
+          new RunInstancesCommand({
+            ImageId: 'ami-0aae19d30bab785d3',
+            InstanceType,
+            MinCount: 1,
+            MaxCount: 1,
+          }),
+        )
+      ).Instances?.[0]?.InstanceId ?? '';
+    const nitro = await launch('t3.micro');
+    const xen = await launch('t2.micro');
+    const consoleOf = async (InstanceId: string, Latest: boolean, clients = operator) => {
+      const answer = await clients.ec2.send(new GetConsoleOutputCommand({ InstanceId, Latest }));
+      return Buffer.from(answer.Output ?? '', 'base64').toString('utf-8');
+    };
+    for (const id of [nitro, xen]) account.emulator.ec2.writeConsole(id, `booted ${id}\r\n`);
+    expect(await consoleOf(nitro, false), 'nothing posted before a state change').to.equal('');
+    expect(await consoleOf(nitro, true)).to.equal(`booted ${nitro}\r\n`);
+    const latestOnXen = await refusal(consoleOf(xen, true));
+    expect(latestOnXen.name).to.equal('UnsupportedOperation');
+    expect(latestOnXen.message).to.include('t2.micro');
+    await operator.ec2.send(new StopInstancesCommand({ InstanceIds: [xen] }));
+    expect(await consoleOf(xen, false), 'posted when it stopped').to.equal(`booted ${xen}\r\n`);
+
+    // ami_image_create reads the consoles of its deployment's build instances only.
+    const asImageCreate = await clientsAs(account, stack, 'imageCreate');
+    const refused = await refusal(consoleOf(nitro, true, asImageCreate));
+    expect(refused.name).to.equal('UnauthorizedOperation');
+    expect(refused.message).to.include(
+      `ec2:GetConsoleOutput on resource: arn:aws:ec2:us-east-1:123456789012:instance/${nitro}`,
+    );
+    await operator.ec2.send(
+      new CreateTagsCommand({
+        Resources: [nitro],
+        Tags: [
+          { Key: 'amibake:deployment', Value: 'amibake' },
+          { Key: 'amibake:build-id', Value: 'ecs-node-20261129000000-abcdef' },
+        ],
+      }),
+    );
+    expect(await consoleOf(nitro, true, asImageCreate)).to.equal(`booted ${nitro}\r\n`);
+    await operator.ec2.send(new TerminateInstancesCommand({ InstanceIds: [nitro, xen] }));
+  });
+
+  it('refuses to launch an instance type of another architecture than the image, as EC2 does', async () => {
+    const launch = (ImageId: string, InstanceType: 't3.small' | 't4g.small') =>
+      refusal(
+        operator.ec2.send(new RunInstancesCommand({ ImageId, InstanceType, MinCount: 1, MaxCount: 1 })),
+      );
+    const arm64 = await launch(ARM64_IMAGE, 't3.small');
+    expect(arm64.name).to.equal('InvalidParameterValue');
+    expect(arm64.message).to.include(
+      "The architecture 'x86_64' of the specified instance type does not match the architecture 'arm64' of the specified AMI",
+    );
+    expect((await launch(X86_64_IMAGE, 't4g.small')).name).to.equal('InvalidParameterValue');
+    const before = await operator.ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'image-id', Values: [ARM64_IMAGE] }] }),
+    );
+    expect(before.Reservations ?? []).to.deep.equal([]);
   });
 
   it("refuses to delete another deployment's rule", async () => {
@@ -135,6 +217,59 @@ describe('the emulator layer holds the functions to what AWS enforces', function
     await asInstanceCreate.events.send(new DeleteRuleCommand({ Name: name }));
   });
 
+  it('lets only the authors and the deployer write recipes and scripts, whatever IAM allows anyone else', async () => {
+    /** Clients of a role of the account whose own policy allows every S3 action. */
+    const asRole = async (name: string) => {
+      const role = await operator.iam.send(
+        new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST_EC2 }),
+      );
+      await operator.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: name,
+          PolicyName: 's3-admin',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+          }),
+        }),
+      );
+      const roleArn = role.Role?.Arn ?? '';
+      const credentials = account.emulator.callers.issue({
+        kind: 'function',
+        functionName: `${name}-session`,
+        roleArn,
+        environmentId: name,
+      });
+      return awsClients(account.emulator.endpoint, account.region, credentials);
+    };
+    const bucket = stack.deployment.bucket;
+    const put = (clients: AwsClients, Key: string) =>
+      refusal(clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'echo owned' })));
+    const teammate = await asRole('teammate');
+    const author = await asRole(RECIPE_AUTHORS.split('/').pop() ?? '');
+
+    for (const key of ['scripts/user_data/ecs-node.sh', 'recipes/recipes.json', 'scripts/new.sh']) {
+      const refused = await put(teammate, key);
+      expect(refused.name, key).to.equal('AccessDenied');
+      expect(refused.message).to.include('with an explicit deny in a policy');
+    }
+    const deleted = await refusal(
+      teammate.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'scripts/user_data/ecs-node.sh' })),
+    );
+    expect(deleted.name).to.equal('AccessDenied');
+    expect((await put(teammate, 'team/notes.txt')).name, 'elsewhere IAM decides').to.equal('succeeded');
+    expect((await put(author, 'scripts/new.sh')).name).to.equal('succeeded');
+    const script = await getText(operator.s3, { bucket, key: 'scripts/user_data/ecs-node.sh' });
+    expect(script).to.not.include('echo owned');
+    const { Policy } = await operator.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+    const deny = JSON.parse(Policy ?? '{}').Statement.find(
+      (st: { Sid: string }) => st.Sid === 'OnlyAuthorsWriteRecipesAndScripts',
+    );
+    expect(deny.Condition.ArnNotLike['aws:PrincipalArn']).to.have.length(2).and.include(RECIPE_AUTHORS);
+    for (const key of ['scripts/new.sh', 'team/notes.txt'])
+      await operator.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  });
+
   it('refuses to write a parameter no recipe names', async () => {
     const asImageCreate = await clientsAs(account, stack, 'imageCreate');
     const error = await refusal(
@@ -151,12 +286,7 @@ describe('the emulator layer holds the functions to what AWS enforces', function
     await operator.iam.send(
       new CreateRoleCommand({
         RoleName: 'intruder',
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
+        AssumeRolePolicyDocument: TRUST_EC2,
       }),
     );
     await operator.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'intruder' }));

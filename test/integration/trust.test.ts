@@ -15,9 +15,11 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
 import { runCli } from '../../cli/main';
 import { buildReportKeys } from '../../functions/shared/build-record';
+import type { Recipe } from '../../functions/shared/recipe';
 import { sha256Hex } from '../../functions/shared/recipe-hash';
 import { drain, runBakeCycle, runSweep } from '../../local/bake-cycle';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
+import { publishNewBase } from '../../local/vendor';
 import { allBuilds, leftovers } from '../support/leftovers';
 import {
   deployed,
@@ -121,6 +123,39 @@ describe('attacks on what becomes a golden image', function () {
     await clients().ec2.send(new DeregisterImageCommand({ ImageId: teamCopy }));
   });
 
+  it('keeps the published image with keep: 1 when two builds of a recipe run at once', async () => {
+    ({ account, stack } = await deployed(testConfig([ecsRecipe('ecs-node', { lifecycle: { keep: 1 } })])));
+    const recipe = stack.deployment.recipes[0] as Recipe;
+    // Build one starts; the vendor releases a newer base; build two starts while one is in flight.
+    await invoke(account, stack, 'trigger', {});
+    await drain(account, () => {});
+    await publishNewBase(clients().ec2, account.emulator.ec2, recipe, new Date());
+    await invoke(account, stack, 'trigger', {});
+    await drain(account, () => {});
+    const inFlight = await allBuilds(clients(), stack);
+    expect(inFlight.map((b) => b.status)).to.deep.equal(['building', 'building']);
+
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    expect(builds.map((b) => b.status)).to.deep.equal(['succeeded', 'succeeded']);
+    const [first, last] = [...builds].sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
+    const parameter = await clients().ssm.send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }));
+    expect(parameter.Parameter?.Value, 'the parameter names the image published last').to.equal(
+      last?.imageId,
+    );
+    const images = await clients().ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [{ Name: 'tag:amibake:recipe', Values: ['ecs-node'] }],
+      }),
+    );
+    // keep: 1 keeps the published image; the other build's image, published before, is retired.
+    expect((images.Images ?? []).map((i) => i.ImageId)).to.deep.equal([last?.imageId]);
+    expect(first?.imageId).to.not.equal(last?.imageId);
+    expect(await leftovers(clients(), stack), 'nothing left but the retired image missing').to.deep.equal([
+      `build ${first?.buildId} succeeded without its image`,
+    ]);
+  });
+
   describe('a script swapped between the trigger and the launch', () => {
     const putScript = (key: string, body: string) =>
       clients().s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: key, Body: body }));
@@ -204,6 +239,120 @@ describe('attacks on what becomes a golden image', function () {
         }),
       );
       expect(await copy.Body?.transformToString()).to.equal(read);
+    });
+  });
+
+  describe('a report forged with the status URL from the user data', () => {
+    /** The status URL, as anyone allowed ec2:DescribeInstanceAttribute reads it. */
+    const statusUrlOf = async (instanceId: string) => {
+      const attribute = await clients().ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+      );
+      const userData = Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf-8');
+      const url = /^AMIBAKE_STATUS_URL='([^']+)'$/m.exec(userData)?.[1];
+      expect(url, 'the status URL is in the user data').to.be.a('string');
+      return url as string;
+    };
+    /** Reports success for the build, as its wrapper would have. */
+    const forgeSuccess = async (build: { buildId: string; instanceId?: string }) => {
+      const forged = { buildId: build.buildId, exitCode: 0, reason: 'customisation succeeded' };
+      const answer = await fetch(await statusUrlOf(build.instanceId ?? ''), {
+        method: 'PUT',
+        body: JSON.stringify(forged),
+      });
+      expect(answer.status, "the pre-signed URL accepts anyone's PUT").to.equal(200);
+    };
+    const instanceState = async (instanceId: string) =>
+      (await clients().ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+        .Reservations?.[0]?.Instances?.[0]?.State?.Name;
+    const parameterValue = () =>
+      clients()
+        .ssm.send(new GetParameterCommand({ Name: '/amibake/ecs-node/latest' }))
+        .then((answer) => answer.Parameter?.Value)
+        .catch((error: Error) => error.name);
+    const imagesOf = async (buildId: string) =>
+      (
+        await clients().ec2.send(
+          new DescribeImagesCommand({
+            Owners: ['self'],
+            Filters: [{ Name: 'tag:amibake:build-id', Values: [buildId] }],
+          }),
+        )
+      ).Images ?? [];
+
+    it('fails a build whose customisation failed: ReportForged, no image, nothing published', async () => {
+      ({ account, stack } = await deployed(standardConfig()));
+      const before = await parameterValue();
+      // The customisation fails and the instance reports it; its stop event is late.
+      await runBakeCycle(account, stack, {
+        workdir: scratch.path,
+        standIn: () => '#!/bin/bash\nexit 7\n',
+        dropEvents: true,
+      });
+      const [building] = await allBuilds(clients(), stack);
+      expect(building?.status).to.equal('building');
+      await forgeSuccess(building as { buildId: string; instanceId: string });
+
+      await runSweep(account, stack, new Date());
+
+      const [build] = await allBuilds(clients(), stack);
+      expect(build).to.include({ status: 'failed', errorCode: 'ReportForged' });
+      expect(build?.reason).to.include(
+        `is not the one instance ${building?.instanceId} attested on its console (exit status 7,`,
+      );
+      expect(build?.reason).to.include('someone else wrote it');
+      expect(await imagesOf(building?.buildId ?? '')).to.deep.equal([]);
+      expect(await parameterValue()).to.equal(before);
+      expect(await instanceState(building?.instanceId ?? '')).to.equal('terminated');
+      expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
+
+    it('does not believe a success that the console never attests: it waits, then fails NoAttestation', async () => {
+      ({ account, stack } = await deployed(standardConfig()));
+      const before = await parameterValue();
+      // The instance powers off without its user data running (so without reporting); its stop
+      // event is late, and meanwhile a success is reported for it.
+      await runBakeCycle(account, stack, { workdir: scratch.path, silent: () => true, dropEvents: true });
+      const [building] = await allBuilds(clients(), stack);
+      await forgeSuccess(building as { buildId: string; instanceId: string });
+      const now = new Date();
+
+      await runSweep(account, stack, now);
+      const [waiting] = await allBuilds(clients(), stack);
+      expect(waiting?.status, waiting?.reason).to.equal('building');
+      expect(waiting?.attestationAwaitedSince).to.be.a('string');
+      expect(await instanceState(building?.instanceId ?? '')).to.equal('stopped');
+      expect(await imagesOf(building?.buildId ?? '')).to.deep.equal([]);
+
+      await runSweep(account, stack, new Date(now.getTime() + 31 * 60_000));
+      const [build] = await allBuilds(clients(), stack);
+      expect(build).to.include({ status: 'failed', errorCode: 'NoAttestation' });
+      expect(build?.reason).to.include(
+        `the console of instance ${building?.instanceId} carries no attestation of build ${building?.buildId}`,
+      );
+      expect(await imagesOf(building?.buildId ?? '')).to.deep.equal([]);
+      expect(await parameterValue()).to.equal(before);
+      expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
+
+    it('believes the real report once a late console posts its attestation (Xen instance types)', async () => {
+      ({ account, stack } = await deployed(testConfig([ecsRecipe('xen', { instanceType: 't2.micro' })])));
+      account.emulator.ec2.postOnStateChange = false;
+      try {
+        await runBakeCycle(account, stack, { workdir: scratch.path });
+      } finally {
+        account.emulator.ec2.postOnStateChange = true;
+      }
+      const [waiting] = await allBuilds(clients(), stack);
+      expect(waiting?.status, waiting?.reason).to.equal('building');
+      expect(waiting?.attestationAwaitedSince).to.be.a('string');
+
+      account.emulator.ec2.postConsole(waiting?.instanceId ?? '');
+      await runSweep(account, stack, new Date());
+      const [build] = await allBuilds(clients(), stack);
+      expect(build?.status, build?.reason).to.equal('succeeded');
+      expect(await imagesOf(build?.buildId ?? '')).to.have.length(1);
+      expect(await leftovers(clients(), stack)).to.deep.equal([]);
     });
   });
 });

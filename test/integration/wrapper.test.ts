@@ -38,19 +38,20 @@ describe('the user-data wrapper under bash', function () {
   }
 
   async function run(name: string, userData: string, standIn: string) {
-    const dir = join(scratch.path, name);
     const file = join(scratch.path, `${name}.sh`);
     writeFileSync(file, simulatedUserData(userData, standIn));
     const started = Date.now();
-    const poweredOff = await runUntilPowerOff(file, join(scratch.path, `${name}.off`), dir, 20_000);
+    const run = await runUntilPowerOff(file, join(scratch.path, name), 20_000);
     const status = await getText(clients.s3, { bucket, key: `t/${name}/status.json` });
     const log = await getText(clients.s3, { bucket, key: `t/${name}/build.log` });
     return {
-      poweredOff,
+      poweredOff: run.poweredOff,
+      statusText: status,
       status: status && JSON.parse(status),
+      console: run.console,
       log: log ?? '',
       seconds: (Date.now() - started) / 1000,
-      dir,
+      dir: run.root,
     };
   }
 
@@ -69,6 +70,10 @@ describe('the user-data wrapper under bash', function () {
     });
     expect(result.log).to.include('hello from the customisation');
     expect(result.log).to.match(/build success-20261124120000-abcdef started/);
+    // The console attests exactly the bytes uploaded, once.
+    expect(result.console).to.equal(
+      `amibake-attestation build=${v.buildId} exit=0 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
+    );
   });
 
   it('reports the exit status of a failing customisation and still powers off', async () => {
@@ -81,6 +86,9 @@ describe('the user-data wrapper under bash', function () {
     expect(result.poweredOff).to.equal(true);
     expect(result.status).to.deep.include({ exitCode: 7, reason: 'customisation exited with status 7' });
     expect(result.log).to.include('about to fail');
+    expect(result.console).to.equal(
+      `amibake-attestation build=${v.buildId} exit=7 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
+    );
   });
 
   it('powers off from the watchdog when the customisation outlives the timeout', async () => {
@@ -93,6 +101,9 @@ describe('the user-data wrapper under bash', function () {
     expect(result.poweredOff).to.equal(true);
     expect(result.status).to.deep.include({ exitCode: 124 });
     expect(result.status.reason).to.match(/watchdog: the customisation ran longer than 1 seconds/);
+    expect(result.console, "one attestation, the watchdog's").to.match(
+      /^amibake-attestation build=watchdog-\S+ exit=124 status-sha256=[0-9a-f]{64}\r\n$/,
+    );
     expect(result.seconds).to.be.below(15);
   });
 

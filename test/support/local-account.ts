@@ -79,7 +79,11 @@ export function ecsRecipe(name: string, extra: Record<string, unknown> = {}): Re
 }
 
 /** The configuration most integration tests share: one recipe, ecs-node (one apply for all of them). */
-export const standardConfig = () => testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' } })]);
+export const standardConfig = () =>
+  testConfig([ecsRecipe('ecs-node', { tags: { team: 'platform' } })], { authors: [RECIPE_AUTHORS] });
+
+/** The role the standard configuration names as the recipes' authors (`authors`). */
+export const RECIPE_AUTHORS = 'arn:aws:iam::123456789012:role/platform-authors';
 
 /**
  * ecs-node again, edited (a larger instance type) and published everywhere: retention, deprecation,

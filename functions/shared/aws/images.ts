@@ -11,6 +11,7 @@ import type { BaseSelector } from '../recipe';
 export const IMAGES_ACTIONS = {
   describeCandidates: ['ec2:DescribeImages'],
   describeImage: ['ec2:DescribeImages'],
+  describeImagesById: ['ec2:DescribeImages'],
   findImagesByTag: ['ec2:DescribeImages'],
   findImageByName: ['ec2:DescribeImages'],
   createImage: ['ec2:CreateImage', 'ec2:CreateTags'],
@@ -61,6 +62,22 @@ export async function describeImage(ec2: EC2Client, imageId: string): Promise<Im
     }
     throw error;
   }
+}
+
+/**
+ * The images of these ids that this account can see (its own, shared with it, public): ids that
+ * do not exist are left out instead of failing the call, as an ImageIds request would.
+ */
+export async function describeImagesById(ec2: EC2Client, imageIds: readonly string[]): Promise<Image[]> {
+  const images: Image[] = [];
+  for (let i = 0; i < imageIds.length; i += 200) {
+    const ids = imageIds.slice(i, i + 200);
+    const result = await ec2.send(
+      new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: ids }], IncludeDeprecated: true }),
+    );
+    images.push(...(result.Images ?? []));
+  }
+  return images;
 }
 
 /** Images of this account carrying a tag (for example the build id): finds an image already made. */

@@ -1,6 +1,7 @@
 import {
   DescribeInstancesCommand,
   type EC2Client,
+  GetConsoleOutputCommand,
   type Instance,
   paginateDescribeInstances,
   RunInstancesCommand,
@@ -14,6 +15,7 @@ export const INSTANCES_ACTIONS = {
   describeInstance: ['ec2:DescribeInstances'],
   terminateInstance: ['ec2:TerminateInstances'],
   findDeploymentInstances: ['ec2:DescribeInstances'],
+  consoleOutput: ['ec2:GetConsoleOutput'],
 } as const;
 
 export async function runInstance(ec2: EC2Client, input: RunInstancesCommandInput): Promise<string> {
@@ -31,6 +33,16 @@ export async function describeInstance(ec2: EC2Client, instanceId: string): Prom
     if ((error as Error).name === 'InvalidInstanceID.NotFound') return undefined;
     throw error;
   }
+}
+
+/**
+ * The instance's console output (its last 64 KB), decoded. `latest` asks for the output as it is
+ * now, which only Nitro instances serve; otherwise EC2 answers what it posted after the last
+ * state change, which can lag it by minutes.
+ */
+export async function consoleOutput(ec2: EC2Client, instanceId: string, latest: boolean): Promise<string> {
+  const result = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: latest }));
+  return Buffer.from(result.Output ?? '', 'base64').toString('utf-8');
 }
 
 /** Terminates an instance; one that no longer exists is not an error. */

@@ -1,4 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AmiBakeError } from '../errors';
 
@@ -7,6 +13,7 @@ export const OBJECTS_ACTIONS = {
   getText: ['s3:GetObject', 's3:ListBucket'],
   readObject: ['s3:GetObject', 's3:ListBucket'],
   readObjectVersion: ['s3:GetObjectVersion', 's3:ListBucket'],
+  streamObject: ['s3:GetObject', 's3:ListBucket'],
   putText: ['s3:PutObject'],
   /** Signing makes no call; the instance's PUT/GET is authorised by the signer's permissions. */
   presignPut: ['s3:PutObject'],
@@ -127,14 +134,47 @@ export function presignGet(presigner: S3Client, ref: ObjectRef, expiresInSeconds
 
 /** The first `maxBytes` of a body, as text; the stream is then closed without reading the rest. */
 async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, maxBytes: number): Promise<string> {
-  if (!body) return '';
   const chunks: Buffer[] = [];
+  for await (const chunk of atMost(body, maxBytes)) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf-8');
+}
+
+/** The chunks of a body up to `maxBytes` in all; the body is closed without reading the rest. */
+async function* atMost(body: AsyncIterable<Uint8Array> | undefined, maxBytes: number) {
+  if (!body) return;
   let size = 0;
-  for await (const chunk of body) {
-    chunks.push(Buffer.from(chunk));
-    size += chunk.length;
-    if (size >= maxBytes) break;
+  try {
+    for await (const chunk of body) {
+      const left = maxBytes - size;
+      size += chunk.length;
+      yield chunk.length > left ? chunk.subarray(0, left) : chunk;
+      if (size >= maxBytes) break;
+    }
+  } finally {
+    (body as { destroy?: () => void }).destroy?.();
   }
-  (body as { destroy?: () => void }).destroy?.();
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf-8');
+}
+
+/**
+ * Passes an object's bytes to `onChunk` as S3 sends them, `maxBytes` at most (the rest is not
+ * read). Undefined when the object does not exist; otherwise its size and whether it was cut.
+ */
+export async function streamObject(
+  s3: S3Client,
+  ref: ObjectRef,
+  maxBytes: number,
+  onChunk: (bytes: Uint8Array) => void,
+): Promise<{ size: number; truncated: boolean } | undefined> {
+  let result: GetObjectCommandOutput;
+  try {
+    result = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+  } catch (error) {
+    if (await absent(s3, ref, error)) return undefined;
+    throw error;
+  }
+  for await (const chunk of atMost(result.Body as AsyncIterable<Uint8Array> | undefined, maxBytes)) {
+    onChunk(chunk);
+  }
+  const size = result.ContentLength ?? 0;
+  return { size, truncated: size > maxBytes };
 }

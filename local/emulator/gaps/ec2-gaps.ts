@@ -1,9 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { instanceArchitecture, runsOnNitro } from '../../../functions/shared/aws-facts';
 import { type Answer, errorAnswer } from '../answers';
 import type { AwsRequest } from '../aws-request';
 import type { Layer } from '../gateway';
 import { createTagsForm, takeTagSpecifications } from './tag-specifications';
 import { topLevelItems, xmlValue } from './xml-items';
+
+/** EC2 keeps the most recent 64 KB of an instance's console output. */
+const CONSOLE_BYTES = 64 * 1024;
 
 /** The account whose images the emulated vendor publishes (the ECS-optimized images' owner). */
 export const VENDOR_ACCOUNT = '591542846629';
@@ -14,19 +18,30 @@ type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>
  * What EC2 does that moto does not (see ../shared/notes/moto.md), so that amibake's code runs
  * against the emulator as it would against AWS:
  * - RunInstances and CopyImage honour ClientToken (moto makes a new resource every time);
+ * - RunInstances refuses an instance type of another architecture than the image (moto launches it);
  * - CreateImage refuses a name the account already uses (InvalidAMIName.Duplicate) and accepts
  *   snapshot TagSpecifications (moto answers 500); CopyImage applies its TagSpecifications
  *   (moto ignores them): the tags are written right after, in the same request;
  * - EnableImageDeprecation, which moto lacks, is refused as an endpoint without the action refuses;
  * - a vendor can publish images that DescribeImages shows as the vendor's (moto shows an account
  *   only its own images and the default catalog);
- * - DescribeImages reports the image and region a copy was made from.
+ * - DescribeImages reports the image and region a copy was made from;
+ * - GetConsoleOutput answers what the instance wrote to its console (moto answers a fixed text):
+ *   as of its last state change by default, as it is now with `Latest`, which only Nitro
+ *   instances serve (the last 64 KB either way).
  */
 export class Ec2Gaps {
   readonly vendorImages = new Set<string>();
   private readonly clientTokens = new Map<string, Answer>();
   /** Where each copy came from, which DescribeImages reports and moto does not. */
   private readonly provenance = new Map<string, string>();
+  /** What each instance wrote to its console: as it is, and as EC2 last posted it. */
+  private readonly consoles = new Map<string, { live: string; posted: string }>();
+  /**
+   * Whether state changes post the console output (the default). False models EC2 posting it
+   * late, as it may for minutes after a stop; postConsole() then posts it.
+   */
+  postOnStateChange = true;
   /** CreateImage requests run one at a time, so that the name check and the creation are atomic. */
   private imageQueue: Promise<unknown> = Promise.resolve();
 
@@ -36,6 +51,21 @@ export class Ec2Gaps {
     this.vendorImages.clear();
     this.clientTokens.clear();
     this.provenance.clear();
+    this.consoles.clear();
+    this.postOnStateChange = true;
+  }
+
+  /** What an instance writes to its serial console (the instance simulator's output). */
+  writeConsole(instanceId: string, text: string): void {
+    const kept = this.consoles.get(instanceId) ?? { live: '', posted: '' };
+    kept.live = (kept.live + text).slice(-CONSOLE_BYTES);
+    this.consoles.set(instanceId, kept);
+  }
+
+  /** Posts an instance's console output as EC2 does after a state change. */
+  postConsole(instanceId: string): void {
+    const kept = this.consoles.get(instanceId);
+    if (kept) kept.posted = kept.live;
   }
 
   readonly layer: Layer = ({ request }, next) => {
@@ -43,7 +73,13 @@ export class Ec2Gaps {
     if (request.service !== 'ec2' || !form) return next();
     switch (request.operation) {
       case 'RunInstances':
-        return this.once(`RunInstances:${form.get('ClientToken') ?? ''}`, form.get('ClientToken'), next);
+        return this.once(
+          `RunInstances:${form.get('ClientToken') ?? ''}`,
+          form.get('ClientToken'),
+          async () => {
+            return (await this.architectureMismatch(request, form)) ?? next();
+          },
+        );
       case 'CreateImage': {
         const created = this.imageQueue.then(() => this.createImage(request, form));
         this.imageQueue = created.catch(() => undefined);
@@ -66,6 +102,18 @@ export class Ec2Gaps {
         );
       case 'DescribeImages':
         return this.describeImages(request, form);
+      case 'GetConsoleOutput':
+        return this.consoleOutput(request, form);
+      case 'StopInstances':
+      case 'StartInstances':
+      case 'RebootInstances':
+      case 'TerminateInstances':
+        return next().then((answer) => {
+          if (answer.status === 200 && this.postOnStateChange) {
+            for (const [key, id] of form) if (/^InstanceId\.\d+$/.test(key)) this.postConsole(id);
+          }
+          return answer;
+        });
       default:
         return next();
     }
@@ -181,6 +229,55 @@ export class Ec2Gaps {
     const set = topLevelItems(xml, 'imagesSet');
     if (!extra?.length || !set) return answer;
     return { ...answer, body: Buffer.from(xml.slice(0, set.end) + extra.join('') + xml.slice(set.end)) };
+  }
+
+  /** EC2's refusal of an instance type whose architecture is not the image's. */
+  private async architectureMismatch(
+    request: AwsRequest,
+    form: URLSearchParams,
+  ): Promise<Answer | undefined> {
+    const runs = instanceArchitecture(form.get('InstanceType') ?? 'm1.small');
+    const described = await this.send(request, {
+      Action: 'DescribeImages',
+      Version: form.get('Version') ?? '2016-11-15',
+      'ImageId.1': form.get('ImageId') ?? '',
+    });
+    const image = xmlValue(described.body.toString('utf-8'), 'architecture');
+    if (!runs || runs === 'mac' || !image || runs === (image === 'i386' ? 'x86_64' : image)) return undefined;
+    return errorAnswer(
+      request,
+      400,
+      'InvalidParameterValue',
+      `The architecture '${runs}' of the specified instance type does not match the architecture '${image}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`,
+    );
+  }
+
+  private async consoleOutput(request: AwsRequest, form: URLSearchParams): Promise<Answer> {
+    const instanceId = form.get('InstanceId') ?? '';
+    const described = await this.send(request, {
+      Action: 'DescribeInstances',
+      Version: form.get('Version') ?? '2016-11-15',
+      'InstanceId.1': instanceId,
+    });
+    const type = xmlValue(described.body.toString('utf-8'), 'instanceType');
+    const latest = form.get('Latest') === 'true';
+    if (described.status === 200 && latest && type && !runsOnNitro(type)) {
+      // AWS documents Latest as Nitro-only; the exact error code is not documented.
+      return errorAnswer(
+        request,
+        400,
+        'UnsupportedOperation',
+        `The instance type ${type} does not support retrieving the latest console output.`,
+      );
+    }
+    const answer = await this.send(request, form);
+    if (answer.status !== 200) return answer;
+    const kept = this.consoles.get(instanceId);
+    const text = (latest ? kept?.live : kept?.posted) ?? '';
+    const body = answer.body
+      .toString('utf-8')
+      .replace(/<output>[^<]*<\/output>/, `<output>${Buffer.from(text).toString('base64')}</output>`);
+    return { ...answer, body: Buffer.from(body) };
   }
 
   /** A query request to moto, signed as the original was (moto checks no signature). */

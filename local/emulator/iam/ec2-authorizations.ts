@@ -102,6 +102,8 @@ export async function ec2Authorizations(
         created('snapshot', specs.get('snapshot')),
         ...taggedAt(specs),
       ];
+    case 'GetConsoleOutput':
+      return [await existing('instance', form.get('InstanceId') ?? '')];
     case 'TerminateInstances':
     case 'StopInstances':
     case 'StartInstances':

@@ -1,12 +1,29 @@
 import { expect } from 'chai';
 import { runCli } from '../../../cli/main';
-import { printable } from '../../../cli/terminal';
+import { PrintableStream, printable } from '../../../cli/terminal';
 
 describe('the command line as a terminal shows it', () => {
   it('shows control characters from builds as \\xNN, and keeps line ends and tabs', () => {
     expect(printable('red \u001b[31mtext\u001b[0m')).to.equal('red \\x1b[31mtext\\x1b[0m');
     expect(printable('bell\u0007 c1\u009b over\rwrite')).to.equal('bell\\x07 c1\\x9b over\\x0dwrite');
     expect(printable('a\r\nb\nc\td')).to.equal('a\r\nb\nc\td');
+  });
+
+  it('makes a stream printable across chunk boundaries: a CR LF split in two, a UTF-8 character split in two', () => {
+    const written: string[] = [];
+    const stream = new PrintableStream((text) => written.push(text));
+    const e = Buffer.from('é');
+    for (const chunk of [
+      Buffer.from('line\r'),
+      Buffer.from('\nover\r'),
+      Buffer.from('write \u001b[2J caf'),
+      e.subarray(0, 1),
+      Buffer.concat([e.subarray(1), Buffer.from('\r')]),
+    ])
+      stream.push(chunk);
+    stream.end();
+    expect(written.join('')).to.equal('line\r\nover\\x0dwrite \\x1b[2J café\\x0d');
+    expect(stream.last).to.equal('\r');
   });
 
   it('answers a failure with --json as a JSON object on stdout, with the same exit code', async () => {

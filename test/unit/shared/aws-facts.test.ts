@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   hasControlCharacter,
   instanceArchitecture,
+  instanceTypeProblem,
   instanceTypeProblems,
   regionProblem,
   scheduleProblems,
@@ -42,6 +43,24 @@ describe('AWS facts for validation', () => {
     expect(instanceTypeProblems('t3.small', 'arm64')[0])
       .to.include('runs x86_64 but the base is arm64')
       .and.include('t4g.small');
+  });
+
+  it('knows instance types: a listed family and a real size', () => {
+    const known = [
+      't3.small',
+      'm7i-flex.large',
+      'c8gn.48xlarge',
+      'u7in-32tb.224xlarge',
+      'i3.metal',
+      'm7i.metal-24xl',
+    ];
+    expect(known.filter((t) => instanceTypeProblem(t) !== undefined)).to.deep.equal([]);
+    expect(instanceTypeProblem('t5.micro')).to.equal(
+      'must be an EC2 instance type such as "t3.small" or "m7g.large", got "t5.micro": "t5" is not an EC2 instance family amibake knows (functions/shared/aws-facts.ts lists them: add one EC2 launched since)',
+    );
+    expect(instanceTypeProblem('t3.huge')).to.match(/got "t3.huge": "huge" is not an instance size$/);
+    for (const bad of ['t3', 't3.small.x', '', 42])
+      expect(instanceTypeProblem(bad), String(bad)).to.be.a('string');
   });
 
   it('knows region names, not only their shape', () => {

@@ -1,0 +1,80 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type BuildsTable, updateBuild } from '../shared/aws/builds-table';
+import { consoleOutput, describeInstance } from '../shared/aws/instances';
+import { getText } from '../shared/aws/objects';
+import { runsOnNitro } from '../shared/aws-facts';
+import { type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { sha256Hex } from '../shared/recipe-hash';
+import { judgeAttestation, type Outcome, outcomeOf } from './build-report';
+
+/** The wrapper's status is a few hundred bytes: more than this is not read (and is not JSON). */
+const STATUS_MAX_BYTES = 4096;
+
+/**
+ * How long a reported success waits for its attestation to show on the console. EC2 posts the
+ * console output of a non-Nitro instance some time after it stops (minutes; up to about 20).
+ */
+export const ATTESTATION_GRACE_MINUTES = 30;
+
+export interface ReportDeps {
+  ec2: EC2Client;
+  s3: S3Client;
+  table: BuildsTable;
+  now: () => Date;
+}
+
+export type ReadReport = Outcome | { waiting: string };
+
+/**
+ * What the build's instance reported, believed only as far as its console attests it: a status
+ * object that the instance did not attest fails the build (`ReportForged`), and a success whose
+ * attestation has not shown yet waits for it, then fails (`NoAttestation`). A reported failure
+ * needs no attestation: nobody gains an image by it.
+ */
+export async function readReport(
+  deps: ReportDeps,
+  settings: { bucket: string; logPrefix: string },
+  build: BuildRecord,
+): Promise<ReadReport> {
+  const { buildId } = build;
+  const instanceId = build.instanceId ?? '';
+  const key = buildReportKeys(settings.logPrefix, buildId).status;
+  const status = await getText(deps.s3, { bucket: settings.bucket, key }, { maxBytes: STATUS_MAX_BYTES });
+  const claimed = outcomeOf(status, buildId);
+  if (status === undefined) return claimed;
+  const instance = await describeInstance(deps.ec2, instanceId);
+  const text = instance
+    ? await consoleOutput(deps.ec2, instanceId, runsOnNitro(instance.InstanceType ?? ''))
+    : '';
+  const judged = judgeAttestation(sha256Hex(status), text, { buildId, instanceId });
+  if (judged.verdict === 'attested') return claimed;
+  if (judged.verdict === 'contradicted')
+    return { succeeded: false, errorCode: 'ReportForged', reason: judged.reason };
+  if (!claimed.succeeded) return claimed;
+  const now = deps.now();
+  const wait = awaitAttestation(build.attestationAwaitedSince, now, judged.reason);
+  if ('waiting' in wait && !build.attestationAwaitedSince) {
+    const since = now.toISOString();
+    await updateBuild(deps.table, buildId, 'building', { attestationAwaitedSince: since }, now);
+  }
+  return wait;
+}
+
+/**
+ * Whether a reported success still waits for its attestation (pure): for
+ * ATTESTATION_GRACE_MINUTES from the first time it was found missing, then it fails.
+ */
+export function awaitAttestation(since: string | undefined, now: Date, missing: string): ReadReport {
+  const waited = since ? Math.floor((now.getTime() - Date.parse(since)) / 60_000) : 0;
+  if (waited < ATTESTATION_GRACE_MINUTES) {
+    return {
+      waiting: `${missing} yet (waited ${waited} of ${ATTESTATION_GRACE_MINUTES} min for EC2 to post the console)`,
+    };
+  }
+  return {
+    succeeded: false,
+    errorCode: 'NoAttestation',
+    reason: `${missing} ${waited} min after the report: the success it reported is not believed (an image without a serial console, or a status written by someone else)`,
+  };
+}
