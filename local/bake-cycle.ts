@@ -177,9 +177,9 @@ async function bootInstance(
       timeoutMs: options.instanceTimeoutMs ?? 20_000,
       console: (id, text) => account.emulator.ec2.writeConsole(id, text),
     });
-    const reported = /exit status (\d+): (.*)/.exec(simulation.log);
+    const reported = simulation.exitCode === undefined ? 'no report' : `exit status ${simulation.exitCode}`;
     say(
-      `  instance ${instanceId} ran its user data: ${reported ? `exit status ${reported[1]} (${reported[2]})` : 'no report'}${simulation.poweredOff ? ', powered off' : ', still running'}`,
+      `  instance ${instanceId} ran its user data: ${reported}${simulation.poweredOff ? ', powered off' : ', still running'}`,
     );
     if (!simulation.poweredOff) return;
   }

@@ -20,8 +20,8 @@ export interface SimulationOptions {
 
 export interface SimulationResult {
   poweredOff: boolean;
-  /** The wrapper's log, as the instance wrote it. */
-  log: string;
+  /** The exit status the instance attested on its console, when it reported. */
+  exitCode: number | undefined;
 }
 
 /**
@@ -44,7 +44,8 @@ export async function simulateInstance(
   const run = await runUntilPowerOff(script, options.workdir, options.timeoutMs);
   options.console(instanceId, run.console);
   if (run.poweredOff) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
-  return { poweredOff: run.poweredOff, log: readIfThere(join(run.root, 'build.log')) };
+  const attested = /amibake-attestation build=\S+ exit=(\d+)/.exec(run.console)?.[1];
+  return { poweredOff: run.poweredOff, exitCode: attested === undefined ? undefined : Number(attested) };
 }
 
 const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf-8') : '');
@@ -57,18 +58,23 @@ export function simulatedUserData(userData: string, standIn: string): string {
     throw new Error('user data is not an amibake wrapper (its last line is not amibake_main)');
   const body = standIn.endsWith('\n') ? standIn : `${standIn}\n`;
   const overrides = [
-    '# local simulation: power-off stops the emulated instance; the customisation is a stand-in',
-    'amibake_poweroff() { amibake_say "powering off"; sync; : >"$AMIBAKE_SIMULATED_POWEROFF"; sleep 3600; }',
+    '# local simulation: every path is under a scratch root; power-off stops the emulated instance;',
+    '# the customisation is a stand-in, and what the recipe step wrote is kept beside the root.',
+    '[ -n "$AMIBAKE_ROOT" ] && [ -n "$AMIBAKE_SIMULATION" ] || { echo "a simulated instance needs a scratch root" >&2; exit 1; }',
+    'amibake_poweroff() { amibake_say "powering off"; sync; : >"$AMIBAKE_SIMULATION/powered-off"; sleep 3600; }',
     'eval "amibake_recipe_customisation() $(declare -f amibake_write_customisation | tail -n +2)"',
     'amibake_write_customisation() {',
     '  amibake_recipe_customisation "$1" || return 1',
-    '  mv "$1" "$1.recipe"',
+    '  cp "$1" "$AMIBAKE_SIMULATION/customise.sh.recipe"',
     '  cat >"$1" <<\'AMIBAKE_STAND_IN\'',
     `${body}AMIBAKE_STAND_IN`,
     '}',
     // The digest check still judges what the recipe step wrote, not the stand-in.
     'eval "amibake_file_sha256() $(declare -f amibake_sha256 | tail -n +2)"',
-    'amibake_sha256() { if [ -f "$1.recipe" ]; then amibake_file_sha256 "$1.recipe"; else amibake_file_sha256 "$1"; fi; }',
+    'amibake_sha256() {',
+    '  if [ "$1" = "$AMIBAKE_DIR/customise.sh" ]; then set -- "$AMIBAKE_SIMULATION/customise.sh.recipe"; fi',
+    '  amibake_file_sha256 "$1"',
+    '}',
   ];
   return `${[...lines, ...overrides, last].join('\n')}\n`;
 }
@@ -78,8 +84,10 @@ export interface PowerOffRun {
   poweredOff: boolean;
   /** What it wrote to its console devices. */
   console: string;
-  /** Its /var/lib/amibake. */
+  /** The machine's root directory: every path the wrapper touches is under it. */
   root: string;
+  /** What the recipe's customisation step wrote (the stand-in ran instead), if it wrote anything. */
+  recipeScript: string | undefined;
 }
 
 /**
@@ -94,23 +102,29 @@ export async function runUntilPowerOff(
 ): Promise<PowerOffRun> {
   const root = join(workdir, 'root');
   const consoleFile = join(workdir, 'console');
-  mkdirSync(workdir, { recursive: true });
+  mkdirSync(root, { recursive: true });
   writeFileSync(consoleFile, '');
   const poweredOff = await runScript(
     script,
     {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      AMIBAKE_DIR: root,
+      AMIBAKE_ROOT: root,
+      AMIBAKE_SIMULATION: workdir,
       AMIBAKE_CONSOLES: consoleFile,
-      AMIBAKE_SIMULATED_POWEROFF: join(workdir, 'powered-off'),
     },
     timeoutMs,
   );
-  return { poweredOff, console: readIfThere(consoleFile), root };
+  const recipeScript = join(workdir, 'customise.sh.recipe');
+  return {
+    poweredOff,
+    console: readIfThere(consoleFile),
+    root,
+    recipeScript: existsSync(recipeScript) ? readFileSync(recipeScript, 'utf-8') : undefined,
+  };
 }
 
 function runScript(script: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
-  const marker = env.AMIBAKE_SIMULATED_POWEROFF as string;
+  const marker = join(env.AMIBAKE_SIMULATION as string, 'powered-off');
   return new Promise((resolve) => {
     const child = spawn('bash', [script], { detached: true, stdio: 'ignore', env });
     const killGroup = () => {

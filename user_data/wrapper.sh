@@ -15,7 +15,11 @@ AMIBAKE_TIMEOUT_SECONDS={{TIMEOUT_SECONDS}}
 AMIBAKE_LOG_URL='{{LOG_URL}}'
 AMIBAKE_STATUS_URL='{{STATUS_URL}}'
 AMIBAKE_SCRIPT_SHA256='{{SCRIPT_SHA256}}'
-AMIBAKE_DIR="${AMIBAKE_DIR:-/var/lib/amibake}"
+AMIBAKE_HYGIENE_KEEP='{{HYGIENE_KEEP}}'
+# Every path the wrapper touches is under $AMIBAKE_ROOT: empty on an instance, a scratch
+# directory in tests.
+AMIBAKE_ROOT="${AMIBAKE_ROOT:-}"
+AMIBAKE_DIR="$AMIBAKE_ROOT/var/lib/amibake"
 AMIBAKE_CONSOLES="${AMIBAKE_CONSOLES:-/dev/ttyS0 /dev/console}"
 AMIBAKE_LOG="$AMIBAKE_DIR/build.log"
 AMIBAKE_STARTED_AT=''
@@ -97,6 +101,68 @@ amibake_poweroff() {
   poweroff || shutdown -h now || halt -p
 }
 
+# Image hygiene: what the build leaves on the machine that the image must not ship. Each step is
+# named (the README lists why); a recipe may keep some (hygiene.keep). /var/lib/amibake itself
+# goes last, after the report is uploaded.
+amibake_clean_cloud_init() {
+  # Per-instance state (copies of this user data, with its URLs) and logs: the next instance's
+  # cloud-init starts afresh from its own user data.
+  rm -rf "$AMIBAKE_ROOT"/var/lib/cloud/instances/* "$AMIBAKE_ROOT"/var/lib/cloud/instance \
+    "$AMIBAKE_ROOT"/var/lib/cloud/data/* "$AMIBAKE_ROOT"/var/lib/cloud/sem/* \
+    "$AMIBAKE_ROOT"/var/log/cloud-init.log "$AMIBAKE_ROOT"/var/log/cloud-init-output.log
+}
+amibake_clean_machine_id() {
+  # Empty, not "uninitialized": systemd makes a new id at boot without first-boot units.
+  if [ -e "$AMIBAKE_ROOT/etc/machine-id" ]; then : >"$AMIBAKE_ROOT/etc/machine-id" || return 1; fi
+  local dbus="$AMIBAKE_ROOT/var/lib/dbus/machine-id"
+  if [ -f "$dbus" ] && [ ! -L "$dbus" ]; then rm -f "$dbus"; fi
+}
+amibake_clean_ssh_host_keys() {
+  rm -f "$AMIBAKE_ROOT"/etc/ssh/ssh_host_*
+}
+amibake_clean_dhcp_leases() {
+  rm -f "$AMIBAKE_ROOT"/var/lib/dhclient/*.lease* "$AMIBAKE_ROOT"/var/lib/dhcp/*.lease* \
+    "$AMIBAKE_ROOT"/var/lib/NetworkManager/*.lease "$AMIBAKE_ROOT"/var/lib/dhcpcd/*.lease*
+}
+amibake_clean_shell_history() {
+  rm -f "$AMIBAKE_ROOT"/root/.bash_history "$AMIBAKE_ROOT"/root/.zsh_history \
+    "$AMIBAKE_ROOT"/home/*/.bash_history "$AMIBAKE_ROOT"/home/*/.zsh_history
+}
+amibake_clean_tmp() {
+  local dir
+  for dir in "$AMIBAKE_ROOT/tmp" "$AMIBAKE_ROOT/var/tmp"; do
+    rm -rf "$dir"/* "$dir"/.[!.]* "$dir"/..?* || return 1
+  done
+}
+amibake_clean_login_records() {
+  local file
+  for file in wtmp btmp lastlog; do
+    if [ -f "$AMIBAKE_ROOT/var/log/$file" ]; then : >"$AMIBAKE_ROOT/var/log/$file" || return 1; fi
+  done
+}
+amibake_clean_journal() {
+  rm -rf "$AMIBAKE_ROOT"/var/log/journal/*
+}
+
+# Runs every step the recipe does not keep; prints the steps that failed.
+amibake_hygiene() {
+  local step failed=''
+  for step in cloud-init machine-id ssh-host-keys dhcp-leases shell-history tmp login-records journal; do
+    case " $AMIBAKE_HYGIENE_KEEP " in
+    *" $step "*) amibake_say "hygiene: $step kept (the recipe keeps it)" >&2 ;;
+    *)
+      if "amibake_clean_${step//-/_}"; then
+        amibake_say "hygiene: $step removed" >&2
+      else
+        amibake_say "hygiene: $step could not be removed" >&2
+        failed="$failed $step"
+      fi
+      ;;
+    esac
+  done
+  printf '%s' "${failed# }"
+}
+
 # Writes the recipe's customisation script to $1.
 amibake_write_customisation() {
 {{CUSTOMISATION}}
@@ -109,12 +175,14 @@ amibake_watchdog() {
 }
 
 amibake_main() {
-  mkdir -p "$AMIBAKE_DIR"
+  # A base made by amibake has no /var/lib/amibake; one made by an older version may: start clean.
+  rm -rf "$AMIBAKE_DIR"
+  (umask 077 && mkdir -p "$AMIBAKE_DIR" && : >>"$AMIBAKE_LOG")
   exec >>"$AMIBAKE_LOG" 2>&1
   AMIBAKE_STARTED_AT="$(amibake_now)"
   amibake_say "build $AMIBAKE_BUILD_ID started"
   amibake_watchdog &
-  local script="$AMIBAKE_DIR/customise.sh" code digest
+  local script="$AMIBAKE_DIR/customise.sh" code digest failed
   if ! amibake_write_customisation "$script"; then
     amibake_report 1 "could not obtain the customisation script"
   elif digest="$(amibake_sha256 "$script")" && [ "$digest" != "$AMIBAKE_SCRIPT_SHA256" ]; then
@@ -125,10 +193,13 @@ amibake_main() {
     chmod 700 "$script"
     (cd "$AMIBAKE_DIR" && "$script") </dev/null
     code=$?
-    if [ "$code" -eq 0 ]; then
-      amibake_report 0 "customisation succeeded"
-    else
+    if [ "$code" -ne 0 ]; then
       amibake_report "$code" "customisation exited with status $code"
+    elif failed="$(amibake_hygiene)" && [ -n "$failed" ]; then
+      amibake_report 1 "customisation succeeded, but image hygiene failed for: $failed (see the log)" HygieneFailed
+    else
+      amibake_report 0 "customisation succeeded"
+      rm -rf "$AMIBAKE_DIR"
     fi
   fi
   amibake_poweroff

@@ -185,6 +185,7 @@ export async function renderUserData(
   const values = {
     buildId: build.buildId,
     timeoutSeconds: build.recipe.timeoutMinutes * 60,
+    hygieneKeep: build.recipe.hygiene?.keep ?? [],
     logUrl: await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.log }, expires),
     statusUrl: await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.status }, expires),
   };

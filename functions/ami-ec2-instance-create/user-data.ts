@@ -8,6 +8,8 @@ export interface WrapperValues {
   timeoutSeconds: number;
   logUrl: string;
   statusUrl: string;
+  /** The hygiene steps the recipe keeps. */
+  hygieneKeep: readonly string[];
 }
 
 /** Quotes a value for a single-quoted bash string. */
@@ -26,6 +28,7 @@ function fill(template: string, values: WrapperValues, customisation: string, sc
     TIMEOUT_SECONDS: String(Math.trunc(values.timeoutSeconds)),
     LOG_URL: shellQuoteInner(values.logUrl),
     STATUS_URL: shellQuoteInner(values.statusUrl),
+    HYGIENE_KEEP: shellQuoteInner(values.hygieneKeep.join(' ')),
   };
   const filled = template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (match, name: string) =>
     name === 'CUSTOMISATION' ? match : (simple[name] ?? match),

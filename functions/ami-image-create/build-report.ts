@@ -7,7 +7,7 @@ export interface BuildReport {
 }
 
 /** The failures the wrapper itself names (any other code in a report is ignored). */
-const WRAPPER_ERROR_CODES = new Set(['ScriptDigestMismatch']);
+const WRAPPER_ERROR_CODES = new Set(['ScriptDigestMismatch', 'HygieneFailed']);
 
 export type Outcome =
   | { succeeded: true; report: BuildReport }

@@ -2,6 +2,7 @@ import { amiNameTemplateProblems } from './ami-name';
 import { hasControlCharacter, instanceTypeProblem, regionProblem } from './aws-facts';
 import {
   ARCHITECTURES,
+  HYGIENE_STEPS,
   parseScriptRef,
   type RecipeOptions,
   ROOT_VOLUME_TYPES,
@@ -144,6 +145,18 @@ export function recipeCheck(options: RecipeOptions): Check {
               expect: 'a list of organizational unit ARNs',
             },
           }),
+        },
+      }),
+    },
+    hygiene: {
+      check: checkObject({
+        keep: {
+          custom: (v) =>
+            Array.isArray(v) && v.every((step) => (HYGIENE_STEPS as readonly unknown[]).includes(step))
+              ? []
+              : [
+                  `must be a list of hygiene steps to skip, from ${HYGIENE_STEPS.map((s) => `"${s}"`).join(', ')}`,
+                ],
         },
       }),
     },

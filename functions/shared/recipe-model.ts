@@ -45,6 +45,22 @@ export interface Distribution {
   share: { accounts: string[]; organizations: string[]; organizationalUnits: string[] };
 }
 
+/**
+ * What the wrapper removes from the machine before it is imaged (user_data/wrapper.sh; the
+ * README says why each). A recipe may keep some; /var/lib/amibake always goes.
+ */
+export const HYGIENE_STEPS = [
+  'cloud-init',
+  'machine-id',
+  'ssh-host-keys',
+  'dhcp-leases',
+  'shell-history',
+  'tmp',
+  'login-records',
+  'journal',
+] as const;
+export type HygieneStep = (typeof HYGIENE_STEPS)[number];
+
 /** A validated recipe with every default applied. */
 export interface Recipe {
   name: string;
@@ -61,6 +77,8 @@ export interface Recipe {
   description?: string;
   tags: Record<string, string>;
   timeoutMinutes: number;
+  /** The hygiene steps the image keeps (absent: none, every step runs). Part of the content hash. */
+  hygiene?: { keep: HygieneStep[] };
   lifecycle: Lifecycle;
   distribution: Distribution;
 }

@@ -4,6 +4,8 @@ import { recipeCheck } from './recipe-check';
 import {
   type Architecture,
   type BaseSelector,
+  HYGIENE_STEPS,
+  type HygieneStep,
   parseScriptRef,
   RECIPE_DEFAULTS,
   type Recipe,
@@ -143,6 +145,7 @@ interface RecipeInput {
   description?: string;
   tags?: Record<string, string>;
   timeoutMinutes?: number;
+  hygiene?: { keep?: HygieneStep[] };
   lifecycle?: { keep?: number; parameter?: string; deprecateAfterDays?: number };
   distribution?: {
     copies?: { region: string; kmsKeyId?: string }[];
@@ -181,6 +184,10 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
     amiName: input.amiName ?? RECIPE_DEFAULTS.amiName,
     tags: input.tags ?? {},
     timeoutMinutes: input.timeoutMinutes ?? RECIPE_DEFAULTS.timeoutMinutes,
+    // Kept steps in the wrapper's order; none kept leaves the field out (and the hash as it was).
+    ...(input.hygiene?.keep?.length
+      ? { hygiene: { keep: HYGIENE_STEPS.filter((step) => input.hygiene?.keep?.includes(step)) } }
+      : {}),
     lifecycle: {
       keep: input.lifecycle?.keep ?? RECIPE_DEFAULTS.keep,
       parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(options.deployment, input.name),

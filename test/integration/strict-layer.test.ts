@@ -160,10 +160,15 @@ describe('the emulator layer holds the functions to what AWS enforces', function
       "The architecture 'x86_64' of the specified instance type does not match the architecture 'arm64' of the specified AMI",
     );
     expect((await launch(X86_64_IMAGE, 't4g.small')).name).to.equal('InvalidParameterValue');
-    const before = await operator.ec2.send(
-      new DescribeInstancesCommand({ Filters: [{ Name: 'image-id', Values: [ARM64_IMAGE] }] }),
+    const launched = await operator.ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'image-id', Values: [ARM64_IMAGE] },
+          { Name: 'instance-type', Values: ['t3.small'] },
+        ],
+      }),
     );
-    expect(before.Reservations ?? []).to.deep.equal([]);
+    expect(launched.Reservations ?? [], 'the refused launch made no instance').to.deep.equal([]);
   });
 
   it("refuses to delete another deployment's rule", async () => {

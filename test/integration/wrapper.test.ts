@@ -1,5 +1,14 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import {
   renderFetching,
@@ -28,18 +37,24 @@ describe('the user-data wrapper under bash', function () {
   });
   after(() => scratch.remove());
 
-  async function values(name: string, timeoutSeconds = 60): Promise<WrapperValues> {
+  async function values(
+    name: string,
+    timeoutSeconds = 60,
+    hygieneKeep: string[] = [],
+  ): Promise<WrapperValues> {
     return {
       buildId: `${name}-20261124120000-abcdef`,
       timeoutSeconds,
+      hygieneKeep,
       logUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/build.log` }, 600),
       statusUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/status.json` }, 600),
     };
   }
 
-  async function run(name: string, userData: string, standIn: string) {
+  async function run(name: string, userData: string, standIn: string, machine?: (root: string) => void) {
     const file = join(scratch.path, `${name}.sh`);
     writeFileSync(file, simulatedUserData(userData, standIn));
+    machine?.(join(scratch.path, name, 'root'));
     const started = Date.now();
     const run = await runUntilPowerOff(file, join(scratch.path, name), 20_000);
     const status = await getText(clients.s3, { bucket, key: `t/${name}/status.json` });
@@ -51,7 +66,8 @@ describe('the user-data wrapper under bash', function () {
       console: run.console,
       log: log ?? '',
       seconds: (Date.now() - started) / 1000,
-      dir: run.root,
+      root: run.root,
+      recipeScript: run.recipeScript,
     };
   }
 
@@ -111,7 +127,7 @@ describe('the user-data wrapper under bash', function () {
     const v = await values('inline');
     const script = '#!/bin/bash\necho "$HOME" \'quoted\' `date`\n';
     const result = await run('inline', renderInline(template, v, script), 'true');
-    expect(readFileSync(join(result.dir, 'customise.sh.recipe'), 'utf-8')).to.equal(script);
+    expect(result.recipeScript).to.equal(script);
   });
 
   it('fetches a large customisation from its pre-signed URL', async () => {
@@ -121,7 +137,7 @@ describe('the user-data wrapper under bash', function () {
     const url = await presignGet(clients.presigner, { bucket, key: 't/fetch/user-data.sh' }, 600);
     const result = await run('fetch', renderFetching(template, v, url, sha256Hex(script)), 'true');
     expect(result.status).to.deep.include({ exitCode: 0 });
-    expect(readFileSync(join(result.dir, 'customise.sh.recipe'), 'utf-8')).to.equal(script);
+    expect(result.recipeScript).to.equal(script);
   });
 
   it('runs no fetched script whose SHA-256 is not the pinned one', async () => {
@@ -165,6 +181,102 @@ describe('the user-data wrapper under bash', function () {
       exitCode: 1,
       reason: 'could not obtain the customisation script',
     });
-    expect(existsSync(join(result.dir, 'customise.sh.recipe'))).to.equal(false);
+    expect(result.recipeScript).to.equal(undefined);
+  });
+
+  describe('image hygiene', () => {
+    /** What a build instance holds that its image must not ship (LEFTOVERS), and what it must keep. */
+    const LEFTOVERS = [
+      'var/lib/cloud/instances/i-0123456789abcdef0/user-data.txt',
+      'var/lib/cloud/instances/i-0123456789abcdef0/scripts/part-001',
+      'var/lib/cloud/data/instance-id',
+      'var/lib/cloud/sem/config_scripts_per_once.once',
+      'var/log/cloud-init.log',
+      'var/log/cloud-init-output.log',
+      'var/lib/dbus/machine-id',
+      'etc/ssh/ssh_host_ed25519_key',
+      'etc/ssh/ssh_host_ed25519_key.pub',
+      'var/lib/dhclient/dhclient--eth0.lease',
+      'var/lib/dhcp/dhclient.eth0.leases',
+      'root/.bash_history',
+      'home/ec2-user/.bash_history',
+      'tmp/build-scratch',
+      'tmp/.hidden',
+      'var/tmp/cache/file',
+      'var/log/journal/0123456789abcdef/system.journal',
+      // Left by an image that an earlier amibake made without hygiene: its report-once lock.
+      'var/lib/amibake/reported/.keep',
+      'var/lib/amibake/build.log',
+    ];
+    const KEPT = ['etc/ssh/sshd_config', 'home/ec2-user/.bashrc', 'var/log/messages', 'etc/os-release'];
+    const seed = (root: string) => {
+      for (const path of [...LEFTOVERS, ...KEPT, 'etc/machine-id', 'var/log/wtmp', 'var/log/lastlog']) {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), `${path} of the build instance\n`);
+      }
+      symlinkSync('instances/i-0123456789abcdef0', join(root, 'var/lib/cloud/instance'));
+    };
+    const present = (root: string, paths: readonly string[]) =>
+      paths.filter((p) => existsSync(join(root, p)));
+    const size = (root: string, path: string) => statSync(join(root, path)).size;
+
+    it('removes what the build leaves, keeps the machine, and reports over a stale lock of an earlier image', async () => {
+      const v = await values('clean');
+      const result = await run(
+        'clean',
+        renderInline(template, v, 'echo recipe'),
+        'echo "customised"\n',
+        seed,
+      );
+      expect(result.status).to.deep.include({ exitCode: 0, reason: 'customisation succeeded' });
+      expect(present(result.root, LEFTOVERS)).to.deep.equal([]);
+      expect(existsSync(join(result.root, 'var/lib/cloud/instance')), 'the instance link').to.equal(false);
+      expect(existsSync(join(result.root, 'var/lib/amibake')), 'amibake goes last').to.equal(false);
+      expect(present(result.root, KEPT)).to.deep.equal(KEPT);
+      // Emptied, not removed: systemd writes a new id at the next boot.
+      expect([size(result.root, 'etc/machine-id'), size(result.root, 'var/log/wtmp')]).to.deep.equal([0, 0]);
+      expect(readdirSync(join(result.root, 'tmp'))).to.deep.equal([]);
+      expect(result.log).to.include('hygiene: machine-id removed');
+      expect(result.log).to.include('customised');
+    });
+
+    it('keeps the steps a recipe keeps', async () => {
+      const v = await values('kept', 60, ['ssh-host-keys', 'journal']);
+      const result = await run('kept', renderInline(template, v, 'echo recipe'), 'true', seed);
+      expect(result.status).to.deep.include({ exitCode: 0 });
+      expect(present(result.root, LEFTOVERS)).to.deep.equal([
+        'etc/ssh/ssh_host_ed25519_key',
+        'etc/ssh/ssh_host_ed25519_key.pub',
+        'var/log/journal/0123456789abcdef/system.journal',
+      ]);
+      expect(result.log).to.include('hygiene: ssh-host-keys kept (the recipe keeps it)');
+    });
+
+    it('fails the build HygieneFailed when a step cannot be done, and says which', async () => {
+      const v = await values('unclean');
+      const result = await run('unclean', renderInline(template, v, 'echo recipe'), 'true', (root) => {
+        seed(root);
+        // A machine-id that cannot be emptied.
+        rmSync(join(root, 'etc/machine-id'));
+        mkdirSync(join(root, 'etc/machine-id'));
+      });
+      expect(result.status).to.deep.include({ exitCode: 1, errorCode: 'HygieneFailed' });
+      expect(result.status.reason).to.equal(
+        'customisation succeeded, but image hygiene failed for: machine-id (see the log)',
+      );
+      expect(present(result.root, ['root/.bash_history', 'var/lib/amibake/build.log'])).to.deep.equal([
+        'var/lib/amibake/build.log',
+      ]);
+    });
+
+    it('runs no hygiene after a failed customisation, and keeps its log private to root meanwhile', async () => {
+      const v = await values('no-hygiene');
+      const result = await run('no-hygiene', renderInline(template, v, 'echo recipe'), 'exit 3\n', seed);
+      expect(result.status).to.deep.include({ exitCode: 3 });
+      expect(present(result.root, ['root/.bash_history', 'etc/ssh/ssh_host_ed25519_key'])).to.have.length(2);
+      const log = statSync(join(result.root, 'var/lib/amibake/build.log'));
+      const dir = statSync(join(result.root, 'var/lib/amibake'));
+      expect([(log.mode & 0o777).toString(8), (dir.mode & 0o777).toString(8)]).to.deep.equal(['600', '700']);
+    });
   });
 });

@@ -90,6 +90,7 @@ describe('outcomeOf', () => {
     });
     // A digest failure is a failure even if the status says 0.
     expect(report('ScriptDigestMismatch', 0)).to.deep.include({ succeeded: false });
+    expect(report('HygieneFailed')).to.deep.include({ succeeded: false, errorCode: 'HygieneFailed' });
     expect(report('SomethingElse')).to.deep.include({ errorCode: 'CustomisationFailed' });
     expect(report('', 0)).to.deep.include({ succeeded: true });
   });

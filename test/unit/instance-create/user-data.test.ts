@@ -15,6 +15,7 @@ const values = {
   timeoutSeconds: 3600,
   logUrl: 'http://s3/log?a=1&b=2',
   statusUrl: "http://s3/status?x='y'",
+  hygieneKeep: ['ssh-host-keys', 'journal'],
 };
 
 describe('renderInline', () => {
@@ -23,6 +24,7 @@ describe('renderInline', () => {
     expect(userData).not.to.match(/\{\{[A-Z0-9_]+\}\}/);
     expect(userData).to.include("AMIBAKE_BUILD_ID='ecs-20261124120000-abcdef'");
     expect(userData).to.include('AMIBAKE_TIMEOUT_SECONDS=3600');
+    expect(userData).to.include("AMIBAKE_HYGIENE_KEEP='ssh-host-keys journal'");
   });
 
   it('names the SHA-256 of the file it writes, a final newline included', () => {

@@ -34,6 +34,28 @@ describe('parseRecipe', () => {
     expect(recipe.script).to.deep.equal({ kind: 'file', path: 'user_data/ecs-node.sh' });
   });
 
+  it('keeps the hygiene steps a recipe names, in the wrapper order, and leaves the field out otherwise', () => {
+    const options = { scripts: 'file-or-s3', deployment: 'amibake' } as const;
+    expect(
+      parseRecipe({ ...valid, hygiene: { keep: ['journal', 'ssh-host-keys'] } }, options).hygiene,
+    ).to.deep.equal({ keep: ['ssh-host-keys', 'journal'] });
+    expect(parseRecipe({ ...valid, hygiene: { keep: [] } }, options)).to.not.have.property('hygiene');
+    expect(problemsOf({ ...valid, hygiene: { keep: ['ssh-keys'] } })).to.deep.equal([
+      'recipe "ecs-base": hygiene.keep must be a list of hygiene steps to skip, from "cloud-init", "machine-id", "ssh-host-keys", "dhcp-leases", "shell-history", "tmp", "login-records", "journal", got ["ssh-keys"]',
+    ]);
+  });
+
+  it('defaults to a Graviton instance type for a parameter whose path names arm64', () => {
+    const options = { scripts: 'file-or-s3', deployment: 'amibake' } as const;
+    const recipe = (parameter: string) =>
+      parseRecipe({ ...valid, base: { ssmParameter: parameter } }, options).instanceType;
+    expect(recipe('/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id')).to.equal(
+      't4g.small',
+    );
+    expect(recipe('/team/base-arm64')).to.equal('t4g.small');
+    expect(recipe('/team/farm64/base')).to.equal('t3.small');
+  });
+
   it('defaults to a Graviton instance type for a described arm64 base', () => {
     const arm = parseRecipe(
       { ...valid, base: { describe: { name: 'al2023-ami-2023.*-arm64', architecture: 'arm64' } } },
