@@ -5,6 +5,20 @@ import { expect } from 'chai';
 import { getText, streamObject } from '../../../functions/shared/aws/objects';
 import { boundedReason, REASON_MAX_CHARACTERS } from '../../../functions/shared/fail-build';
 
+/** A 1 MiB body in 1 KiB chunks, and how many chunks were pulled from it so far. */
+function megabyteBody() {
+  let pulled = 0;
+  const body = Readable.from(
+    (function* () {
+      for (let i = 0; i < 1024; i++) {
+        pulled++;
+        yield Buffer.alloc(1024, 'x');
+      }
+    })(),
+  );
+  return { body, served: () => pulled };
+}
+
 describe('bounded reads and reasons', () => {
   const s3 = mockClient(S3Client);
   afterEach(() => s3.reset());
@@ -12,15 +26,7 @@ describe('bounded reads and reasons', () => {
 
   describe('getText with maxBytes', () => {
     it('reads no more than asked, and closes the body without reading the rest', async () => {
-      let served = 0;
-      const body = Readable.from(
-        (function* () {
-          for (let i = 0; i < 1024; i++) {
-            served++;
-            yield Buffer.alloc(1024, 'x');
-          }
-        })(),
-      );
+      const { body, served } = megabyteBody();
       s3.on(GetObjectCommand).resolves({ Body: body as never });
       const text = await getText(
         new S3Client({ region: 'us-east-1' }),
@@ -28,22 +34,14 @@ describe('bounded reads and reasons', () => {
         { maxBytes: 4096 },
       );
       expect(text).to.have.length(4096);
-      expect(served, 'chunks pulled from a 1 MiB body').to.be.at.most(8);
+      expect(served(), 'chunks pulled from a 1 MiB body').to.be.at.most(8);
       expect(body.destroyed).to.equal(true);
     });
   });
 
   describe('streamObject', () => {
     it('hands each chunk on as it arrives, stops at the limit and says the object was longer', async () => {
-      let served = 0;
-      const body = Readable.from(
-        (function* () {
-          for (let i = 0; i < 1024; i++) {
-            served++;
-            yield Buffer.alloc(1024, 'x');
-          }
-        })(),
-      );
+      const { body, served } = megabyteBody();
       s3.on(GetObjectCommand).resolves({ Body: body as never, ContentLength: 1024 * 1024 });
       const seen: number[] = [];
       const servedAtFirst: number[] = [];
@@ -52,7 +50,7 @@ describe('bounded reads and reasons', () => {
         { bucket: 'b', key: 'k' },
         2500,
         (bytes) => {
-          if (seen.length === 0) servedAtFirst.push(served);
+          if (seen.length === 0) servedAtFirst.push(served());
           seen.push(bytes.length);
         },
       );
