@@ -30,10 +30,21 @@ function fill(template: string, values: WrapperValues, customisation: string, sc
     STATUS_URL: shellQuoteInner(values.statusUrl),
     HYGIENE_KEEP: shellQuoteInner(values.hygieneKeep.join(' ')),
   };
-  const filled = template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (match, name: string) =>
+  const filled = withoutComments(template).replace(/\{\{([A-Z0-9_]+)\}\}/g, (match, name: string) =>
     name === 'CUSTOMISATION' ? match : (simple[name] ?? match),
   );
   return filled.split('{{CUSTOMISATION}}').join(customisation);
+}
+
+/**
+ * The template without its comment lines (the shebang and the line naming the build stay): user
+ * data is limited to 16 KB, and each pre-signed URL with a session token takes up to 2 KB of it.
+ */
+function withoutComments(template: string): string {
+  return template
+    .split('\n')
+    .filter((line, i) => i === 0 || line.includes('{{BUILD_ID}}') || !/^\s*#/.test(line))
+    .join('\n');
 }
 
 /** The wrapper with the script embedded as a quoted here-document (nothing in it is expanded). */

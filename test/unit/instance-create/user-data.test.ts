@@ -70,6 +70,16 @@ describe('the 16 KB switch', () => {
     expect(fitsUserData(userData)).to.equal(false);
   });
 
+  it('leaves room in a fetching wrapper for its three pre-signed URLs with session tokens', () => {
+    // A URL signed with Lambda's session credentials: the token alone is over 1 KB.
+    const url = (key: string) => `https://bucket.s3.us-east-1.amazonaws.com/${key}?${'X'.repeat(1900)}`;
+    const signed = { ...values, logUrl: url('log'), statusUrl: url('status') };
+    const userData = renderFetching(template, signed, url('user-data.sh'), 'ab'.repeat(32));
+    expect(Buffer.byteLength(userData)).to.be.below(USER_DATA_LIMIT_BYTES - 2048);
+    expect(userData.split('\n')[0]).to.equal('#!/bin/bash');
+    expect(userData).to.not.match(/^\s*# (Runs|Reports|Image hygiene)/m);
+  });
+
   it('renders a fetching wrapper of fixed, small size', () => {
     const userData = renderFetching(template, values, 'http://s3/user-data.sh?sig=1', 'ab'.repeat(32));
     expect(userData).to.include('amibake_transfer get "$1" \'http://s3/user-data.sh?sig=1\'');
