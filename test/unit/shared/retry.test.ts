@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ListTopicsCommand, type ListTopicsCommandOutput, SNSClient } from '@aws-sdk/client-sns';
-import { DefaultRateLimiter } from '@smithy/core/retry';
+import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { retryDelayScale, retryStrategy, scaledBackoff } from '../../../functions/shared/aws/retry';
 import { AmiBakeError } from '../../../functions/shared/errors';
 
@@ -78,28 +79,43 @@ describe('SDK retry delays', () => {
         credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
         retryStrategy: retryStrategy({ AMIBAKE_RETRY_DELAY_SCALE: '0.001' }),
       });
-      // The adaptive rate limiter's waits, as it asks for them (its hook for tests).
-      const limiter = DefaultRateLimiter as unknown as {
-        setTimeoutFn: (fn: () => void, delay: number) => unknown;
-      };
-      const original = limiter.setTimeoutFn;
-      const waits: number[] = [];
-      limiter.setTimeoutFn = (fn, delay) => {
-        waits.push(delay);
-        return original(fn, delay);
-      };
-      let answer: ListTopicsCommandOutput;
-      try {
-        answer = await client.send(new ListTopicsCommand({}));
-      } finally {
-        limiter.setTimeoutFn = original;
-      }
+      const answer = await client.send(new ListTopicsCommand({}));
       expect(requests).to.equal(3);
       expect(answer.$metadata.attempts).to.equal(3);
       expect(answer.$metadata.totalRetryDelay).to.be.at.most(2 + 4);
-      // The rate limiter's wait after throttling shrinks too: up to 2 s at the SDK's lowest rate.
-      expect(waits, 'the rate limiter waited after throttling').to.not.be.empty;
-      expect(Math.max(...waits)).to.be.at.most(2000 * 0.001 + 1);
+    });
+
+    it("scales the rate limiter's wait for a send token once throttled (2 s at the SDK's lowest rate)", async () => {
+      /** The waits a strategy's limiter asks for over five sends right after five throttles. */
+      const waitsOf = async (strategy: ReturnType<typeof retryStrategy>) => {
+        const limiter = (strategy as unknown as { rateLimiter: DefaultRateLimiter }).rateLimiter;
+        const hook = DefaultRateLimiter as unknown as {
+          setTimeoutFn: (fn: () => void, delay: number) => unknown;
+        };
+        const original = hook.setTimeoutFn;
+        // The clock moves only by the waits asked for, so the result does not depend on this machine's speed.
+        const clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ['Date'] });
+        const waits: number[] = [];
+        hook.setTimeoutFn = (fn, delay) => {
+          waits.push(delay);
+          clock.tick(Math.ceil(delay));
+          fn();
+          return undefined;
+        };
+        try {
+          for (let i = 0; i < 5; i++) limiter.updateClientSendingRate({ errorType: 'THROTTLING' });
+          for (let i = 0; i < 5; i++) await limiter.getSendToken();
+        } finally {
+          hook.setTimeoutFn = original;
+          clock.restore();
+        }
+        return waits;
+      };
+      const scaled = await waitsOf(retryStrategy({ AMIBAKE_RETRY_DELAY_SCALE: '0.001' }));
+      const unscaled = await waitsOf(new AdaptiveRetryStrategy(6));
+      expect(scaled, 'the limiter waited').to.not.be.empty;
+      expect(Math.max(...scaled)).to.be.at.most(2000 * 0.001 + 1);
+      expect(Math.max(...unscaled), "the SDK's own limiter waits up to 2 s").to.be.greaterThan(100);
     });
 
     it('keeps the adaptive mode and six attempts when unset', async () => {
