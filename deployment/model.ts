@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
@@ -50,6 +51,12 @@ export function resolveDeployment(
       return recipe;
     }
     const content = readFileSync(file, 'utf-8');
+    const syntax = shellSyntaxProblem(content);
+    if (syntax) {
+      problems.push(
+        `recipe "${recipe.name}": script "${recipe.script.path}" is not valid shell: ${syntax}: fix it before deploying (bash -n ${recipe.script.path} shows the same)`,
+      );
+    }
     const script: ScriptObject = {
       path: recipe.script.path,
       key: `${names.scriptsPrefix}${recipe.script.path}`,
@@ -73,6 +80,20 @@ export function resolveDeployment(
     recipesDocument: `${JSON.stringify(JSON.parse(canonicalJson({ version: RECIPES_DOCUMENT_VERSION, recipes: documents })), null, 2)}\n`,
     recipeItems: documents,
   };
+}
+
+/**
+ * `bash -n`'s first complaint about a script that bash runs (a bash or sh shebang, or none), or
+ * undefined. Scripts for another interpreter, and machines without bash, are not checked.
+ */
+export function shellSyntaxProblem(content: string): string | undefined {
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(content);
+  const interpreter = shebang ? (shebang[1]?.endsWith('/env') ? shebang[2] : shebang[1]) : 'bash';
+  if (!interpreter || !/(?:^|\/)(?:ba)?sh$/.test(interpreter)) return undefined;
+  const check = spawnSync('bash', ['-n'], { input: content, encoding: 'utf-8' });
+  if (check.error || check.status === 0) return undefined;
+  const [first = 'syntax error'] = check.stderr.split('\n').filter((line) => line.trim() !== '');
+  return first.replace(/^bash: /, '');
 }
 
 /** What a deployed stack cannot grant least privilege for. */

@@ -1,5 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import type { AmiBakeConfig, RecipeConfig } from '../../deployment/config';
+import { resolveDeployment } from '../../deployment/model';
 import { InvalidInputError } from '../../functions/shared/errors';
 import { stackConfig, synthStack } from '../support/stack';
 
@@ -288,6 +292,36 @@ describe('configuration validated at synth', () => {
       );
     });
   }
+
+  it('rejects a shell script with a syntax error, naming its line; other interpreters are not checked', () => {
+    const root = mkdtempSync(join(tmpdir(), 'amibake-scripts-'));
+    try {
+      mkdirSync(join(root, 'user_data'));
+      writeFileSync(
+        join(root, 'user_data/broken.sh'),
+        '#!/bin/bash\nif [ -f /etc/os-release ]; then\n  echo ok\n',
+      );
+      writeFileSync(join(root, 'user_data/tool.py'), '#!/usr/bin/env python3\nif True:\n');
+      const config = stackConfig({}, [
+        recipe({ name: 'broken', script: 'user_data/broken.sh' }),
+        recipe({ name: 'python', script: 'user_data/tool.py' }),
+      ]);
+      const problems = (() => {
+        try {
+          resolveDeployment(config, { projectRoot: root, bucket: 'a-bucket' });
+          return [];
+        } catch (error) {
+          if (error instanceof InvalidInputError) return [...error.problems];
+          throw error;
+        }
+      })();
+      expect(problems).to.deep.equal([
+        'recipe "broken": script "user_data/broken.sh" is not valid shell: line 4: syntax error: unexpected end of file: fix it before deploying (bash -n user_data/broken.sh shows the same)',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 
   it('reports every problem of every recipe at once', () => {
     const error = synthError(

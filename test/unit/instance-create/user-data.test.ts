@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { shellSyntaxProblem } from '../../../deployment/model';
 import {
   fitsUserData,
   renderFetching,
@@ -78,6 +79,13 @@ describe('the 16 KB switch', () => {
     expect(Buffer.byteLength(userData)).to.be.below(USER_DATA_LIMIT_BYTES - 2048);
     expect(userData.split('\n')[0]).to.equal('#!/bin/bash');
     expect(userData).to.not.match(/^\s*# (Runs|Reports|Image hygiene)/m);
+  });
+
+  it('renders user data that bash parses, in both modes', () => {
+    expect(shellSyntaxProblem(renderInline(template, values, 'echo "inline"\n'))).to.equal(undefined);
+    expect(shellSyntaxProblem(renderFetching(template, values, 'http://s3/x', 'ab'.repeat(32)))).to.equal(
+      undefined,
+    );
   });
 
   it('renders a fetching wrapper of fixed, small size', () => {
