@@ -1,6 +1,6 @@
+import { BUILD_ID_TAG } from '../functions/shared/tags';
 import {
   announceBuildEnds,
-  BUILD_TAG,
   listExternalScripts,
   listToTellAbsence,
   requestTagged,
@@ -74,7 +74,7 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
     },
     {
       sid: 'LaunchTaggedInstances',
-      reason: `the instance and its volumes must carry the ${BUILD_TAG} tag from the start`,
+      reason: `the instance and its volumes must carry the ${BUILD_ID_TAG} tag from the start`,
       actions: ['ec2:RunInstances'],
       resources: [instances, volumes],
       conditions: requestTagged(refs.names.prefix),

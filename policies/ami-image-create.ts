@@ -1,7 +1,6 @@
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../functions/shared/tags';
 import {
   announceBuildEnds,
-  BUILD_TAG,
-  DEPLOYMENT_TAG,
   listToTellAbsence,
   requestTagged,
   resourceTagged,
@@ -64,14 +63,14 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
     },
     {
       sid: 'ImageBuildInstances',
-      reason: `only instances tagged ${BUILD_TAG} are imaged`,
+      reason: `only instances tagged ${BUILD_ID_TAG} are imaged`,
       actions: ['ec2:CreateImage'],
       resources: [instances],
       conditions: resourceTagged(refs.names.prefix),
     },
     {
       sid: 'CreateTaggedImages',
-      reason: `the image and its snapshots must carry the ${BUILD_TAG} tag from the start`,
+      reason: `the image and its snapshots must carry the ${BUILD_ID_TAG} tag from the start`,
       actions: ['ec2:CreateImage'],
       resources: [images, snapshots],
       conditions: requestTagged(refs.names.prefix),
@@ -150,7 +149,7 @@ function copyStatements(refs: PolicyRefs): Statement[] {
       // CopyImage is authorized on the new image and snapshots only (the Service Authorization
       // Reference lists no aws:ResourceTag key for it): the source cannot be scoped by its tags.
       sid: 'CreateTaggedCopies',
-      reason: `copies into the recipes' regions; the copies and their snapshots must carry the ${BUILD_TAG} tag from the start`,
+      reason: `copies into the recipes' regions; the copies and their snapshots must carry the ${BUILD_ID_TAG} tag from the start`,
       actions: ['ec2:CopyImage'],
       resources: into,
       conditions: requestTagged(refs.names.prefix),

@@ -1,3 +1,4 @@
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../functions/shared/tags';
 import type { Conditions, Statement } from './statement';
 
 /** The Lambda runtime writes the function's logs to its own log group. */
@@ -12,15 +13,10 @@ export function writeOwnLogs(logGroupArn: string): Statement {
   };
 }
 
-/** Present on everything a build creates, and required on every mutating EC2 call. */
-export const BUILD_TAG = 'amibake:build-id';
-/** The deployment's name prefix, so that one deployment never touches another's builds. */
-export const DEPLOYMENT_TAG = 'amibake:deployment';
-
 /** What is being created carries a build id and this deployment's tag. */
 export function requestTagged(deployment: string): Conditions {
   return {
-    Null: { [`aws:RequestTag/${BUILD_TAG}`]: 'false' },
+    Null: { [`aws:RequestTag/${BUILD_ID_TAG}`]: 'false' },
     StringEquals: { [`aws:RequestTag/${DEPLOYMENT_TAG}`]: deployment },
   };
 }
@@ -28,7 +24,7 @@ export function requestTagged(deployment: string): Conditions {
 /** What is being changed carries a build id and this deployment's tag. */
 export function resourceTagged(deployment: string): Conditions {
   return {
-    Null: { [`aws:ResourceTag/${BUILD_TAG}`]: 'false' },
+    Null: { [`aws:ResourceTag/${BUILD_ID_TAG}`]: 'false' },
     StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: deployment },
   };
 }

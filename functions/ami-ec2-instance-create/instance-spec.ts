@@ -1,5 +1,6 @@
 import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
-import { type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
+import type { BuildRecord } from '../shared/build-record';
+import { BASE_IMAGE_ID_TAG, BUILD_ID_TAG, DEPLOYMENT_TAG, RECIPE_TAG } from '../shared/tags';
 
 /** What the deployment gives every launch unless the recipe says otherwise. */
 export interface LaunchDefaults {
@@ -18,9 +19,9 @@ export function buildTags(build: BuildRecord, deployment: string): Tag[] {
   return [
     { Key: 'Name', Value: `amibake ${build.recipeName} ${build.buildId}` },
     { Key: DEPLOYMENT_TAG, Value: deployment },
-    { Key: 'amibake:recipe', Value: build.recipeName },
-    { Key: 'amibake:build-id', Value: build.buildId },
-    { Key: 'amibake:base-image-id', Value: build.baseImageId },
+    { Key: RECIPE_TAG, Value: build.recipeName },
+    { Key: BUILD_ID_TAG, Value: build.buildId },
+    { Key: BASE_IMAGE_ID_TAG, Value: build.baseImageId },
   ];
 }
 

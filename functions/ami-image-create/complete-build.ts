@@ -13,12 +13,13 @@ import {
 import { describeInstance } from '../shared/aws/instances';
 import { putImageParameter } from '../shared/aws/parameters';
 import { deprecateImage, deregisterWithSnapshots } from '../shared/aws/retention';
-import { BUILD_ID_TAG, type BuildRecord } from '../shared/build-record';
+import type { BuildRecord } from '../shared/build-record';
 import { AmiBakeError, awsErrorName, describeError, isRefusedForGood } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
+import { BUILD_ID_TAG } from '../shared/tags';
 import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';

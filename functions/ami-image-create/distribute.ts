@@ -3,7 +3,8 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { copyImage, shareImage } from '../shared/aws/distribution';
 import { describeImage, findImagesByTag } from '../shared/aws/images';
 import { deregisterWithSnapshots } from '../shared/aws/retention';
-import { BUILD_ID_TAG, type BuildRecord } from '../shared/build-record';
+import type { BuildRecord } from '../shared/build-record';
+import { BUILD_ID_TAG } from '../shared/tags';
 import { sortImages } from './image-provenance';
 
 export interface RegionalClients {

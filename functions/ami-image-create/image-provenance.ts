@@ -1,5 +1,6 @@
 import type { Image } from '@aws-sdk/client-ec2';
-import { BUILD_ID_TAG, type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
+import type { BuildRecord } from '../shared/build-record';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../shared/tags';
 
 /** What an image must show to be adopted as a build's own: its source, and when it was made. */
 export type Provenance =

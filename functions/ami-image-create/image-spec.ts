@@ -1,6 +1,16 @@
 import type { CreateImageCommandInput, Tag } from '@aws-sdk/client-ec2';
 import { renderAmiName } from '../shared/ami-name';
-import { BUILD_STARTED_TAG, type BuildRecord, DEPLOYMENT_TAG } from '../shared/build-record';
+import type { BuildRecord } from '../shared/build-record';
+import {
+  BASE_IMAGE_ID_TAG,
+  BASE_IMAGE_NAME_TAG,
+  BUILD_ID_TAG,
+  BUILD_STARTED_TAG,
+  CREATED_BY_TAG,
+  DEPLOYMENT_TAG,
+  RECIPE_HASH_TAG,
+  RECIPE_TAG,
+} from '../shared/tags';
 
 /** Lineage tags on the image and its snapshots. */
 export function imageTags(build: BuildRecord, name: string, deployment: string): Tag[] {
@@ -8,13 +18,13 @@ export function imageTags(build: BuildRecord, name: string, deployment: string):
     ...Object.entries(build.recipe.tags).map(([Key, Value]) => ({ Key, Value })),
     { Key: 'Name', Value: name },
     { Key: DEPLOYMENT_TAG, Value: deployment },
-    { Key: 'amibake:recipe', Value: build.recipeName },
-    { Key: 'amibake:recipe-hash', Value: build.recipeHash },
-    { Key: 'amibake:build-id', Value: build.buildId },
+    { Key: RECIPE_TAG, Value: build.recipeName },
+    { Key: RECIPE_HASH_TAG, Value: build.recipeHash },
+    { Key: BUILD_ID_TAG, Value: build.buildId },
     { Key: BUILD_STARTED_TAG, Value: build.createdAt },
-    { Key: 'amibake:base-image-id', Value: build.baseImageId },
-    { Key: 'amibake:base-image-name', Value: (build.baseImageName ?? 'unknown').slice(0, 256) },
-    { Key: 'amibake:created-by', Value: 'amibake' },
+    { Key: BASE_IMAGE_ID_TAG, Value: build.baseImageId },
+    { Key: BASE_IMAGE_NAME_TAG, Value: (build.baseImageName ?? 'unknown').slice(0, 256) },
+    { Key: CREATED_BY_TAG, Value: 'amibake' },
   ];
 }
 

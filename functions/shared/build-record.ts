@@ -54,12 +54,6 @@ export interface ScriptPin {
  */
 export const BOOT_MARGIN_MINUTES = 15;
 
-/** The tag that names the deployment (its name prefix) on instances, volumes, images and snapshots. */
-export const DEPLOYMENT_TAG = 'amibake:deployment';
-export const BUILD_ID_TAG = 'amibake:build-id';
-/** When the build started (ISO 8601 with milliseconds): lineage on the image and its snapshots. */
-export const BUILD_STARTED_TAG = 'amibake:build-started';
-
 export function isFinal(status: BuildStatus): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }

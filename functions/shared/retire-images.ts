@@ -5,9 +5,9 @@ import type { BuildsTable } from './aws/builds-table';
 import { describeImage } from './aws/images';
 import { getParameterValues } from './aws/parameters';
 import { deregisterWithSnapshots, imagesInUse } from './aws/retention';
-import { DEPLOYMENT_TAG } from './build-record';
 import type { Logger } from './logger';
 import { planRetention } from './plan-retention';
+import { DEPLOYMENT_TAG } from './tags';
 
 export interface RetireReport {
   recipe: string;

@@ -1,7 +1,8 @@
 import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { BUILD_ID_TAG, type BuildRecord, DEPLOYMENT_TAG, isFinal } from '../../functions/shared/build-record';
+import { type BuildRecord, isFinal } from '../../functions/shared/build-record';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../../functions/shared/tags';
 import type { AwsClients } from '../../local/emulator/aws-clients';
 import type { LocalStack } from '../../local/local-account';
 

@@ -8,7 +8,7 @@ import {
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../build-record';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../tags';
 
 export const INSTANCES_ACTIONS = {
   runInstance: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'],
