@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { config } from '../amibake.config';
+import type { Architecture } from '../functions/shared/recipe';
 import { LocalAccount } from '../local/local-account';
 import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { originalTrigger } from './original-trigger';
@@ -49,7 +50,7 @@ async function triggerRows(
   const { emulator } = account;
   for (const size of SIZES) {
     const recipes = Array.from({ length: size }, (_, i) => {
-      const [glob, architecture] = SELECTORS[i % SELECTORS.length] as readonly [string, string];
+      const [glob, architecture] = SELECTORS[i % SELECTORS.length] as readonly [string, Architecture];
       return { name: `recipe-${i}`, glob, architecture };
     });
     const stack = await account.deploy({

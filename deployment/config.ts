@@ -1,7 +1,11 @@
+import type { RecipeInput } from '../functions/shared/recipe';
 import type { RecipeStoreKind } from './names';
 
-/** A recipe as written in the configuration (see the README for every field). */
-export type RecipeConfig = Record<string, unknown> & { name: string };
+/**
+ * A recipe as written in the configuration (see the README for every field): a misspelt or
+ * unknown field fails the type check.
+ */
+export type RecipeConfig = RecipeInput;
 
 /** Where Terraform keeps its state. */
 export type BackendConfig =

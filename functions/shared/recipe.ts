@@ -131,7 +131,8 @@ function recipeLabel(input: unknown, position: number): string {
   return typeof name === 'string' && name !== '' ? `"${name}"` : `#${position + 1}`;
 }
 
-interface RecipeInput {
+/** A recipe as written: every field the recipe check accepts, with its type. */
+export interface RecipeInput {
   name: string;
   base: { describe?: DescribeInput; ssmParameter?: string };
   script: string;
@@ -152,7 +153,7 @@ interface RecipeInput {
     share?: { accounts?: string[]; organizations?: string[]; organizationalUnits?: string[] };
   };
 }
-interface DescribeInput {
+export interface DescribeInput {
   owners?: string[];
   name: string;
   architecture?: Architecture;

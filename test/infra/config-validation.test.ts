@@ -282,6 +282,20 @@ function synthError(config: AmiBakeConfig): InvalidInputError {
   throw new Error('synth accepted the configuration');
 }
 
+describe('configuration checked by the compiler', () => {
+  it('refuses a misspelt recipe field in a typed configuration (npm run typecheck fails otherwise)', () => {
+    const typo: RecipeConfig = {
+      name: 'ecs-node',
+      base: { describe: { name: 'al2023-ami-ecs-hvm-*-x86_64', architecture: 'arm64' } },
+      script: 'user_data/ecs-node.sh',
+      // @ts-expect-error: "instanceTyp" is not a recipe field; the compiler names it.
+      instanceTyp: 't4g.small',
+    };
+    // The check the compiler could not make is made at synth, with the same field named.
+    expect(synthError(stackConfig({}, [typo])).problems.join('\n')).to.include('instanceTyp');
+  });
+});
+
 describe('configuration validated at synth', () => {
   for (const c of CASES) {
     it(`rejects ${c.what}`, () => {
