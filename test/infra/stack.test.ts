@@ -1,5 +1,6 @@
 import { Testing } from 'cdktf';
 import { expect } from 'chai';
+import { synthSummary } from '../../infra/synth-summary';
 import {
   addressOf,
   onlyResource,
@@ -432,6 +433,33 @@ describe('AmiBakeStack', () => {
           dynamodb_table: 'tf-locks',
         },
       });
+    });
+
+    it('sums up a synth on one screen: resources by type, recipes, and what to run next', () => {
+      const config = stackConfig({}, [
+        { name: 'ecs', base: { describe: { name: 'al2023-ami-ecs-*' } }, script: 'user_data/ecs-node.sh' },
+        {
+          name: 'arm',
+          base: { ssmParameter: '/team/arm64/base' },
+          script: 's3://team-scripts/arm.sh',
+          instanceType: 't4g.small',
+        },
+      ]);
+      const lines = synthSummary(config, synthStack(config).tf, 'cdktf.out/stacks/amibake').split('\n');
+      const total = Object.values(synth.tf.resource).reduce((n, r) => n + Object.keys(r).length, 0);
+      expect(lines[0]).to.equal(
+        'amibake: stack "amibake" (us-east-1) synthesized into cdktf.out/stacks/amibake',
+      );
+      expect(lines[1]).to.match(/^ {2}\d+ resources:$/);
+      expect(total).to.be.greaterThan(30);
+      expect(lines.join('\n')).to.include('3 aws_lambda_function').and.include('1 aws_s3_bucket_policy');
+      expect(lines.every((line) => line.length <= 110)).to.equal(true);
+      expect(lines.slice(-4)).to.deep.equal([
+        `  2 recipe(s), s3 store, schedule ${config.schedule}:`,
+        '    ecs: describe al2023-ami-ecs-*, script user_data/ecs-node.sh',
+        '    arm: ssm /team/arm64/base, script s3://team-scripts/arm.sh, t4g.small',
+        '  next: npx cdktf diff (review the plan), then npx cdktf deploy',
+      ]);
     });
 
     it('outputs the function names, table, bucket and schedule rule', () => {
