@@ -1,3 +1,4 @@
+import { AmiBakeError } from '../functions/shared/errors';
 /** The `amibake` command line, parsed (pure). */
 export interface Args {
   command: string | undefined;
@@ -36,8 +37,13 @@ exit codes: 0 done; 1 the command failed (a build not started, a log not found);
 2 bad usage (unknown command, recipe or option); 3 no credentials, or no stack with that prefix.
 The AWS endpoint comes from the environment (AWS_ENDPOINT_URL for an emulator).`;
 
-export class UsageError extends Error {
+/** Bad usage of the command (unknown command, option or recipe): exit code 2. */
+export class UsageError extends AmiBakeError {
   override readonly name = 'UsageError';
+
+  constructor(message: string) {
+    super(message, { code: 'UsageError' });
+  }
 }
 
 export function parseArgs(argv: readonly string[]): Args {

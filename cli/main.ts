@@ -58,8 +58,7 @@ export async function runCli(
     };
   } catch (error) {
     const code = error instanceof UsageError ? 2 : error instanceof EnvironmentError ? 3 : 1;
-    const message =
-      error instanceof AmiBakeError || error instanceof UsageError ? error.message : describeError(error);
+    const message = error instanceof AmiBakeError ? error.message : describeError(error);
     return failed(args.command, message, code);
   }
 }

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { UsageError } from '../../../cli/args';
 import { runCli } from '../../../cli/main';
 import { PrintableStream, printable } from '../../../cli/terminal';
+import { AmiBakeError } from '../../../functions/shared/errors';
 
 describe('the command line as a terminal shows it', () => {
   it('shows control characters from builds as \\xNN, and keeps line ends and tabs', () => {
@@ -33,6 +35,12 @@ describe('the command line as a terminal shows it', () => {
       error: { command: '', code: 2, message: out.stderr.replace(/^amibake: /, '').trimEnd() },
     });
     expect(out.stderr).to.match(/^amibake: unknown command "deploy"/);
+  });
+
+  it('has one error root: a usage error is an AmiBakeError with its own code', () => {
+    const error = new UsageError('unknown recipe "x"');
+    expect(error).to.be.instanceOf(AmiBakeError);
+    expect([error.name, error.code]).to.deep.equal(['UsageError', 'UsageError']);
   });
 
   it('prints nothing on stdout for a failure without --json', async () => {
