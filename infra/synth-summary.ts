@@ -3,7 +3,6 @@ import type { AmiBakeConfig } from '../deployment/config';
 /** The parts of a synthesized stack's Terraform JSON the summary reads. */
 export interface StackJson {
   resource?: Record<string, Record<string, unknown>>;
-  data?: Record<string, Record<string, unknown>>;
 }
 
 /** One screen after `npm run synth`: what was written where, what it declares, and what to run next (pure). */

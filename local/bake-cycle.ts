@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { StopInstancesCommand } from '@aws-sdk/client-ec2';
 import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
+import { attestationsOf } from '../functions/ami-image-create/build-report';
 import { getBuild } from '../functions/shared/aws/builds-table';
 import { findDeploymentInstances } from '../functions/shared/aws/instances';
 import type { BuildRecord } from '../functions/shared/build-record';
@@ -177,7 +178,8 @@ async function bootInstance(
       timeoutMs: options.instanceTimeoutMs ?? 20_000,
       console: (id, text) => account.emulator.ec2.writeConsole(id, text),
     });
-    const reported = simulation.exitCode === undefined ? 'no report' : `exit status ${simulation.exitCode}`;
+    const [attested] = attestationsOf(simulation.console, buildId);
+    const reported = attested ? `exit status ${attested.exitCode}` : 'no report';
     say(
       `  instance ${instanceId} ran its user data: ${reported}${simulation.poweredOff ? ', powered off' : ', still running'}`,
     );

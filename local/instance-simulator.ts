@@ -20,8 +20,8 @@ export interface SimulationOptions {
 
 export interface SimulationResult {
   poweredOff: boolean;
-  /** The exit status the instance attested on its console, when it reported. */
-  exitCode: number | undefined;
+  /** What the instance wrote to its serial console. */
+  console: string;
 }
 
 /**
@@ -44,11 +44,10 @@ export async function simulateInstance(
   const run = await runUntilPowerOff(script, options.workdir, options.timeoutMs);
   options.console(instanceId, run.console);
   if (run.poweredOff) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
-  const attested = /amibake-attestation build=\S+ exit=(\d+)/.exec(run.console)?.[1];
-  return { poweredOff: run.poweredOff, exitCode: attested === undefined ? undefined : Number(attested) };
+  return { poweredOff: run.poweredOff, console: run.console };
 }
 
-const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf-8') : '');
+const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf-8') : undefined);
 
 /** The user data with the two local substitutions, inserted before the wrapper's last line (`amibake_main`). */
 export function simulatedUserData(userData: string, standIn: string): string {
@@ -114,12 +113,11 @@ export async function runUntilPowerOff(
     },
     timeoutMs,
   );
-  const recipeScript = join(workdir, 'customise.sh.recipe');
   return {
     poweredOff,
-    console: readIfThere(consoleFile),
+    console: readIfThere(consoleFile) ?? '',
     root,
-    recipeScript: existsSync(recipeScript) ? readFileSync(recipeScript, 'utf-8') : undefined,
+    recipeScript: readIfThere(join(workdir, 'customise.sh.recipe')),
   };
 }
 

@@ -78,6 +78,7 @@ export async function resolveBases(
 
 type DescribeSelector = Extract<BaseSelector, { kind: 'describe' }>;
 type SsmSelector = Extract<BaseSelector, { kind: 'ssm' }>;
+const AMI_ID = /^ami-[0-9a-f]+$/;
 
 /**
  * The image each parameter names (one GetParameters call per 10), described in one call so
@@ -91,7 +92,7 @@ async function resolveParameters(
     clients.ssm,
     parameters.map(([, s]) => s.parameter),
   );
-  const named = [...new Set([...values.values()].filter((v) => /^ami-[0-9a-f]+$/.test(v)))];
+  const named = [...new Set([...values.values()].filter((v) => AMI_ID.test(v)))];
   const images = new Map(
     (await describeImagesById(clients.ec2, named)).map((image) => [image.ImageId ?? '', image]),
   );
@@ -99,7 +100,7 @@ async function resolveParameters(
   for (const [key, { parameter }] of parameters) {
     const imageId = values.get(parameter);
     const image = imageId ? images.get(imageId) : undefined;
-    if (!imageId || !/^ami-[0-9a-f]+$/.test(imageId)) {
+    if (!imageId || !AMI_ID.test(imageId)) {
       resolved.set(key, {
         ok: false,
         reason: `SSM parameter ${parameter} ${imageId ? `holds "${imageId}", not an AMI id` : 'does not exist or is not readable'}`,

@@ -1,5 +1,5 @@
 import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
-import type { EC2Client, Image } from '@aws-sdk/client-ec2';
+import type { EC2Client, Image, Instance } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
@@ -89,17 +89,16 @@ export async function completeBuild(
     return { outcome: 'ignored', buildId, reason: `build is already ${build.status}` };
   }
   return untilRefused(deps, build, async () => {
-    if (build.status === 'building') {
-      const instance = await describeInstance(deps.ec2, event.instanceId);
-      if (instance?.State?.Name !== 'stopped') {
-        return {
-          outcome: 'ignored',
-          buildId,
-          reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
-        };
-      }
+    if (build.status !== 'building') return settleSteps(deps, settings, build);
+    const instance = await describeInstance(deps.ec2, event.instanceId);
+    if (instance?.State?.Name !== 'stopped') {
+      return {
+        outcome: 'ignored',
+        buildId,
+        reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
+      };
     }
-    return settleSteps(deps, settings, build);
+    return settleSteps(deps, settings, build, instance);
   });
 }
 
@@ -152,15 +151,17 @@ async function endRefused(deps: CompleteDeps, build: BuildRecord, error: unknown
   return failBuild(deps, latest, reason, awsErrorName(error) ?? 'Refused');
 }
 
+/** `instance`, when the caller has described it already, spares reading it again. */
 async function settleSteps(
   deps: CompleteDeps,
   settings: CompleteSettings,
   build: BuildRecord,
+  instance?: Instance,
 ): Promise<CompleteResult> {
   const { buildId } = build;
   let imageId = build.imageId;
   if (build.status === 'building') {
-    const outcome = await readReport(deps, settings, build);
+    const outcome = await readReport(deps, settings, build, instance);
     if ('waiting' in outcome) {
       deps.log.warn('report not attested yet: instance and rule kept', { buildId, reason: outcome.waiting });
       return { outcome: 'waiting', buildId, reason: outcome.waiting };

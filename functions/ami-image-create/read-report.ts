@@ -1,4 +1,4 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type BuildsTable, updateBuild } from '../shared/aws/builds-table';
 import { consoleOutput, describeInstance } from '../shared/aws/instances';
@@ -36,6 +36,8 @@ export async function readReport(
   deps: ReportDeps,
   settings: { bucket: string; logPrefix: string },
   build: BuildRecord,
+  /** The build's instance, when the caller has described it already. */
+  described?: Instance,
 ): Promise<ReadReport> {
   const { buildId } = build;
   const instanceId = build.instanceId ?? '';
@@ -43,7 +45,7 @@ export async function readReport(
   const status = await getText(deps.s3, { bucket: settings.bucket, key }, { maxBytes: STATUS_MAX_BYTES });
   const claimed = outcomeOf(status, buildId);
   if (status === undefined) return claimed;
-  const instance = await describeInstance(deps.ec2, instanceId);
+  const instance = described ?? (await describeInstance(deps.ec2, instanceId));
   const text = instance
     ? await consoleOutput(deps.ec2, instanceId, runsOnNitro(instance.InstanceType ?? ''))
     : '';

@@ -252,16 +252,24 @@ export class Ec2Gaps {
     );
   }
 
-  private async consoleOutput(request: AwsRequest, form: URLSearchParams): Promise<Answer> {
-    const instanceId = form.get('InstanceId') ?? '';
+  private async instanceType(
+    request: AwsRequest,
+    form: URLSearchParams,
+    instanceId: string,
+  ): Promise<string | undefined> {
     const described = await this.send(request, {
       Action: 'DescribeInstances',
       Version: form.get('Version') ?? '2016-11-15',
       'InstanceId.1': instanceId,
     });
-    const type = xmlValue(described.body.toString('utf-8'), 'instanceType');
+    return described.status === 200 ? xmlValue(described.body.toString('utf-8'), 'instanceType') : undefined;
+  }
+
+  private async consoleOutput(request: AwsRequest, form: URLSearchParams): Promise<Answer> {
+    const instanceId = form.get('InstanceId') ?? '';
     const latest = form.get('Latest') === 'true';
-    if (described.status === 200 && latest && type && !runsOnNitro(type)) {
+    const type = latest ? await this.instanceType(request, form, instanceId) : undefined;
+    if (type && !runsOnNitro(type)) {
       // AWS documents Latest as Nitro-only; the exact error code is not documented.
       return errorAnswer(
         request,

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { attestationsOf, judgeAttestation } from '../../../functions/ami-image-create/build-report';
 import { ATTESTATION_GRACE_MINUTES, awaitAttestation } from '../../../functions/ami-image-create/read-report';
-import { runsOnNitro } from '../../../functions/shared/aws-facts';
 
 const buildId = 'ecs-20261124120000-abcdef';
 const instanceId = 'i-0123456789abcdef0';
@@ -83,22 +82,5 @@ describe('awaitAttestation', () => {
       succeeded: false,
       errorCode: 'NoAttestation',
     });
-  });
-});
-
-describe('runsOnNitro', () => {
-  it('tells Nitro types from Xen ones, bare metal included', () => {
-    const nitro = [
-      't3.micro',
-      't4g.small',
-      'm5.large',
-      'c7gn.xlarge',
-      'i3en.large',
-      'p3dn.24xlarge',
-      'i3.metal',
-    ];
-    const xen = ['t2.micro', 'm4.large', 'c4.xlarge', 'i3.large', 'r4.large', 'p3.2xlarge', 'x1e.xlarge'];
-    expect(nitro.filter((t) => !runsOnNitro(t))).to.deep.equal([]);
-    expect(xen.filter((t) => runsOnNitro(t))).to.deep.equal([]);
   });
 });

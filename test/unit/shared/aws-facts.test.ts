@@ -5,6 +5,7 @@ import {
   instanceTypeProblem,
   instanceTypeProblems,
   regionProblem,
+  runsOnNitro,
   scheduleProblems,
 } from '../../../functions/shared/aws-facts';
 
@@ -94,5 +95,20 @@ describe('AWS facts for validation', () => {
       expect(hasControlCharacter(text), JSON.stringify(text)).to.equal(true);
     }
     expect(hasControlCharacter('plain text, with ünïcödé and emoji 🙂')).to.equal(false);
+  });
+
+  it('tells Nitro types from Xen ones, bare metal included', () => {
+    const nitro = [
+      't3.micro',
+      't4g.small',
+      'm5.large',
+      'c7gn.xlarge',
+      'i3en.large',
+      'p3dn.24xlarge',
+      'i3.metal',
+    ];
+    const xen = ['t2.micro', 'm4.large', 'c4.xlarge', 'i3.large', 'r4.large', 'p3.2xlarge', 'x1e.xlarge'];
+    expect(nitro.filter((t) => !runsOnNitro(t))).to.deep.equal([]);
+    expect(xen.filter((t) => runsOnNitro(t))).to.deep.equal([]);
   });
 });
