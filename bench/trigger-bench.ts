@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { config } from '../amibake.config';
+import { FUNCTION_SETTINGS } from '../deployment/functions';
 import type { Architecture } from '../functions/shared/recipe';
 import { LocalAccount } from '../local/local-account';
 import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
+import { type BuildCost, buildCost, largestWithinTimeout, type ScaleRun, scaleRuns } from './events-bench';
 import { originalTrigger } from './original-trigger';
 
 /**
@@ -25,6 +27,8 @@ const SELECTORS = [
   ['amzn2-ami-ecs-kernel-5.10-gpu-hvm-*-x86_64-ebs', 'x86_64'],
 ] as const;
 const SIZES = [1, 10, 100];
+const SCALE_SIZES = [100, 1000, 5000];
+const SCALE_SELECTORS = [10, 50];
 const TEST_SCRIPTS = [
   'lint',
   'typecheck',
@@ -112,8 +116,12 @@ async function main(): Promise<void> {
   const bundles = bundleFunctions();
   const account = await LocalAccount.start(config.region);
   let measured: Awaited<ReturnType<typeof triggerRows>>;
+  let cost: BuildCost;
+  let scale: ScaleRun[];
   try {
     measured = await triggerRows(account);
+    cost = await buildCost(account);
+    scale = await scaleRuns(account, SELECTORS, SCALE_SIZES, SCALE_SELECTORS);
   } finally {
     await account.stop();
   }
@@ -132,6 +140,32 @@ async function main(): Promise<void> {
     );
   }
   say(`ours, by action at ${rows.at(-1)?.recipes} recipes: ${JSON.stringify(rows.at(-1)?.ours.byAction)}`);
+  say(
+    '\nLambda seconds billed per build, trigger to final status (target: 5 s or less, whatever the pending time)',
+  );
+  say('image pending | polling (previous design, modelled) | events (measured)');
+  for (const [minutes, v] of Object.entries(cost.lambdaSecondsPerBuild)) {
+    say(
+      `${`${minutes} min`.padStart(13)} | ${v.polling.toFixed(1).padStart(34)} | ${v.events.toFixed(2).padStart(17)}`,
+    );
+  }
+  say(
+    `\nvendor release to build started: schedule up to ${cost.detectionLatencySeconds.schedule} s (its interval), SNS ${cost.detectionLatencySeconds.sns} s here (target 120 s; SNS delivery adds about a second in AWS)`,
+  );
+  say('\ntrigger at scale (everyday run, no new base): recipes selectors | calls      ms  peak MiB');
+  for (const r of scale) {
+    say(
+      `${String(r.recipes).padStart(7)} ${String(r.selectors).padStart(9)} | ${String(r.calls).padStart(5)} ${String(r.ms).padStart(7)} ${String(r.peakMemoryMiB).padStart(9)}`,
+    );
+  }
+  const largest = largestWithinTimeout(scale);
+  say(
+    `largest run within the trigger's ${FUNCTION_SETTINGS.trigger.timeoutSeconds} s at ${FUNCTION_SETTINGS.trigger.memoryMiB} MiB (extrapolated): ${Object.entries(
+      largest,
+    )
+      .map(([selectors, n]) => `${n} recipes over ${selectors} selectors`)
+      .join(', ')}`,
+  );
   say(
     `\nterraform apply of the stack into the emulator: ${apply.resources} resources in ${apply.seconds.toFixed(1)} s`,
   );
@@ -164,6 +198,10 @@ async function main(): Promise<void> {
       trigger: rows,
       functions,
       deployment: { tool: 'terraform', resources: apply.resources, applySeconds: apply.seconds },
+      lambdaSecondsPerBuild: cost.lambdaSecondsPerBuild,
+      detectionLatencySeconds: cost.detectionLatencySeconds,
+      scale,
+      largestWithinTimeout: largest,
       ...(start ? { start: { seconds: start.seconds, ok: start.ok }, tests } : {}),
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -43,6 +43,9 @@ export function resolveDeployment(
   const scripts = new Map<string, ScriptObject>();
   const resolved = recipes.map((recipe) => {
     if (recipe.script.kind !== 'file') return recipe;
+    // Recipes that share a script read and check it once.
+    const known = scripts.get(recipe.script.path);
+    if (known) return { ...recipe, script: { kind: 's3' as const, bucket: options.bucket, key: known.key } };
     const file = join(options.projectRoot, recipe.script.path);
     if (!existsSync(file)) {
       problems.push(

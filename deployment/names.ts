@@ -15,6 +15,8 @@ export interface DeploymentNames {
   rulePrefix: string;
   scheduleRule: string;
   sweepRule: string;
+  imageStateRule: string;
+  imageStateForwardingRole: string;
   buildRole: string;
   buildInstanceProfile: string;
   functions: { trigger: string; instanceCreate: string; imageCreate: string };
@@ -34,6 +36,8 @@ export function deploymentNames(prefix: string): DeploymentNames {
     // Not `<prefix>.…`: the functions may manage only the build rules, `<prefix>.<build id>`.
     scheduleRule: `${prefix}_schedule`,
     sweepRule: `${prefix}_sweep`,
+    imageStateRule: `${prefix}_image_states`,
+    imageStateForwardingRole: `${prefix}-image-states-forwarding`,
     buildRole: `${prefix}-build-instance`,
     buildInstanceProfile: `${prefix}-build-instance`,
     functions: {

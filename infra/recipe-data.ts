@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
-import type { ITerraformDependable } from 'cdktf';
+import { AssetType, Fn, type ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { toItem } from '../deployment/dynamodb-json';
 import type { Deployment } from '../deployment/model';
@@ -40,7 +43,7 @@ export class RecipeData extends Construct {
       new S3Object(this, 'document', {
         bucket,
         key: deployment.names.recipesKey,
-        content: deployment.recipesDocument,
+        content: this.documentBody(deployment.recipesDocument, deployment.bucket),
         contentType: 'application/json',
         dependsOn: [props.versioning],
       });
@@ -55,4 +58,23 @@ export class RecipeData extends Construct {
       });
     }
   }
+
+  /**
+   * The document inline, so that the plan shows a recipe edit line by line; past
+   * INLINE_DOCUMENT_BYTES (hundreds of recipes) read by Terraform from a file asset, because
+   * cdktf's token handling of a string grows with its square. The bucket's name is a Terraform
+   * reference (it holds the account id): the file carries a placeholder that Terraform replaces.
+   */
+  private documentBody(document: string, bucketName: string): string {
+    if (Buffer.byteLength(document) <= INLINE_DOCUMENT_BYTES) return document;
+    const file = join(mkdtempSync(join(tmpdir(), 'amibake-recipes-')), 'recipes.json');
+    writeFileSync(file, document.split(bucketName).join(BUCKET_PLACEHOLDER));
+    const asset = new TerraformAsset(this, 'document-file', { path: file, type: AssetType.FILE });
+    return Fn.replace(Fn.file(asset.path), BUCKET_PLACEHOLDER, bucketName);
+  }
 }
+
+const BUCKET_PLACEHOLDER = '@@amibake-bucket@@';
+
+/** The largest recipes document written inline in the stack. */
+export const INLINE_DOCUMENT_BYTES = 64 * 1024;

@@ -26,8 +26,11 @@ import { ArtifactsBucket } from './artifacts-bucket';
 import { configureBackend } from './backend';
 import { BakeFunction } from './bake-function';
 import { BuildInstanceRole } from './build-instance';
+import { ImageStates } from './image-states';
 import { LaunchFailures } from './launch-failures';
 import { RecipeData } from './recipe-data';
+import { RegionalProviders } from './regional-providers';
+import { ReleaseTopics } from './release-topics';
 import { Schedule } from './schedule';
 import { declareTable } from './table';
 
@@ -176,6 +179,22 @@ export class AmiBakeStack extends TerraformStack {
       statementId: 'AllowSweep',
       maximumRetryAttempts: 0,
     });
+    const providers = new RegionalProviders(this, 'regions', { home: config.region, tags: config.tags });
+    const imageStates = new ImageStates(this, 'image-states', {
+      ruleName: names.imageStateRule,
+      forwardingRoleName: names.imageStateForwardingRole,
+      target: imageCreate.fn,
+      refs,
+      providers,
+    });
+    new ReleaseTopics(this, 'release-topics', {
+      topics: [
+        ...new Set(deployment.recipes.flatMap((r) => (r.releaseTopic ? [r.releaseTopic] : []))),
+      ].sort(),
+      home: config.region,
+      trigger: trigger.fn,
+      providers,
+    });
     new LambdaPermission(this, 'build-rules-invoke-image-create', {
       statementId: 'AllowBuildRules',
       action: 'lambda:InvokeFunction',
@@ -194,6 +213,7 @@ export class AmiBakeStack extends TerraformStack {
     output('artifacts_bucket', artifacts.bucket.id, 'Recipes, scripts and build logs');
     output('schedule_rule', schedule.rule.name, 'Runs ami_build_trigger');
     output('sweep_rule', sweep.rule.name, 'Runs the reconciliation sweep');
+    output('image_state_rule', imageStates.rule.name, 'Resumes builds when their images settle');
     output('notifications_topic', topicArn, 'One message per finished build');
     output('failed_launches_queue', failures.queue.url, 'Launch requests that failed every retry');
     if (recipesTable) output('recipes_table', recipesTable.name, 'Recipes (DynamoDB store)');

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
-import { StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
 import { attestationsOf } from '../functions/ami-image-create/build-report';
 import { getBuild } from '../functions/shared/aws/builds-table';
 import { findDeploymentInstances } from '../functions/shared/aws/instances';
 import type { BuildRecord } from '../functions/shared/build-record';
-import { instanceStateChangeEvent } from './events/event-bridge';
+import { BUILD_ID_TAG } from '../functions/shared/tags';
+import { type Delivery, imageStateChangeEvent, instanceStateChangeEvent } from './events/event-bridge';
+import { publishRelease } from './events/vendor-topics';
 import { STAND_IN_SUCCESS, simulateInstance } from './instance-simulator';
 import type { InvocationRecord } from './lambda/lambda-service';
 import type { LocalAccount, LocalStack } from './local-account';
@@ -23,6 +25,21 @@ export interface CycleOptions {
   silent?: (recipe: string) => boolean;
   /** Lose the instances' state-change events (delivery failed, or the stop came before the rule). */
   dropEvents?: boolean;
+  /**
+   * What EC2 makes of each image and copy the cycle's builds request: `available` (the default),
+   * `failed` with a reason, or `lost`: available, but its state change event never comes (EC2
+   * documents the events as best effort). `pendingMinutes` is how long each stays `pending`
+   * first, in simulated time (default 4).
+   */
+  images?: {
+    outcome?: (recipe: string, region: string) => 'available' | 'lost' | { failed: string };
+    pendingMinutes?: number;
+  };
+  /**
+   * Start the cycle with a vendor's release notification on this topic (the SNS fast path)
+   * instead of the schedule.
+   */
+  release?: string;
   say?: (line: string) => void;
 }
 
@@ -32,7 +49,7 @@ export interface CycleResult {
 }
 
 /**
- * One bake cycle as AWS would run it: the deployed schedule fires the trigger; its asynchronous
+ * One bake cycle as AWS would run it: the deployed schedule (or a vendor's release notification) fires the trigger; its asynchronous
  * invokes reach ami_ec2_instance_create; every instance the deployment launched boots, runs its
  * user data and powers off; the state-change events go to the rules that match them, which
  * invoke ami_image_create. Lambda runs every invocation, with its retries, as deployed.
@@ -44,9 +61,18 @@ export async function runBakeCycle(
 ): Promise<CycleResult> {
   const say = options.say ?? (() => {});
   const { names } = stack.deployment;
-  say(`schedule: ${names.scheduleRule} fires`);
   const seen = account.emulator.lambda.invocations.length;
-  await deliver(say, await account.events.fireSchedule(names.scheduleRule, new Date()));
+  if (options.release) {
+    say(`the vendor announces the release on ${options.release}`);
+    const sent = await publishRelease(account.emulator, options.release, '{"release":"new"}', new Date());
+    for (const d of sent) {
+      say(`  subscription ${d.endpoint}: ${d.delivered ? 'delivered' : `not delivered (${d.reason})`}`);
+    }
+    if (sent.length === 0) say('  no subscription: nothing runs until the schedule');
+  } else {
+    say(`schedule: ${names.scheduleRule} fires`);
+    await deliver(say, await account.events.fireSchedule(names.scheduleRule, new Date()));
+  }
   await drain(account, say);
   const decisions = account.emulator.lambda.invocations
     .slice(seen)
@@ -59,9 +85,34 @@ export async function runBakeCycle(
   }
 
   const buildIds = new Set<string>();
+  // EC2 makes images pending first; the cycle lets them become available (settleImages). Images
+  // made outside the cycle (a test's own, a sweep's) are available at once, as moto makes them.
+  const { ec2 } = account.emulator;
+  const pendingBefore = ec2.imagesPending;
+  ec2.imagesPending = true;
+  try {
+    await bootAndSettle(account, names.prefix, buildIds, options, say);
+  } finally {
+    ec2.imagesPending = pendingBefore;
+  }
+  for (const record of account.emulator.lambda.invocations.slice(seen)) {
+    const buildId = (record.event as { buildId?: unknown }).buildId;
+    if (typeof buildId === 'string') buildIds.add(buildId);
+  }
+  return { decisions, builds: await buildRecords(account, stack, buildIds) };
+}
+
+/** Boots every instance the deployment launched, until none is left to boot, then lets EC2 finish the images. */
+async function bootAndSettle(
+  account: LocalAccount,
+  prefix: string,
+  buildIds: Set<string>,
+  options: CycleOptions,
+  say: (line: string) => void,
+): Promise<void> {
   const booted = new Set<string>();
   for (;;) {
-    const instances = (await findDeploymentInstances(account.emulator.clients.ec2, names.prefix)).filter(
+    const instances = (await findDeploymentInstances(account.emulator.clients.ec2, prefix)).filter(
       (i) => (i.state === 'pending' || i.state === 'running') && !booted.has(i.instanceId),
     );
     if (instances.length === 0) break;
@@ -71,11 +122,7 @@ export async function runBakeCycle(
       await bootInstance(account, instanceId, buildId ?? '', options, say);
     }
   }
-  for (const record of account.emulator.lambda.invocations.slice(seen)) {
-    const buildId = (record.event as { buildId?: unknown }).buildId;
-    if (typeof buildId === 'string') buildIds.add(buildId);
-  }
-  return { decisions, builds: await buildRecords(account, stack, buildIds) };
+  await settleImages(account, options, say);
 }
 
 /**
@@ -156,6 +203,49 @@ function describeRun(record: InvocationRecord): string {
   return `${r.outcome ?? 'done'}${r.imageId ? ` ${r.imageId}` : ''}${r.reason ? `: ${r.reason}` : ''}${retry}`;
 }
 
+/**
+ * EC2 finishing the images the builds requested, oldest first, until none is pending (a copy is
+ * requested only once its source is available): each becomes available or fails after
+ * `pendingMinutes` of simulated time, and its `EC2 AMI State Change` event goes to the rules of
+ * its region, as EC2 sends it.
+ */
+async function settleImages(account: LocalAccount, options: CycleOptions, say: (line: string) => void) {
+  const minutes = options.images?.pendingMinutes ?? 4;
+  const { ec2 } = account.emulator;
+  for (let pending = ec2.pendingImages(); pending.length > 0; pending = ec2.pendingImages()) {
+    for (const image of pending) {
+      const described = await account.emulator.clients
+        .inRegion(image.region)
+        .ec2.send(new DescribeImagesCommand({ ImageIds: [image.imageId] }));
+      const buildId = described.Images?.[0]?.Tags?.find((t) => t.Key === BUILD_ID_TAG)?.Value ?? '';
+      const outcome = options.images?.outcome?.(recipeOf(buildId), image.region) ?? 'available';
+      const settled = ec2.settleImage(
+        image.imageId,
+        typeof outcome === 'object' ? { state: 'failed', reason: outcome.failed } : { state: 'available' },
+      );
+      say(`  image ${image.imageId} (${image.region}): ${settled.state} after ${minutes} simulated min`);
+      if (outcome === 'lost') {
+        say(`  event: ${image.imageId} ${settled.state} lost`);
+        continue;
+      }
+      const at = new Date(Date.now() + minutes * 60_000);
+      const deliveries = await account.events.publish(imageStateChangeEvent(settled, at));
+      say(`  event: ${image.imageId} ${settled.state} -> ${describeDeliveries(deliveries)}`);
+      await drain(account, say);
+    }
+  }
+}
+
+function describeDeliveries(deliveries: Delivery[]): string {
+  if (deliveries.length === 0) return 'no rule matches';
+  return deliveries
+    .map((d) => `rule ${d.ruleName}${d.delivered ? '' : ` (not delivered: ${d.reason})`}`)
+    .join(', ');
+}
+
+/** A build id's recipe (`<recipe>-<yyyymmddhhmmss>-<random>`). */
+const recipeOf = (buildId: string) => buildId.replace(/-\d{14}-[0-9a-f]{6}$/, '');
+
 async function bootInstance(
   account: LocalAccount,
   instanceId: string,
@@ -163,7 +253,7 @@ async function bootInstance(
   options: CycleOptions,
   say: (line: string) => void,
 ): Promise<void> {
-  const recipe = buildId.replace(/-\d{14}-[0-9a-f]{6}$/, '');
+  const recipe = recipeOf(buildId);
   if (options.hung?.(recipe)) {
     say(`  instance ${instanceId} hangs at boot: its user data never runs`);
     return;
@@ -193,9 +283,7 @@ async function bootInstance(
     const deliveries = await account.events.publish(
       instanceStateChangeEvent(instanceId, state, account.region, new Date()),
     );
-    say(
-      `  event: ${instanceId} ${state} -> ${deliveries.length === 0 ? 'no rule matches' : deliveries.map((d) => `rule ${d.ruleName}${d.delivered ? '' : ` (not delivered: ${d.reason})`}`).join(', ')}`,
-    );
+    say(`  event: ${instanceId} ${state} -> ${describeDeliveries(deliveries)}`);
     await drain(account, say);
   }
 }

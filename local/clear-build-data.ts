@@ -36,7 +36,9 @@ export async function clearBuildData(account: LocalAccount, stacks: readonly Loc
   ]);
   for (const region of regions) await clearRegion(emulator.clients.inRegion(region));
   const clients = emulator.clients;
-  const declaredRules = new Set(stacks.flatMap((s) => [s.outputs.schedule_rule, s.outputs.sweep_rule]));
+  const declaredRules = new Set(
+    stacks.flatMap((s) => [s.outputs.schedule_rule, s.outputs.sweep_rule, s.outputs.image_state_rule]),
+  );
   const rules = await clients.events.send(new ListRulesCommand({}));
   for (const rule of rules.Rules ?? []) {
     if (!rule.Name || declaredRules.has(rule.Name)) continue;

@@ -8,6 +8,7 @@ import { synthStack } from './deploy/stack-synth';
 import { OPERATOR } from './emulator/callers';
 import { type Emulator, startEmulator } from './emulator/emulator';
 import { EventBridge } from './events/event-bridge';
+import { forwardingRoleJudge } from './events/forwarding-role';
 
 /** A stack deployed into the emulated account with Terraform, and what the harness knows of it. */
 export interface LocalStack {
@@ -40,10 +41,11 @@ export class LocalAccount {
 
   private constructor(readonly emulator: Emulator) {
     this.events = new EventBridge(
-      emulator.clients.events,
+      (region) => emulator.clients.inRegion(region).events,
       emulator.lambda,
       emulator.functions,
       emulator.region,
+      forwardingRoleJudge(emulator.clients.iam, emulator.authorizer),
     );
   }
 

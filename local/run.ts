@@ -29,6 +29,11 @@ async function main(): Promise<number> {
   say('starting the AWS emulator (moto behind the emulator layer) on a free loopback port');
   const account = await LocalAccount.start(config.region);
   try {
+    // The vendors' release topics the recipes track exist before the stack subscribes to them.
+    for (const recipe of config.recipes) {
+      const topic = recipe.base.releaseTopic;
+      if (topic) account.emulator.sns.vendorTopics.add(topic);
+    }
     say(`deploying the stack with Terraform (synthesized into ${join(PROJECT_ROOT, 'cdktf.out')})`);
     const stack = await account.deploy(config, { outdir: join(PROJECT_ROOT, 'cdktf.out') });
     say(`  terraform apply: ${stack.apply.created} resources created in ${stack.apply.seconds.toFixed(1)} s`);
@@ -47,8 +52,13 @@ async function main(): Promise<number> {
     if (release) {
       const published = await publishNewBase(clients.ec2, account.emulator.ec2, release, new Date());
       say(`\nthe vendor publishes ${published.name} (${published.imageId})`);
-      say('cycle 3: after the new release');
-      all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
+      // A recipe that tracks the vendor's topic is started by the notification, not the schedule.
+      const topic = release.releaseTopic;
+      say(`cycle 3: after the new release${topic ? ', started by its notification' : ''}`);
+      all.push(
+        ...(await runBakeCycle(account, stack, { workdir, say, ...(topic ? { release: topic } : {}) }))
+          .builds,
+      );
     } else {
       say(
         '\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here',

@@ -14,7 +14,7 @@ import type { Recipe } from '../functions/shared/recipe';
  */
 export async function publishNewBase(
   ec2: EC2Client,
-  vendor: { vendorImages: Set<string> },
+  vendor: { publishVendorImage(imageId: string): void },
   recipe: Recipe,
   now: Date,
 ): Promise<{ imageId: string; name: string }> {
@@ -36,7 +36,7 @@ export async function publishNewBase(
   );
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
   const imageId = image.ImageId as string;
-  vendor.vendorImages.add(imageId);
+  vendor.publishVendorImage(imageId);
   return { imageId, name };
 }
 

@@ -22,12 +22,15 @@ const doc = createDocumentClient();
 const sns = createSns();
 const log = createLogger('ami_build_trigger', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
-/** Scheduled daily (or invoked by hand): starts a build for every recipe that is due. */
+/**
+ * Scheduled daily (or invoked by hand): starts a build for every recipe that is due. A vendor's
+ * release notification runs the recipes that track its topic.
+ */
 export async function handler(event: unknown) {
-  const rejection = parseTriggerEvent(event);
-  if (rejection) {
-    log.warn('event rejected', { reason: rejection });
-    return { rejected: rejection };
+  const scope = parseTriggerEvent(event);
+  if ('rejected' in scope) {
+    log.warn('event rejected', { reason: scope.rejected });
+    return scope;
   }
   const decisions = await runTrigger(
     {
@@ -54,6 +57,7 @@ export async function handler(event: unknown) {
       maxInFlight: integerEnv('MAX_IN_FLIGHT', 5),
       deployment: requireEnv('DEPLOYMENT'),
       instanceCreateFunction: requireEnv('INSTANCE_CREATE_FUNCTION'),
+      scope,
     },
   );
   return { decisions };

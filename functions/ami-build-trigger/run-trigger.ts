@@ -16,6 +16,7 @@ import { parseRecipes, type Recipe, scriptUri } from '../shared/recipe';
 import { recipeHash, selectorKey, sha256Hex } from '../shared/recipe-hash';
 import { type Candidate, planBuilds } from './plan-builds';
 import { type BaseResolution, resolveBases } from './resolve-bases';
+import type { TriggerScope } from './trigger-event';
 
 export interface TriggerDeps {
   store: RecipeStore;
@@ -35,6 +36,8 @@ export interface TriggerSettings {
   deployment: string;
   maxInFlight: number;
   instanceCreateFunction: string;
+  /** Every recipe (the default), or those tracking a release's topics. */
+  scope?: TriggerScope;
 }
 
 export type Decision = 'started' | 'not-due' | 'deferred' | 'skipped' | 'invalid';
@@ -51,7 +54,7 @@ export interface RecipeDecision {
 /** One trigger run: read recipes, resolve bases, decide what is due, start those builds. */
 export async function runTrigger(deps: TriggerDeps, settings: TriggerSettings): Promise<RecipeDecision[]> {
   const now = deps.now();
-  const evaluation = await evaluateRecipes(deps, settings.deployment, now);
+  const evaluation = await evaluateRecipes(deps, settings.deployment, now, settings.scope);
   const decisions = [...evaluation.decisions, ...(await startBuilds(deps, settings, evaluation.due, now))];
   for (const d of decisions) deps.log.info('recipe decision', { ...d });
   return decisions;
@@ -66,11 +69,19 @@ export interface Evaluation {
   recipes: Recipe[];
 }
 
+/** Whether a run of this scope covers the recipe. */
+function tracks(recipe: Recipe, scope: TriggerScope): boolean {
+  return (
+    scope.kind === 'all' || (recipe.releaseTopic !== undefined && scope.topics.includes(recipe.releaseTopic))
+  );
+}
+
 /** What a trigger run would do, without doing it: the reads of a run and its decisions. */
 export async function evaluateRecipes(
   deps: Omit<TriggerDeps, 'lambda' | 'randomHex'>,
   deployment: string,
   now: Date,
+  scope: TriggerScope = { kind: 'all' },
 ): Promise<Evaluation> {
   let entries: unknown[];
   try {
@@ -80,7 +91,12 @@ export async function evaluateRecipes(
     deps.log.error('recipes document rejected', { problems: error.problems });
     return { decisions: [{ recipe: '*', decision: 'invalid', reason: error.message }], due: [], recipes: [] };
   }
-  const { recipes, rejected } = parseRecipes(entries, { scripts: 's3', deployment });
+  const parsed = parseRecipes(entries, { scripts: 's3', deployment });
+  const { rejected } = parsed;
+  const recipes = parsed.recipes.filter((r) => tracks(r, scope));
+  if (scope.kind === 'release') {
+    deps.log.info('release notification', { topics: scope.topics, recipes: recipes.map((r) => r.name) });
+  }
   const decisions: RecipeDecision[] = rejected.map((r) => {
     deps.log.warn('recipe rejected', { recipe: r.name, problems: r.problems });
     return { recipe: r.name, decision: 'invalid', reason: r.problems.join('; ') };

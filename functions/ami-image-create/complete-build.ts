@@ -1,5 +1,5 @@
 import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
-import type { EC2Client, Image, Instance } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
@@ -19,11 +19,12 @@ import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
-import { BUILD_ID_TAG } from '../shared/tags';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../shared/tags';
 import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';
 import { createImageInput } from './image-spec';
+import { type ImageStateEvent, SETTLED_IMAGE_STATES } from './image-state-event';
 import { readReport } from './read-report';
 import type { StoppedEvent } from './stopped-event';
 
@@ -41,9 +42,6 @@ export interface CompleteDeps {
   table: BuildsTable;
   log: Logger;
   now: () => Date;
-  sleep: (ms: number) => Promise<void>;
-  /** Milliseconds this invocation may still spend waiting (Lambda's remaining time less a margin). */
-  remainingMs: () => number;
   notify?: Notify | undefined;
   /** Clients of another region, for copies. */
   regional: (region: string) => RegionalClients;
@@ -56,7 +54,6 @@ export interface CompleteSettings {
   deployment: string;
   /** The home region, where builds run. */
   region: string;
-  pollIntervalMs: number;
 }
 
 export type CompleteResult =
@@ -100,6 +97,51 @@ export async function completeBuild(
     }
     return settleSteps(deps, settings, build, instance);
   });
+}
+
+/**
+ * Handles an image's state change (the build's image, or one of its copies): a wake-up only.
+ * The image must carry this deployment's tags and belong to a build that is imaging; the build
+ * is then settled as the sweep would, from what EC2 says now. Any other image is ignored after
+ * one DescribeImages: the rule matches every AMI of the account and region.
+ */
+export async function resumeImaging(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  event: ImageStateEvent,
+): Promise<CompleteResult | { outcome: 'ignored'; imageId: string; reason: string }> {
+  const { imageId, region } = event;
+  const ignored = (reason: string) => ({ outcome: 'ignored' as const, imageId, reason });
+  if (!(SETTLED_IMAGE_STATES as readonly string[]).includes(event.state)) {
+    return ignored(`state ${event.state} ends no wait`);
+  }
+  const image = await describeImage(deps.regional(region).ec2, imageId);
+  const tag = (key: string) => image?.Tags?.find((t) => t.Key === key)?.Value;
+  if (!image) return ignored(`not visible in ${region}`);
+  if (tag(DEPLOYMENT_TAG) !== settings.deployment) return ignored('not an image of this deployment');
+  const buildId = tag(BUILD_ID_TAG);
+  const build = buildId ? await getBuild(deps.table, buildId) : undefined;
+  if (!build) return ignored(`no build ${buildId ?? '(untagged)'}`);
+  if (build.status !== 'imaging')
+    return { outcome: 'ignored', buildId: build.buildId, reason: `build is ${build.status}` };
+  const expected =
+    region === settings.region
+      ? build.imageId === imageId
+      : build.recipe.distribution.copies.some((c) => c.region === region);
+  if (!expected) {
+    return {
+      outcome: 'ignored',
+      buildId: build.buildId,
+      reason: `image ${imageId} in ${region} is not one the build waits for`,
+    };
+  }
+  deps.log.info('image state changed: build resumed', {
+    buildId: build.buildId,
+    imageId,
+    region,
+    state: event.state,
+  });
+  return settleBuild(deps, settings, build);
 }
 
 /**
@@ -204,7 +246,8 @@ async function settleSteps(
       'ImageLost',
     );
   }
-  const image = await waitForImage(deps, settings, imageId);
+  // Described once: the image's state change event resumes the build (the sweep, if it is lost).
+  const image = await describeImage(deps.ec2, imageId);
   if (!image && deps.now().getTime() - Date.parse(build.updatedAt) > IMAGE_VISIBILITY_MS) {
     const left = await cleanUp(deps, build);
     return failBuild(
@@ -375,19 +418,4 @@ async function imageOf(
   );
   deps.log.info('image requested', { buildId: build.buildId, imageId, imageName: input.Name });
   return { imageId };
-}
-
-/** Polls until the image is available or failed, giving up when the invocation's time runs short. */
-async function waitForImage(
-  deps: CompleteDeps,
-  settings: CompleteSettings,
-  imageId: string,
-): Promise<Image | undefined> {
-  for (;;) {
-    const image = await describeImage(deps.ec2, imageId);
-    // An image not visible is either just requested (the next event or sweep looks again) or gone.
-    const settled = !image || image.State === 'available' || image.State === 'failed';
-    if (settled || deps.remainingMs() < settings.pollIntervalMs) return image;
-    await deps.sleep(settings.pollIntervalMs);
-  }
 }

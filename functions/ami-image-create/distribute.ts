@@ -14,8 +14,6 @@ export interface RegionalClients {
 
 export interface DistributeDeps {
   regional: (region: string) => RegionalClients;
-  sleep: (ms: number) => Promise<void>;
-  remainingMs: () => number;
 }
 
 export type DistributionResult =
@@ -26,12 +24,12 @@ export type DistributionResult =
 /**
  * Copies an available image to the recipe's other regions and shares the image and its copies.
  * Each copy is found by the build's tag before it is requested, so the step can be repeated
- * (a retry, the sweep) until every copy is available. A copy that fails takes every copy and
+ * (each copy's state change event, a retry, the sweep) until every copy is available. A copy that fails takes every copy and
  * the image with it: a build is distributed everywhere or nowhere.
  */
 export async function distribute(
   deps: DistributeDeps,
-  settings: { region: string; deployment: string; pollIntervalMs: number },
+  settings: { region: string; deployment: string },
   build: BuildRecord,
   source: Image,
 ): Promise<DistributionResult> {
@@ -67,8 +65,12 @@ export async function distribute(
         { kmsKeyId: copy.kmsKeyId, clientToken: `${build.buildId}-${copy.region}` },
       ));
   }
-  // The source is known to be available: only the copies are described.
-  const states = { [settings.region]: source, ...(await waitForCopies(deps, settings, ids)) };
+  // The source is known to be available: only the copies are described, once. Each copy's own
+  // state change event resumes the build (the sweep, if it is lost).
+  const states: Record<string, Image | undefined> = { [settings.region]: source };
+  for (const [region, imageId] of Object.entries(ids)) {
+    states[region] = await describeImage(deps.regional(region).ec2, imageId);
+  }
   const failed = Object.entries(states).filter(([, image]) => image?.State === 'failed');
   if (failed.length > 0) {
     for (const [region, image] of Object.entries(states)) {
@@ -88,20 +90,4 @@ export async function distribute(
     await shareImage(deps.regional(region).ec2, imageId, share);
   }
   return { state: 'done', images };
-}
-
-async function waitForCopies(
-  deps: DistributeDeps,
-  settings: { region: string; pollIntervalMs: number },
-  ids: Record<string, string>,
-): Promise<Record<string, Image | undefined>> {
-  for (;;) {
-    const states: Record<string, Image | undefined> = {};
-    for (const [region, imageId] of Object.entries(ids)) {
-      states[region] = await describeImage(deps.regional(region).ec2, imageId);
-    }
-    const settled = Object.values(states).every((i) => i?.State === 'available' || i?.State === 'failed');
-    if (settled || deps.remainingMs() < settings.pollIntervalMs) return states;
-    await deps.sleep(settings.pollIntervalMs);
-  }
 }

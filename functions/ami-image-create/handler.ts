@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createDocumentClient,
   createEc2,
@@ -14,8 +13,9 @@ import type { LambdaContext } from '../shared/lambda-context';
 import { createLogger, parseLogLevel } from '../shared/logger';
 import { topicNotifier } from '../shared/notifier';
 import { isScheduledEvent } from '../shared/scheduled-event';
-import { type CompleteDeps, type CompleteSettings, completeBuild } from './complete-build';
+import { type CompleteDeps, type CompleteSettings, completeBuild, resumeImaging } from './complete-build';
 import type { RegionalClients } from './distribute';
+import { isImageStateEvent, parseImageStateEvent } from './image-state-event';
 import { parseStoppedEvent } from './stopped-event';
 import { sweep } from './sweep';
 import { checkSweepInvocation } from './sweep-event';
@@ -40,15 +40,13 @@ function regional(region: string): RegionalClients {
   return clients;
 }
 
-/** Time kept back from the function's timeout for the final record and clean-up. */
-const SAFETY_MARGIN_MS = 60_000;
-
 /** Sweep limits: see plan-sweep.ts. */
 const LAUNCH_GRACE_MINUTES = 15;
 
 /**
- * Invoked by a build's rule when its instance stops, and by the sweep schedule to reconcile
- * the builds in flight. Anything else is rejected before any AWS call.
+ * Invoked by a build's rule when its instance stops, by the image-state rules when an image or
+ * copy becomes available or fails, and by the sweep schedule to reconcile the builds in flight.
+ * It never waits for AWS: each step ends where the next event takes over. Anything else is rejected before any AWS call.
  */
 export async function handler(event: unknown, context?: LambdaContext) {
   const deps: CompleteDeps = {
@@ -60,8 +58,6 @@ export async function handler(event: unknown, context?: LambdaContext) {
     log,
     now: () => new Date(),
     notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
-    sleep: (ms) => sleep(ms),
-    remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 0) - SAFETY_MARGIN_MS,
     regional,
   };
   const settings: CompleteSettings = {
@@ -69,7 +65,6 @@ export async function handler(event: unknown, context?: LambdaContext) {
     logPrefix: requireEnv('BUILD_LOG_PREFIX'),
     deployment: requireEnv('DEPLOYMENT'),
     region: requireEnv('AWS_REGION'),
-    pollIntervalMs: 15_000,
   };
   try {
     if (isScheduledEvent(event)) {
@@ -82,7 +77,9 @@ export async function handler(event: unknown, context?: LambdaContext) {
       };
       return { outcome: 'swept', ...(await sweep(deps, settings, limits, now)) };
     }
-    const result = await completeBuild(deps, settings, parseStoppedEvent(event));
+    const result = isImageStateEvent(event)
+      ? await resumeImaging(deps, settings, parseImageStateEvent(event))
+      : await completeBuild(deps, settings, parseStoppedEvent(event));
     log.info('completion finished', { ...result });
     return result;
   } catch (error) {

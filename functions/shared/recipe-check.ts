@@ -16,6 +16,7 @@ const OWNER = /^(?:self|amazon|aws-marketplace|aws-backup-vault|\d{12})$/;
 const KMS_KEY =
   /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
+export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 export function recipeCheck(options: RecipeOptions): Check {
   const scriptFix =
@@ -51,6 +52,11 @@ export function recipeCheck(options: RecipeOptions): Check {
               },
               includeDeprecated: { boolean: true },
             }),
+          },
+          releaseTopic: {
+            pattern: SNS_TOPIC_ARN,
+            expect:
+              'the ARN of the vendor\'s SNS release topic, such as "arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates"',
           },
           ssmParameter: {
             pattern: SSM_PARAMETER,

@@ -7,8 +7,15 @@ import type { BaseSelector, Recipe } from './recipe';
  * (its SHA-256, or its S3 version/ETag). Editing either gives a new hash, hence a new build.
  */
 export function recipeHash(recipe: Recipe, scriptIdentity: string): string {
-  // The script's own hash is part of its identity; the lifecycle and distribution act after the build.
-  const { scriptSha256: _script, lifecycle: _lifecycle, distribution: _distribution, ...fields } = recipe;
+  // The script's own hash is part of its identity; the lifecycle and distribution act after the
+  // build, and the release topic only decides when the trigger looks.
+  const {
+    scriptSha256: _script,
+    lifecycle: _lifecycle,
+    distribution: _distribution,
+    releaseTopic: _topic,
+    ...fields
+  } = recipe;
   return createHash('sha256')
     .update(canonicalJson({ recipe: fields, script: scriptIdentity }))
     .digest('hex')

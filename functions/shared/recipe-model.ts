@@ -65,6 +65,8 @@ export type HygieneStep = (typeof HYGIENE_STEPS)[number];
 export interface Recipe {
   name: string;
   base: BaseSelector;
+  /** The vendor's SNS topic announcing new bases: a notification starts a run of the recipes that track it. */
+  releaseTopic?: string;
   script: ScriptRef;
   /** SHA-256 of the script, set when the stack uploads it; otherwise read from S3. */
   scriptSha256?: string;

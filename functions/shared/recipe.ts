@@ -134,7 +134,7 @@ function recipeLabel(input: unknown, position: number): string {
 /** A recipe as written: every field the recipe check accepts, with its type. */
 export interface RecipeInput {
   name: string;
-  base: { describe?: DescribeInput; ssmParameter?: string };
+  base: { describe?: DescribeInput; ssmParameter?: string; releaseTopic?: string };
   script: string;
   scriptSha256?: string;
   instanceType?: string;
@@ -208,6 +208,7 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
       },
     },
   };
+  if (input.base.releaseTopic !== undefined) recipe.releaseTopic = input.base.releaseTopic;
   if (input.scriptSha256 !== undefined) recipe.scriptSha256 = input.scriptSha256;
   if (input.subnetId !== undefined) recipe.subnetId = input.subnetId;
   if (input.instanceProfile !== undefined) recipe.instanceProfile = input.instanceProfile;
@@ -219,10 +220,10 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
 
 /** The document form of a recipe (what the stack stores), the inverse of parsing. */
 export function recipeToDocument(recipe: Recipe): Record<string, unknown> {
-  const { base, script, ...rest } = recipe;
+  const { base, releaseTopic, script, ...rest } = recipe;
   const document: Record<string, unknown> = { ...rest, script: scriptUri(script) };
-  document.base =
-    base.kind === 'ssm'
+  document.base = {
+    ...(base.kind === 'ssm'
       ? { ssmParameter: base.parameter }
       : {
           describe: {
@@ -232,6 +233,8 @@ export function recipeToDocument(recipe: Recipe): Record<string, unknown> {
             filters: Object.fromEntries(base.filters.map((f) => [f.name, f.values])),
             includeDeprecated: base.includeDeprecated,
           },
-        };
+        }),
+    ...(releaseTopic !== undefined ? { releaseTopic } : {}),
+  };
   return document;
 }

@@ -30,6 +30,8 @@ export interface EmulatorOverrideInput {
   statePath: string;
   /** The provider version to use instead of the stack's pin, when the pinned one is not available. */
   providerVersion?: string | undefined;
+  /** The aliases of the stack's other aws providers (one per copy region): each is pointed at the emulator too. */
+  aliases?: readonly string[];
 }
 
 export const OVERRIDE_FILE = 'zz_emulator_override.tf.json';
@@ -44,17 +46,21 @@ export function emulatorOverride(input: EmulatorOverrideInput): object {
         : {}),
     },
     provider: {
-      aws: [
-        {
-          access_key: input.accessKeyId,
-          secret_key: input.secretAccessKey,
-          skip_credentials_validation: true,
-          skip_metadata_api_check: true,
-          skip_region_validation: true,
-          s3_use_path_style: true,
-          endpoints: [Object.fromEntries(EMULATED_SERVICES.map((service) => [service, input.endpoint]))],
-        },
-      ],
+      aws: [undefined, ...(input.aliases ?? [])].map((alias) => ({
+        ...(alias ? { alias } : {}),
+        access_key: input.accessKeyId,
+        secret_key: input.secretAccessKey,
+        skip_credentials_validation: true,
+        skip_metadata_api_check: true,
+        skip_region_validation: true,
+        s3_use_path_style: true,
+        endpoints: [Object.fromEntries(EMULATED_SERVICES.map((service) => [service, input.endpoint]))],
+      })),
     },
   };
+}
+
+/** The aliases of a synthesized stack's aws providers. */
+export function providerAliases(stack: { provider?: { aws?: { alias?: string }[] } }): string[] {
+  return (stack.provider?.aws ?? []).flatMap((p) => (p.alias ? [p.alias] : []));
 }

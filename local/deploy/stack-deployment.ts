@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { AmiBakeError } from '../../functions/shared/errors';
 import type { Credentials } from '../emulator/callers';
-import { emulatorOverride, OVERRIDE_FILE } from './emulator-override';
+import { emulatorOverride, OVERRIDE_FILE, providerAliases } from './emulator-override';
 import {
   candidateMirrors,
   chooseProvider,
@@ -181,7 +181,9 @@ export class StackDeployment {
   }
 
   private writeOverride(providerVersion: string | undefined): void {
+    const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8'));
     const override = emulatorOverride({
+      aliases: providerAliases(stack),
       endpoint: this.emulator.endpoint,
       accessKeyId: this.emulator.operator.accessKeyId,
       secretAccessKey: this.emulator.operator.secretAccessKey,

@@ -13,6 +13,7 @@ import { Ec2Gaps } from './gaps/ec2-gaps';
 import { literalRulePrefix } from './gaps/events-gaps';
 import { FunctionLoggingConfigs } from './gaps/lambda-gaps';
 import { BucketPolicies, lifecycleDefaultHeader } from './gaps/s3-gaps';
+import { SnsGaps } from './gaps/sns-gaps';
 import { Gateway, knownCallersOnly, type Layer } from './gateway';
 import { accountFacts } from './iam/account-facts';
 import { Authorizer } from './iam/authorizer';
@@ -33,6 +34,7 @@ export interface Emulator {
   gateway: Gateway;
   callers: CallerRegistry;
   ec2: Ec2Gaps;
+  sns: SnsGaps;
   bucketPolicies: BucketPolicies;
   authorizer: Authorizer;
   faults: FaultInjector;
@@ -70,6 +72,7 @@ export async function startEmulator(options: {
     const problems: string[] = [];
     let gateway: Gateway | undefined;
     const ec2 = new Ec2Gaps((request) => (gateway as Gateway).toMoto(request));
+    const sns = new SnsGaps();
     const bucketPolicies = new BucketPolicies(async (bucket) => {
       const answer = await moto.request('HEAD', `/${bucket}`);
       return answer < 300;
@@ -137,6 +140,7 @@ export async function startEmulator(options: {
         loggingConfigs.layer,
         literalRulePrefix,
         ec2.layer,
+        sns.layer,
       ],
       (key) => callers.callerOf(key),
     );
@@ -150,6 +154,7 @@ export async function startEmulator(options: {
       gateway: running,
       callers,
       ec2,
+      sns,
       bucketPolicies,
       authorizer,
       faults,
@@ -163,6 +168,7 @@ export async function startEmulator(options: {
         lambda.stop();
         await moto.reset();
         ec2.clear();
+        sns.clear();
         bucketPolicies.clear();
         loggingConfigs.clear();
         functions.forget();

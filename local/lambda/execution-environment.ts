@@ -7,7 +7,7 @@ import type { DeployedFunction } from './deployed-functions';
 
 /** How one invocation ended. */
 export type InvocationOutcome =
-  | { ok: true; value: unknown; requestId: string; durationMs: number }
+  | { ok: true; value: unknown; requestId: string; durationMs: number; maxMemoryMiB?: number }
   | {
       ok: false;
       requestId: string;
@@ -102,6 +102,7 @@ export class ExecutionEnvironment {
         requestId?: string;
         ok?: boolean;
         value?: unknown;
+        maxMemoryMiB?: number;
         error?: { errorType: string; errorMessage: string };
       }) => {
         if (message.type !== 'result' || !this.settle) return;
@@ -109,7 +110,13 @@ export class ExecutionEnvironment {
         const requestId = this.currentRequest ?? '';
         this.finish(
           message.ok
-            ? { ok: true, value: message.value, requestId, durationMs: Date.now() - started }
+            ? {
+                ok: true,
+                value: message.value,
+                requestId,
+                durationMs: Date.now() - started,
+                ...(message.maxMemoryMiB !== undefined ? { maxMemoryMiB: message.maxMemoryMiB } : {}),
+              }
             : {
                 ok: false,
                 requestId,

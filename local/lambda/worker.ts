@@ -79,7 +79,15 @@ process.on('message', (message: InvokeMessage) => {
       return handler(message.event, context);
     })
     .then(
-      (value) => reply({ type: 'result', requestId: message.requestId, ok: true, value: value ?? null }),
+      // Peak resident memory of the environment so far, as Lambda reports "Max Memory Used".
+      (value) =>
+        reply({
+          type: 'result',
+          requestId: message.requestId,
+          ok: true,
+          value: value ?? null,
+          maxMemoryMiB: process.resourceUsage().maxRSS / 1024,
+        }),
       (error: unknown) =>
         reply({ type: 'result', requestId: message.requestId, ok: false, error: failure(error) }),
     )

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { expect } from 'chai';
 import { synthSummary } from '../../infra/synth-summary';
+import { synthStack as synthToDir } from '../../local/deploy/stack-synth';
 import {
   addressOf,
   onlyResource,
@@ -240,6 +244,97 @@ describe('AmiBakeStack', () => {
     });
   });
 
+  describe('image state events', () => {
+    const pattern = {
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 AMI State Change'],
+      detail: { State: ['available', 'failed'] },
+    };
+
+    it("resumes builds from the home region's settled images through one static rule", () => {
+      const rule = resourcesBy(synth.tf, 'aws_cloudwatch_event_rule', 'name').amibake_image_states;
+      expect(JSON.parse(String(rule?.event_pattern))).to.deep.equal(pattern);
+      expect(rule?.provider, 'the home region').to.equal(undefined);
+      expect(
+        has(synth, 'aws_cloudwatch_event_target', {
+          target_id: 'ami_image_create',
+          arn: refTo(synth.tf, 'aws_lambda_function', 'function_name', 'amibake_ami_image_create', 'arn'),
+        }),
+      ).to.equal(true);
+      expect(
+        has(synth, 'aws_lambda_permission', {
+          statement_id: 'AllowImageStates',
+          principal: 'events.amazonaws.com',
+          source_arn: refTo(synth.tf, 'aws_cloudwatch_event_rule', 'name', 'amibake_image_states', 'arn'),
+          source_account: '${data.aws_caller_identity.account.account_id}',
+        }),
+      ).to.equal(true);
+      const forwarding = Object.keys(synth.tf.resource.aws_iam_role ?? {}).filter((k) =>
+        k.includes('forwarding'),
+      );
+      expect(forwarding, 'no forwarding role without copies').to.deep.equal([]);
+    });
+
+    it("forwards each copy region's image events to the home bus through a role that may only put them there", () => {
+      const copying = synthStack(
+        stackConfig({}, [
+          {
+            name: 'ecs',
+            base: { describe: { name: 'al2023-ami-ecs-hvm-*' } },
+            script: 'user_data/ecs-node.sh',
+            distribution: { copies: [{ region: 'eu-west-1' }, { region: 'ap-southeast-2' }] },
+          },
+        ]),
+      );
+      const rules = Object.values(copying.tf.resource.aws_cloudwatch_event_rule ?? {}).filter(
+        (r) => r.name === 'amibake_image_states',
+      );
+      expect(rules.map((r) => r.provider ?? 'home').sort()).to.deep.equal([
+        'aws.ap-southeast-2',
+        'aws.eu-west-1',
+        'home',
+      ]);
+      for (const rule of rules) expect(JSON.parse(String(rule.event_pattern))).to.deep.equal(pattern);
+      const forwards = Object.values(copying.tf.resource.aws_cloudwatch_event_target ?? {}).filter(
+        (t) => t.target_id === 'home_region_bus',
+      );
+      expect(forwards.map((t) => [t.provider, t.arn]).sort()).to.deep.equal([
+        [
+          'aws.ap-southeast-2',
+          'arn:${data.aws_partition.partition.partition}:events:us-east-1:${data.aws_caller_identity.account.account_id}:event-bus/default',
+        ],
+        [
+          'aws.eu-west-1',
+          'arn:${data.aws_partition.partition.partition}:events:us-east-1:${data.aws_caller_identity.account.account_id}:event-bus/default',
+        ],
+      ]);
+      const role = resourcesBy(copying.tf, 'aws_iam_role', 'name')['amibake-image-states-forwarding'];
+      expect(JSON.parse(String(role?.assume_role_policy)).Statement[0]).to.deep.include({
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '${data.aws_caller_identity.account.account_id}' },
+        },
+      });
+      const policy = resourcesBy(copying.tf, 'aws_iam_role_policy', 'name')[
+        'amibake-image-states-forwarding'
+      ];
+      expect(JSON.parse(String(policy?.policy)).Statement).to.deep.equal([
+        {
+          Sid: 'ForwardImageStatesHome',
+          Effect: 'Allow',
+          Action: ['events:PutEvents'],
+          Resource: [forwards[0]?.arn],
+        },
+      ]);
+    });
+
+    it('declares a provider for every other region, so that a region that stops being copied to can be cleaned up', () => {
+      const aliases = (synth.tf.provider.aws ?? []).map((p) => p.alias).filter(Boolean);
+      expect(aliases).to.include.members(['eu-west-1', 'ap-southeast-2', 'us-west-2']);
+      expect(aliases).not.to.include('us-east-1');
+    });
+  });
+
   describe('data', () => {
     it('keeps build records in an on-demand, encrypted table with point-in-time recovery', () => {
       expect(
@@ -339,6 +434,27 @@ describe('AmiBakeStack', () => {
         's3://amibake-artifacts-${data.aws_caller_identity.account.account_id}-us-east-1/scripts/user_data/ecs-node.sh',
       );
       expect(objects['scripts/user_data/ecs-node.sh']?.content).to.include('#!');
+    });
+
+    it('has Terraform read a large recipes document from a file asset, with the bucket filled in', () => {
+      const recipes = Array.from({ length: 400 }, (_, i) => ({
+        name: `r-${i}`,
+        base: { describe: { name: 'al2023-ami-ecs-hvm-*' } },
+        script: 'user_data/ecs-node.sh',
+      }));
+      const outdir = mkdtempSync(join(tmpdir(), 'amibake-large-'));
+      const stackDir = synthToDir(stackConfig({}, recipes), outdir);
+      const tf = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf-8')) as TerraformJson;
+      const content = String(resourcesBy(tf, 'aws_s3_object', 'key')['recipes/recipes.json']?.content);
+      const [, path] =
+        /^\$\{replace\(file\("(assets\/[^"]+)"\), "@@amibake-bucket@@", "amibake-artifacts-\$\{data\.aws_caller_identity\.account\.account_id\}-us-east-1"\)\}$/.exec(
+          content,
+        ) ?? [];
+      expect(path, content.slice(0, 200)).to.be.a('string');
+      const file = JSON.parse(readFileSync(join(stackDir, path as string), 'utf-8'));
+      rmSync(outdir, { recursive: true, force: true });
+      expect(file.recipes).to.have.length(400);
+      expect(file.recipes[0].script).to.equal('s3://@@amibake-bucket@@/scripts/user_data/ecs-node.sh');
     });
 
     it('writes every object after versioning is on, so that each has a version to pin builds to', () => {
@@ -469,6 +585,7 @@ describe('AmiBakeStack', () => {
         'builds_table',
         'failed_launches_queue',
         'image_create_function',
+        'image_state_rule',
         'instance_create_function',
         'notifications_topic',
         'schedule_rule',

@@ -12,6 +12,16 @@ const CONSOLE_BYTES = 64 * 1024;
 /** The account whose images the emulated vendor publishes (the ECS-optimized images' owner). */
 export const VENDOR_ACCOUNT = '591542846629';
 
+/** An image whose state this layer keeps (see imagesPending). */
+export interface PendingImage {
+  imageId: string;
+  region: string;
+  state: 'pending' | 'available' | 'failed';
+  reason?: string;
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>) => Promise<Answer>;
 
 /**
@@ -28,7 +38,10 @@ type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>
  * - DescribeImages reports the image and region a copy was made from;
  * - GetConsoleOutput answers what the instance wrote to its console (moto answers a fixed text):
  *   as of its last state change by default, as it is now with `Latest`, which only Nitro
- *   instances serve (the last 64 KB either way).
+ *   instances serve (the last 64 KB either way);
+ * - with `imagesPending`, an image CreateImage or CopyImage makes is `pending` until settled
+ *   (moto makes it `available` at once), as EC2's images are while their snapshots are taken;
+ *   settling it `available` or `failed` is what emits its `EC2 AMI State Change` event.
  */
 export class Ec2Gaps {
   readonly vendorImages = new Set<string>();
@@ -42,6 +55,13 @@ export class Ec2Gaps {
    * late, as it may for minutes after a stop; postConsole() then posts it.
    */
   postOnStateChange = true;
+  /**
+   * Whether new images start `pending` (the local run and the event tests) rather than
+   * `available` at once (moto's behaviour, kept by default for tests about other things).
+   */
+  imagesPending = false;
+  /** Images not available yet, or failed: what DescribeImages says instead of moto's `available`. */
+  private readonly imageStates = new Map<string, PendingImage>();
   /** CreateImage requests run one at a time, so that the name check and the creation are atomic. */
   private imageQueue: Promise<unknown> = Promise.resolve();
 
@@ -53,6 +73,38 @@ export class Ec2Gaps {
     this.provenance.clear();
     this.consoles.clear();
     this.postOnStateChange = true;
+    this.imagesPending = false;
+    this.imageStates.clear();
+  }
+
+  /** An image the vendor released: shown as the vendor's, and available (vendors publish finished images). */
+  publishVendorImage(imageId: string): void {
+    this.vendorImages.add(imageId);
+    this.imageStates.delete(imageId);
+  }
+
+  /** The images still pending, oldest first. */
+  pendingImages(): PendingImage[] {
+    return [...this.imageStates.values()].filter((i) => i.state === 'pending');
+  }
+
+  /**
+   * Ends an image's wait as EC2 does: `available`, or `failed` with the reason DescribeImages
+   * then gives. Returns the image's region, for its state change event.
+   */
+  settleImage(
+    imageId: string,
+    outcome: { state: 'available' } | { state: 'failed'; reason: string },
+  ): PendingImage {
+    const image = this.imageStates.get(imageId);
+    if (image?.state !== 'pending') throw new Error(`image ${imageId} is not pending`);
+    if (outcome.state === 'available') {
+      this.imageStates.delete(imageId);
+      return { ...image, state: 'available' };
+    }
+    const failed = { ...image, state: 'failed' as const, reason: outcome.reason };
+    this.imageStates.set(imageId, failed);
+    return failed;
   }
 
   /** What an instance writes to its serial console (the instance simulator's output). */
@@ -147,7 +199,14 @@ export class Ec2Gaps {
     const { kept, tags } = takeTagSpecifications(form, new Set(['snapshot']));
     const answer = await this.send(request, kept);
     await this.applyImageTags(request, form, answer, tags);
+    this.startPending(request, answer);
     return answer;
+  }
+
+  private startPending(request: AwsRequest, answer: Answer): void {
+    const imageId = xmlValue(answer.body.toString('utf-8'), 'imageId');
+    if (!this.imagesPending || answer.status !== 200 || !imageId) return;
+    this.imageStates.set(imageId, { imageId, region: request.region, state: 'pending' });
   }
 
   private remember(answer: Answer, fields: string): void {
@@ -159,6 +218,7 @@ export class Ec2Gaps {
     const { kept, tags } = takeTagSpecifications(form, new Set(['image', 'snapshot']));
     const answer = await this.send(request, kept);
     await this.applyImageTags(request, form, answer, tags);
+    this.startPending(request, answer);
     this.remember(
       answer,
       `<sourceImageId>${form.get('SourceImageId') ?? ''}</sourceImageId><sourceImageRegion>${form.get('SourceRegion') ?? ''}</sourceImageRegion>`,
@@ -198,13 +258,26 @@ export class Ec2Gaps {
     const answer = await this.withVendorImages(request, form);
     const xml = answer.body.toString('utf-8');
     const set = topLevelItems(xml, 'imagesSet');
-    if (answer.status !== 200 || !set || this.provenance.size === 0) return answer;
+    if (answer.status !== 200 || !set || (this.provenance.size === 0 && this.imageStates.size === 0)) {
+      return answer;
+    }
     const items = set.items.map((item) => {
-      const fields = this.provenance.get(xmlValue(item, 'imageId') ?? '');
-      return fields ? item.replace(/<\/item>$/, `${fields}</item>`) : item;
+      const imageId = xmlValue(item, 'imageId') ?? '';
+      const fields = this.provenance.get(imageId);
+      const withSource = fields ? item.replace(/<\/item>$/, `${fields}</item>`) : item;
+      return this.withState(withSource, this.imageStates.get(imageId));
     });
     const body = xml.slice(0, set.start) + items.join('') + xml.slice(set.end);
     return { ...answer, body: Buffer.from(body) };
+  }
+
+  /** An image item with the state this layer holds for it (moto says `available` from the start). */
+  private withState(item: string, image: PendingImage | undefined): string {
+    if (!image) return item;
+    const stated = item.replace(/<imageState>[^<]*<\/imageState>/, `<imageState>${image.state}</imageState>`);
+    if (image.state !== 'failed') return stated;
+    const reason = `<stateReason><code>Client.ImageFailed</code><message>${escapeXml(image.reason ?? '')}</message></stateReason>`;
+    return stated.replace(/<stateReason>.*?<\/stateReason>/s, '').replace(/<\/item>$/, `${reason}</item>`);
   }
 
   /** Adds the vendor's published images to answers that ask for the vendor's ("amazon") images. */

@@ -46,13 +46,38 @@ describe('parseLaunchEvent', () => {
 });
 
 describe('parseTriggerEvent', () => {
-  it('accepts the schedule and a manual {}', () => {
-    expect(parseTriggerEvent(scheduled)).to.equal(undefined);
-    expect(parseTriggerEvent({})).to.equal(undefined);
+  const AL2023 = 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates';
+  const notification = (...records: unknown[]) => ({ Records: records });
+  const record = (TopicArn: unknown, EventSource: unknown = 'aws:sns') => ({
+    EventSource,
+    Sns: { TopicArn, Message: '{}' },
   });
 
-  it('rejects a foreign event', () => {
-    expect(parseTriggerEvent(stopped)).to.match(/got source "aws.ec2"/);
+  it('accepts the schedule and a manual {} for every recipe', () => {
+    expect(parseTriggerEvent(scheduled)).to.deep.equal({ kind: 'all' });
+    expect(parseTriggerEvent({})).to.deep.equal({ kind: 'all' });
+  });
+
+  it("limits a release notification's run to its topics", () => {
+    expect(parseTriggerEvent(notification(record(AL2023), record(AL2023)))).to.deep.equal({
+      kind: 'release',
+      topics: [AL2023],
+    });
+  });
+
+  it('rejects a foreign event and a malformed notification, naming the field', () => {
+    const rejected = (event: unknown) => (parseTriggerEvent(event) as { rejected?: string }).rejected;
+    expect(rejected(stopped)).to.match(/got source "aws.ec2"/);
+    expect(rejected(notification())).to.equal(
+      'event.Records must be a non-empty list of SNS records, got []',
+    );
+    expect(rejected(notification(record(AL2023, 'aws:sqs')))).to.equal(
+      'event.Records[0].EventSource must be "aws:sns", got "aws:sqs"',
+    );
+    expect(rejected(notification(record(AL2023), record('not-a-topic')))).to.equal(
+      'event.Records[1].Sns.TopicArn must be an SNS topic ARN, got "not-a-topic"',
+    );
+    expect(rejected([])).to.match(/^event must be a scheduled event, an SNS notification or \{\}/);
   });
 });
 

@@ -29,7 +29,7 @@ const build = {
   recipe,
   createdAt: '2026-11-24T10:00:00.000Z',
 } as BuildRecord;
-const SETTINGS = { region: 'us-east-1', deployment: 'amibake', pollIntervalMs: 1 };
+const SETTINGS = { region: 'us-east-1', deployment: 'amibake' };
 /** A copy as EC2 describes it: made from the build's image, with the build's tags. */
 const copyOf = (imageId: string, state: ImageState, extra: Partial<Image> = {}): Image =>
   builtImage(build.buildId, {
@@ -69,8 +69,6 @@ describe('distribute', () => {
       ec2: region === 'us-east-1' ? homeClient : westClient,
       ssm: new SSMClient({}),
     }),
-    sleep: async () => {},
-    remainingMs: () => 0,
   });
 
   it('leaves the build imaging while a copy is pending, and shares nothing yet', async () => {
