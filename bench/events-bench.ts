@@ -132,7 +132,9 @@ export async function scaleRuns(
     for (const size of sizes) {
       let phase = performance.now();
       const lap = (what: string) => {
-        progress(`  ${size} recipes over ${selectors} selectors: ${what} in ${((performance.now() - phase) / 1000).toFixed(1)} s`);
+        progress(
+          `  ${size} recipes over ${selectors} selectors: ${what} in ${((performance.now() - phase) / 1000).toFixed(1)} s`,
+        );
         phase = performance.now();
       };
       const stack = await account.deploy({

@@ -271,7 +271,7 @@ async function bootInstance(
     const [attested] = attestationsOf(simulation.console, buildId);
     const reported = attested ? `exit status ${attested.exitCode}` : 'no report';
     say(
-      `  instance ${instanceId} ran its user data: ${reported}${simulation.poweredOff ? ', powered off' : ', still running'}`,
+      `  instance ${instanceId} ran its user data (the deployed wrapper, with a stand-in for the customisation: the recipe's script runs only on a real build instance): ${reported}${simulation.poweredOff ? ', powered off' : ', still running'}`,
     );
     if (!simulation.poweredOff) return;
   }

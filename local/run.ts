@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from '../amibake.config';
 import { runCli } from '../cli/main';
-import type { BuildRecord } from '../functions/shared/build-record';
 import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { publishedImages, receivedSubjects, subscribeQueue } from './after-build';
 import { runBakeCycle } from './bake-cycle';
 import { describeProvider } from './deploy/stack-deployment';
 import { OPERATOR } from './emulator/callers';
 import { LocalAccount } from './local-account';
+import { type CycleReport, runReport, runVerdict } from './run-report';
 import { publishNewBase } from './vendor';
 
 /**
@@ -43,11 +43,15 @@ async function main(): Promise<number> {
     );
     const clients = account.emulator.clients;
     const inbox = await subscribeQueue(clients, stack);
-    const all: BuildRecord[] = [];
+    const cycles: CycleReport[] = [];
+    const cycle = async (release?: string) => {
+      const ran = await runBakeCycle(account, stack, { workdir, say, ...(release ? { release } : {}) });
+      cycles.push({ cycle: cycles.length + 1, startedBy: release ? 'release' : 'schedule', ...ran });
+    };
     say('\ncycle 1: first run');
-    all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
+    await cycle();
     say('\ncycle 2: no new base since cycle 1');
-    all.push(...(await runBakeCycle(account, stack, { workdir, say })).builds);
+    await cycle();
     const release = stack.deployment.recipes.find((r) => r.base.kind === 'describe');
     if (release) {
       const published = await publishNewBase(clients.ec2, account.emulator.ec2, release, new Date());
@@ -55,10 +59,7 @@ async function main(): Promise<number> {
       // A recipe that tracks the vendor's topic is started by the notification, not the schedule.
       const topic = release.releaseTopic;
       say(`cycle 3: after the new release${topic ? ', started by its notification' : ''}`);
-      all.push(
-        ...(await runBakeCycle(account, stack, { workdir, say, ...(topic ? { release: topic } : {}) }))
-          .builds,
-      );
+      await cycle(topic);
     } else {
       say(
         '\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here',
@@ -84,30 +85,23 @@ async function main(): Promise<number> {
     if (verbose) for (const log of account.emulator.lambda.logs) say(`  [${log.functionName}] ${log.line}`);
 
     say('\nsummary');
+    const all = cycles.flatMap((c) => c.builds);
     for (const b of all) {
       say(
         `  ${b.recipeName.padEnd(16)} ${b.buildId.padEnd(40)} base ${b.baseImageId.padEnd(22)} ${b.status.padEnd(10)} ${b.imageId ?? b.reason ?? ''}`,
       );
     }
-    say(
-      `  ${all.length} build(s), ${all.filter((b) => b.status === 'succeeded').length} succeeded, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+    const verdict = runVerdict(cycles, {
+      allowSkipped: process.argv.includes('--allow-skipped'),
+      problems: account.emulator.problems,
+      seconds: (Date.now() - started) / 1000,
+    });
+    for (const line of verdict.lines) say(`  ${line}`);
     if (json) {
-      const report = {
-        deployment: { tool: 'terraform', resources: stack.apply.created, seconds: stack.apply.seconds },
-        builds: all.map((b) => ({
-          recipe: b.recipeName,
-          buildId: b.buildId,
-          baseImageId: b.baseImageId,
-          imageId: b.imageId ?? null,
-          status: b.status,
-        })),
-      };
+      const report = runReport({ resources: stack.apply.created, seconds: stack.apply.seconds }, cycles);
       process.stdout.write(`${JSON.stringify(report)}\n`);
     }
-    const problems = account.emulator.problems;
-    for (const p of problems) say(`  emulator problem: ${p}`);
-    return all.every((b) => b.status === 'succeeded') && all.length > 0 && problems.length === 0 ? 0 : 1;
+    return verdict.code;
   } finally {
     await account.stop();
     rmSync(workdir, { recursive: true, force: true });

@@ -17,6 +17,8 @@ export interface TracedCall {
   fn: string;
   /** "ec2:RunInstances", "dynamodb:TransactWriteItems", "s3:GetObject", "lambda:Invoke"... */
   action: string;
+  /** The region the call went to. */
+  region: string;
 }
 
 /** The Nth call fails (or the first call of `action`); `code` and `status` replace the kind's error. */
@@ -55,7 +57,7 @@ export class FaultInjector {
     if (caller?.kind !== 'function' || request.presigned) return next();
     const invocation = this.invocationOf(caller.environmentId);
     if (!invocation) return next();
-    const call = { fn: invocation.functionName, action: callName(request) };
+    const call = { fn: invocation.functionName, action: callName(request), region: request.region };
     this.trace.push(call);
     if (this.refused && this.refused.fn === call.fn && this.refused.action === call.action) {
       return this.refused.answer(request);

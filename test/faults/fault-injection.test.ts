@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import Mocha from 'mocha';
+import type { AmiBakeConfig } from '../../deployment/config';
 import { runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { clearBuildData } from '../../local/clear-build-data';
 import { FAULT_KINDS, type Fault, type TracedCall } from '../../local/emulator/fault-injector';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { allBuilds, leftovers } from '../support/leftovers';
-import { deployed, scratchDir, standardConfig } from '../support/local-account';
+import { deployed, publishingConfig, scratchDir, standardConfig } from '../support/local-account';
 
 /**
  * Fault injection over a whole cycle of the deployed stack: for every AWS call the functions make
@@ -74,46 +75,70 @@ async function scenario(
   };
 }
 
-describe('fault injection over a cycle of the deployed stack', function () {
-  this.timeout(120_000);
-  const scratch = scratchDir();
-  let clean: Scenario;
-  let recovered = 0;
+/**
+ * One test per point: the calls of a clean cycle of `config` that `select` keeps, each with every
+ * fault kind. The points are known only once the clean cycle has run, so the tests are added in
+ * the before hook (mocha runs the tests a suite holds when its before hooks are done).
+ */
+function faultSuite(
+  title: string,
+  config: () => AmiBakeConfig,
+  select: (call: TracedCall) => boolean,
+  minPoints: number,
+) {
+  describe(title, function () {
+    this.timeout(120_000);
+    const scratch = scratchDir();
+    let clean: Scenario;
+    let points = 0;
+    let recovered = 0;
 
-  // The points are the calls of a clean cycle: known only once it has run, so one test per
-  // point is added here (mocha runs the tests a suite holds when its before hooks are done).
-  before(async function () {
-    this.timeout(600_000);
-    const { account, stack } = await deployed(standardConfig());
-    clean = await scenario(account, stack, scratch.path);
-    const suite = this.test?.parent;
-    for (const [index, call] of clean.trace.entries()) {
-      const test = new Mocha.Test(
-        `#${index + 1} ${call.fn} ${call.action}: survives a throttle, a 500, a permanent refusal and a crash`,
-        async () => {
-          const failures: string[] = [];
-          for (const kind of FAULT_KINDS) {
-            const run = await scenario(account, stack, scratch.path, { at: index + 1, kind });
-            if (run.problems.length > 0) failures.push(`${kind}: ${run.problems.join('; ')}`);
-          }
-          expect(failures).to.deep.equal([]);
-          recovered++;
-        },
+    before(async function () {
+      this.timeout(600_000);
+      const { account, stack } = await deployed(config());
+      clean = await scenario(account, stack, scratch.path);
+      const suite = this.test?.parent;
+      for (const [index, call] of clean.trace.entries()) {
+        if (!select(call)) continue;
+        points++;
+        const test = new Mocha.Test(
+          `#${index + 1} ${call.fn} ${call.action} (${call.region}): survives a throttle, a 500, a permanent refusal and a crash`,
+          async () => {
+            const failures: string[] = [];
+            for (const kind of FAULT_KINDS) {
+              const run = await scenario(account, stack, scratch.path, { at: index + 1, kind });
+              if (run.problems.length > 0) failures.push(`${kind}: ${run.problems.join('; ')}`);
+            }
+            expect(failures).to.deep.equal([]);
+            recovered++;
+          },
+        );
+        test.timeout(120_000);
+        suite?.addTest(test);
+      }
+    });
+    after(() => {
+      console.log(
+        `      fault injection: ${recovered}/${points} points recovered from ${FAULT_KINDS.join(', ')}`,
       );
-      test.timeout(120_000);
-      suite?.addTest(test);
-    }
-  });
-  after(() => {
-    console.log(
-      `      fault injection: ${recovered}/${clean?.trace.length ?? 0} points recovered from ${FAULT_KINDS.join(', ')}`,
-    );
-    scratch.remove();
-  });
+      scratch.remove();
+    });
 
-  it('runs a clean cycle that succeeds and leaves nothing', () => {
-    expect(clean.problems).to.deep.equal([]);
-    expect(clean.statuses).to.deep.equal(['succeeded']);
-    expect(clean.trace.length).to.be.greaterThan(20);
+    it('runs a clean cycle that succeeds and leaves nothing', () => {
+      expect(clean.problems).to.deep.equal([]);
+      expect(clean.statuses).to.deep.equal(['succeeded']);
+      expect(points).to.be.at.least(minPoints);
+    });
   });
-});
+}
+
+faultSuite('fault injection over a cycle of the deployed stack', standardConfig, () => true, 20);
+
+// A copy's completion: its CopyImage, its state read in the copy region (woken by the event the
+// copy region's rule forwards), its launch permissions and its parameter there.
+faultSuite(
+  "fault injection over a copy's completion in another region",
+  publishingConfig,
+  (call) => call.region !== 'us-east-1',
+  3,
+);

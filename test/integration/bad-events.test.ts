@@ -72,7 +72,13 @@ describe('malformed and foreign events', function () {
       name: 'trigger: null',
       fn: () => fns().trigger,
       event: () => null,
-      expect: /event must be a scheduled event or \{\}, got null/,
+      expect: /event must be a scheduled event, an SNS notification or \{\}, got null/,
+    },
+    {
+      name: 'trigger: an SNS notification without a topic',
+      fn: () => fns().trigger,
+      event: () => ({ Records: [{ EventSource: 'aws:sns', Sns: { Message: '{}' } }] }),
+      expect: /event\.Records\[0\]\.Sns\.TopicArn must be an SNS topic ARN, got nothing/,
     },
     { name: 'trigger: a list', fn: () => fns().trigger, event: () => [1], expect: /got \[1\]/ },
     {
@@ -80,6 +86,17 @@ describe('malformed and foreign events', function () {
       fn: () => fns().trigger,
       event: () => ec2Event('stopped'),
       expect: /got source "aws.ec2"/,
+    },
+    {
+      name: 'image: an image state event from another source',
+      fn: () => fns().imageCreate,
+      event: () => ({
+        source: 'custom.app',
+        'detail-type': 'EC2 AMI State Change',
+        region: 'us-east-1',
+        detail: { ImageId: 'ami-0123456789abcdef0', State: 'available' },
+      }),
+      expect: /event\.source of an "EC2 AMI State Change" event must be "aws\.ec2", got "custom\.app"/,
     },
     { name: 'launch: no build id', fn: () => fns().instanceCreate, event: () => ({}), expect: /buildId/ },
     {

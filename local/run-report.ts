@@ -1,0 +1,90 @@
+import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
+import type { BuildRecord } from '../functions/shared/build-record';
+
+/** One cycle of the local run: what started it, every recipe's decision, the builds it ran. */
+export interface CycleReport {
+  cycle: number;
+  startedBy: 'schedule' | 'release';
+  decisions: RecipeDecision[];
+  builds: BuildRecord[];
+}
+
+export interface RunVerdict {
+  code: 0 | 1;
+  /** The summary's closing lines. */
+  lines: string[];
+}
+
+/**
+ * How the local run ends: it fails when a build did not succeed, when nothing was built, when the
+ * emulator met a call it could not judge, or when a recipe was skipped (its base or script could
+ * not be read), unless skipped recipes are allowed. A skipped recipe is named with its reason
+ * and, for an SSM parameter the emulator lacks, what to do about it.
+ */
+export function runVerdict(
+  cycles: readonly CycleReport[],
+  options: { allowSkipped: boolean; problems: readonly string[]; seconds: number },
+): RunVerdict {
+  const builds = cycles.flatMap((c) => c.builds);
+  const succeeded = builds.filter((b) => b.status === 'succeeded').length;
+  const skipped = new Map<string, string>();
+  for (const d of cycles.flatMap((c) => c.decisions)) {
+    if (d.decision === 'skipped') skipped.set(d.recipe, d.reason);
+  }
+  const lines = [`${builds.length} build(s), ${succeeded} succeeded, in ${options.seconds.toFixed(1)} s`];
+  for (const [recipe, reason] of skipped) {
+    lines.push(`skipped: ${recipe}: ${reason}${emulatorHint(reason)}`);
+  }
+  if (skipped.size > 0) {
+    lines.push(
+      options.allowSkipped
+        ? `${skipped.size} recipe(s) skipped, allowed by --allow-skipped`
+        : `${skipped.size} recipe(s) skipped: the run fails (pass --allow-skipped to accept it)`,
+    );
+  }
+  for (const problem of options.problems) lines.push(`emulator problem: ${problem}`);
+  const ok =
+    builds.length > 0 &&
+    succeeded === builds.length &&
+    options.problems.length === 0 &&
+    (skipped.size === 0 || options.allowSkipped);
+  return { code: ok ? 0 : 1, lines };
+}
+
+/** What to do when the emulator, not the recipe, is why a base could not be read. */
+function emulatorHint(reason: string): string {
+  const parameter = /SSM parameter (\/aws\/service\/\S+) does not exist/.exec(reason)?.[1];
+  if (!parameter) return '';
+  return ` (an emulator gap: moto ships only some of AWS's public parameters, ECS-optimized and Amazon Linux among them, and ${parameter} is not one; the recipe may well work in AWS. To try it here, select its base by name with base.describe)`;
+}
+
+/** The `--json` report: the deployment, every cycle's decisions (skipped and not-due included), every build. */
+export function runReport(
+  deployment: { resources: number; seconds: number },
+  cycles: readonly CycleReport[],
+): object {
+  return {
+    deployment: { tool: 'terraform', ...deployment },
+    cycles: cycles.map((c) => ({
+      cycle: c.cycle,
+      startedBy: c.startedBy,
+      decisions: c.decisions.map((d) => ({
+        recipe: d.recipe,
+        decision: d.decision,
+        reason: d.reason,
+        ...(d.buildId ? { buildId: d.buildId } : {}),
+        ...(d.baseImageId ? { baseImageId: d.baseImageId } : {}),
+      })),
+    })),
+    builds: cycles
+      .flatMap((c) => c.builds)
+      .map((b) => ({
+        recipe: b.recipeName,
+        buildId: b.buildId,
+        baseImageId: b.baseImageId,
+        imageId: b.imageId ?? null,
+        status: b.status,
+        ...(b.errorCode ? { errorCode: b.errorCode } : {}),
+      })),
+  };
+}

@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import type { BuildRecord } from '../../../functions/shared/build-record';
+import { type CycleReport, runReport, runVerdict } from '../../../local/run-report';
+
+const build = (recipeName: string, status: BuildRecord['status']) =>
+  ({
+    recipeName,
+    buildId: `${recipeName}-20261129060000-abcdef`,
+    baseImageId: 'ami-0aae19d30bab785d3',
+    status,
+    ...(status === 'succeeded' ? { imageId: 'ami-0123456789abcdef0' } : { errorCode: 'CustomisationFailed' }),
+  }) as BuildRecord;
+
+const cycle = (decisions: CycleReport['decisions'], builds: BuildRecord[] = []): CycleReport => ({
+  cycle: 1,
+  startedBy: 'schedule',
+  decisions,
+  builds,
+});
+
+const MISSING =
+  'SSM parameter /aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id does not exist or is not readable';
+
+describe('the local run verdict and report', () => {
+  const options = { allowSkipped: false, problems: [], seconds: 80 };
+
+  it('passes when every build succeeded and no recipe was skipped', () => {
+    const verdict = runVerdict(
+      [cycle([{ recipe: 'ecs', decision: 'started', reason: 'new base' }], [build('ecs', 'succeeded')])],
+      options,
+    );
+    expect(verdict).to.deep.equal({ code: 0, lines: ['1 build(s), 1 succeeded, in 80.0 s'] });
+  });
+
+  it('fails on a skipped recipe, naming it and the emulator gap, unless skipped recipes are allowed', () => {
+    const cycles = [
+      cycle(
+        [
+          { recipe: 'ecs', decision: 'started', reason: 'new base' },
+          { recipe: 'ubuntu', decision: 'skipped', reason: MISSING },
+        ],
+        [build('ecs', 'succeeded')],
+      ),
+    ];
+    const failed = runVerdict(cycles, options);
+    expect(failed.code).to.equal(1);
+    expect(failed.lines[1]).to.match(
+      /^skipped: ubuntu: SSM parameter \/aws\/service\/canonical\/.* \(an emulator gap: .*base\.describe\)$/,
+    );
+    expect(failed.lines[2]).to.equal(
+      '1 recipe(s) skipped: the run fails (pass --allow-skipped to accept it)',
+    );
+    const allowed = runVerdict(cycles, { ...options, allowSkipped: true });
+    expect(allowed.code).to.equal(0);
+    expect(allowed.lines[2]).to.equal('1 recipe(s) skipped, allowed by --allow-skipped');
+  });
+
+  it('fails when a build failed, when nothing was built, or when the emulator met a call it could not judge', () => {
+    expect(runVerdict([cycle([], [build('ecs', 'failed')])], options).code).to.equal(1);
+    expect(
+      runVerdict([cycle([{ recipe: 'ecs', decision: 'not-due', reason: 'built' }])], options).code,
+    ).to.equal(1);
+    const judged = runVerdict([cycle([], [build('ecs', 'succeeded')])], {
+      ...options,
+      problems: ['no IAM mapping'],
+    });
+    expect(judged).to.deep.equal({
+      code: 1,
+      lines: ['1 build(s), 1 succeeded, in 80.0 s', 'emulator problem: no IAM mapping'],
+    });
+  });
+
+  it('reports every decision of every cycle, not-due and skipped included, and every build', () => {
+    const report = runReport({ resources: 38, seconds: 65 }, [
+      cycle(
+        [{ recipe: 'ecs', decision: 'started', reason: 'new base', buildId: 'b', baseImageId: 'ami-1' }],
+        [build('ecs', 'failed')],
+      ),
+      { ...cycle([{ recipe: 'ecs', decision: 'not-due', reason: 'built' }]), cycle: 2, startedBy: 'release' },
+    ]);
+    expect(report).to.deep.equal({
+      deployment: { tool: 'terraform', resources: 38, seconds: 65 },
+      cycles: [
+        {
+          cycle: 1,
+          startedBy: 'schedule',
+          decisions: [
+            { recipe: 'ecs', decision: 'started', reason: 'new base', buildId: 'b', baseImageId: 'ami-1' },
+          ],
+        },
+        {
+          cycle: 2,
+          startedBy: 'release',
+          decisions: [{ recipe: 'ecs', decision: 'not-due', reason: 'built' }],
+        },
+      ],
+      builds: [
+        {
+          recipe: 'ecs',
+          buildId: 'ecs-20261129060000-abcdef',
+          baseImageId: 'ami-0aae19d30bab785d3',
+          imageId: null,
+          status: 'failed',
+          errorCode: 'CustomisationFailed',
+        },
+      ],
+    });
+  });
+});
