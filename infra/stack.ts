@@ -4,8 +4,8 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { TerraformOutput, TerraformStack } from 'cdktf';
-import type { Construct } from 'constructs';
+import { TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct, Node } from 'constructs';
 import type { AmiBakeConfig } from '../deployment/config';
 import {
   FUNCTION_SETTINGS,
@@ -22,6 +22,7 @@ import { instanceCreatePolicy } from '../policies/ami-ec2-instance-create';
 import { imageCreatePolicy } from '../policies/ami-image-create';
 import { buildRulesArn, policyRefs } from '../policies/refs';
 import type { Bundle } from '../scripts/bundle-functions';
+import { movedBlocks, readableName } from './addresses';
 import { ArtifactsBucket } from './artifacts-bucket';
 import { configureBackend } from './backend';
 import { BakeFunction } from './bake-function';
@@ -50,6 +51,9 @@ const NONCURRENT_VERSION_DAYS = 90;
 
 /** Everything amibake runs on: one stack per configuration. */
 export class AmiBakeStack extends TerraformStack {
+  /** Each readable Terraform name given, with the construct path it names. */
+  private readonly names = new Map<string, readonly string[]>();
+
   constructor(scope: Construct, id: string, props: AmiBakeStackProps) {
     super(scope, id);
     const { config } = props;
@@ -217,6 +221,32 @@ export class AmiBakeStack extends TerraformStack {
     output('notifications_topic', topicArn, 'One message per finished build');
     output('failed_launches_queue', failures.queue.url, 'Launch requests that failed every retry');
     if (recipesTable) output('recipes_table', recipesTable.name, 'Recipes (DynamoDB store)');
+  }
+
+  /** Readable addresses (see addresses.ts) instead of cdktf's hashed ones. */
+  protected override allocateLogicalId(element: TerraformElement | Node): string {
+    const node = TerraformElement.isTerraformElement(element) ? element.node : element;
+    const components = node.scopes.slice(node.scopes.indexOf(this) + 1).map((c) => c.node.id);
+    const name = readableName(components);
+    // Names need to be unique per kind of block: a resource type, outputs, data sources...
+    const kind =
+      (element as { terraformResourceType?: string }).terraformResourceType ?? element.constructor.name;
+    const key = `${kind}.${name}`;
+    const known = this.names.get(key);
+    if (known && known.join('/') !== components.join('/')) {
+      throw new Error(
+        `two constructs would share the Terraform address ${key}: ${known.join('/')} and ${components.join('/')}: give one another id`,
+      );
+    }
+    this.names.set(key, components);
+    return name;
+  }
+
+  /** The stack's JSON, with `moved` blocks from the hashed addresses of earlier versions. */
+  override toTerraform() {
+    const tf = super.toTerraform();
+    const moved = movedBlocks(tf.resource ?? {}, (type, name) => this.names.get(`${type}.${name}`));
+    return moved.length > 0 ? { ...tf, moved } : tf;
   }
 }
 

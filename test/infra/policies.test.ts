@@ -132,9 +132,9 @@ describe('role policies', () => {
         ),
       }));
       const of = (fragment: string) => roles.find((r) => r.role.includes(fragment))?.actions;
-      expect(of('ami-build-trigger_role')).to.deep.equal(granted(triggerPolicy(minimal)));
-      expect(of('ami-ec2-instance-create_role')).to.deep.equal(granted(instanceCreatePolicy(minimal)));
-      expect(of('ami-image-create_role')).to.deep.equal(granted(imageCreatePolicy(minimal)));
+      expect(of('ami_build_trigger_role')).to.deep.equal(granted(triggerPolicy(minimal)));
+      expect(of('ami_ec2_instance_create_role')).to.deep.equal(granted(instanceCreatePolicy(minimal)));
+      expect(of('ami_image_create_role')).to.deep.equal(granted(imageCreatePolicy(minimal)));
       const names = Object.keys(resourcesBy(tf, 'aws_iam_role', 'name'));
       expect(names).to.have.length(4);
     });

@@ -77,7 +77,7 @@ describe('AmiBakeStack', () => {
         BUILD_LOG_PREFIX: 'builds/',
       });
       expect(env('amibake_ami_ec2_instance_create').IMAGE_CREATE_FUNCTION_ARN).to.match(
-        /^\$\{aws_lambda_function\.ami-image-create_function_\w+\.arn\}$/,
+        /^\$\{aws_lambda_function\.ami_image_create_function\.arn\}$/,
       );
     });
 
@@ -484,7 +484,7 @@ describe('AmiBakeStack', () => {
       expect(has(other, 'aws_dynamodb_table', { name: 'amibake-recipes', hash_key: 'name' })).to.equal(true);
       expect(resourcesBy(other.tf, 'aws_s3_object', 'key')['recipes/recipes.json']).to.equal(undefined);
       expect(other.tf.output.recipes_table?.value).to.match(
-        /^\$\{aws_dynamodb_table\.recipes-table\.name\}$/,
+        /^\$\{aws_dynamodb_table\.recipes_table\.name\}$/,
       );
     });
   });
@@ -579,6 +579,45 @@ describe('AmiBakeStack', () => {
       ]);
     });
 
+    it('gives every resource a readable address without a hash suffix, and moves the hashed ones of earlier versions', () => {
+      const copying = synthStack(
+        stackConfig({}, [
+          {
+            name: 'ecs',
+            base: {
+              describe: { name: 'al2023-ami-ecs-hvm-*' },
+              releaseTopic: 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates',
+            },
+            script: 'user_data/ecs-node.sh',
+            distribution: { copies: [{ region: 'eu-west-1' }] },
+          },
+        ]),
+      );
+      for (const tf of [synth.tf, copying.tf]) {
+        const addresses = Object.entries(tf.resource).flatMap(([type, byName]) =>
+          Object.keys(byName).map((name) => `${type}.${name}`),
+        );
+        expect(
+          addresses.filter((a) => /_[0-9A-F]{8}$/.test(a)),
+          'hashed',
+        ).to.deep.equal([]);
+        expect(
+          addresses.filter((a) => !/^[a-z0-9_]+\.[A-Za-z_][A-Za-z0-9_]*$/.test(a)),
+          'not plain',
+        ).to.deep.equal([]);
+      }
+      expect(Object.keys(synth.tf.resource.aws_lambda_function ?? {}).sort()).to.deep.equal([
+        'ami_build_trigger_function',
+        'ami_ec2_instance_create_function',
+        'ami_image_create_function',
+      ]);
+      const moved = (synth.tf as unknown as { moved: { from: string; to: string }[] }).moved;
+      expect(moved).to.deep.include({
+        from: 'aws_lambda_function.ami-build-trigger_function_2CAF7283',
+        to: 'aws_lambda_function.ami_build_trigger_function',
+      });
+    });
+
     it('outputs the function names, table, bucket and schedule rule', () => {
       expect(Object.keys(synth.tf.output).sort()).to.deep.equal([
         'artifacts_bucket',
@@ -593,7 +632,7 @@ describe('AmiBakeStack', () => {
         'trigger_function',
       ]);
       expect(synth.tf.output.schedule_rule?.value).to.match(
-        /^\$\{aws_cloudwatch_event_rule\.schedule_rule_\w+\.name\}$/,
+        /^\$\{aws_cloudwatch_event_rule\.schedule_rule\.name\}$/,
       );
     });
   });
