@@ -2,6 +2,7 @@ import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { describeCandidates, describeImagesById } from '../shared/aws/images';
 import { getParameterValues } from '../shared/aws/parameters';
+import { unsupportedBase } from '../shared/aws-facts';
 import { awsErrorName, describeError } from '../shared/errors';
 import { globToRegExp } from '../shared/glob';
 import { pickNewestImage } from '../shared/newest-image';
@@ -56,6 +57,15 @@ export async function resolveBases(
         images.filter((image) => name.test(image.Name ?? '')),
         { includeDeprecated: selector.includeDeprecated, now },
       );
+      const unsupported = newest && unsupportedBase({ name: newest.Name, platform: newest.Platform });
+      if (unsupported) {
+        resolutions.set(key, {
+          ok: false,
+          reason: `${newest.ImageId} (${newest.Name}): ${unsupported}`,
+          errorCode: 'UnsupportedBase',
+        });
+        continue;
+      }
       resolutions.set(
         key,
         newest?.ImageId
@@ -100,6 +110,7 @@ async function resolveParameters(
   for (const [key, { parameter }] of parameters) {
     const imageId = values.get(parameter);
     const image = imageId ? images.get(imageId) : undefined;
+    const unsupported = image && unsupportedBase({ name: image.Name, platform: image.Platform });
     if (!imageId || !AMI_ID.test(imageId)) {
       resolved.set(key, {
         ok: false,
@@ -111,6 +122,12 @@ async function resolveParameters(
         ok: false,
         reason: `SSM parameter ${parameter} names ${imageId}, which does not exist or is not visible to this account`,
         errorCode: 'NoBaseImage',
+      });
+    } else if (unsupported) {
+      resolved.set(key, {
+        ok: false,
+        reason: `SSM parameter ${parameter} names ${imageId} (${image.Name}): ${unsupported}`,
+        errorCode: 'UnsupportedBase',
       });
     } else {
       resolved.set(key, {

@@ -168,3 +168,21 @@ export function hasControlCharacter(text: string): boolean {
   }
   return false;
 }
+
+/**
+ * Why a base cannot be baked through user data, from its name, SSM parameter or platform, or
+ * undefined: Bottlerocket reads its user data as TOML settings and runs no script, and Windows
+ * runs PowerShell through EC2Launch, not the shell wrapper.
+ */
+export function unsupportedBase(base: {
+  name?: string | undefined;
+  platform?: string | undefined;
+}): string | undefined {
+  if (/bottlerocket/i.test(base.name ?? '')) {
+    return 'Bottlerocket cannot be baked through user data: it reads user data as TOML settings and runs no script, so the customisation would never run; build a Bottlerocket variant with its SDK instead';
+  }
+  if (base.platform?.toLowerCase() === 'windows' || /windows/i.test(base.name ?? '')) {
+    return 'Windows bases are not supported: the customisation runs as a shell script from user data, which Windows (EC2Launch) does not run';
+  }
+  return undefined;
+}

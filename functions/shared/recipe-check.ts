@@ -1,5 +1,5 @@
 import { amiNameTemplateProblems } from './ami-name';
-import { hasControlCharacter, instanceTypeProblem, regionProblem } from './aws-facts';
+import { hasControlCharacter, instanceTypeProblem, regionProblem, unsupportedBase } from './aws-facts';
 import {
   ARCHITECTURES,
   HYGIENE_STEPS,
@@ -17,6 +17,12 @@ const KMS_KEY =
   /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** A base the wrapper cannot customise, as a "must" phrase. */
+function unsupportedPhrase(nameOrParameter: string): string[] {
+  const why = unsupportedBase({ name: nameOrParameter });
+  return why ? [`must select a base that runs user data as a shell script (${why})`] : [];
+}
 
 export function recipeCheck(options: RecipeOptions): Check {
   const scriptFix =
@@ -43,6 +49,7 @@ export function recipeCheck(options: RecipeOptions): Check {
                 required: true,
                 pattern: /^\S+$/,
                 expect: 'a non-empty glob such as "al2023-ami-ecs-hvm-*-x86_64"',
+                custom: (v) => unsupportedPhrase(String(v)),
               },
               architecture: { oneOf: ARCHITECTURES },
               filters: {
@@ -62,6 +69,7 @@ export function recipeCheck(options: RecipeOptions): Check {
             pattern: SSM_PARAMETER,
             expect:
               'a parameter name starting with "/", such as "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"',
+            custom: (v) => unsupportedPhrase(String(v)),
           },
         },
         { exactlyOne: ['describe', 'ssmParameter'] },

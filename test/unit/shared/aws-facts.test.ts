@@ -7,6 +7,7 @@ import {
   regionProblem,
   runsOnNitro,
   scheduleProblems,
+  unsupportedBase,
 } from '../../../functions/shared/aws-facts';
 
 describe('AWS facts for validation', () => {
@@ -110,5 +111,23 @@ describe('AWS facts for validation', () => {
     const xen = ['t2.micro', 'm4.large', 'c4.xlarge', 'i3.large', 'r4.large', 'p3.2xlarge', 'x1e.xlarge'];
     expect(nitro.filter((t) => !runsOnNitro(t))).to.deep.equal([]);
     expect(xen.filter((t) => runsOnNitro(t))).to.deep.equal([]);
+  });
+
+  it('refuses bases that do not run user data as a shell script, by name, parameter or platform', () => {
+    expect(unsupportedBase({ name: 'bottlerocket-aws-k8s-1.31-x86_64-v1.30.0-abc' })).to.match(
+      /^Bottlerocket cannot be baked/,
+    );
+    expect(unsupportedBase({ name: '/aws/service/bottlerocket/aws-ecs-2/arm64/latest/image_id' })).to.match(
+      /^Bottlerocket/,
+    );
+    expect(unsupportedBase({ name: 'custom-golden-2026', platform: 'windows' })).to.match(
+      /^Windows bases are not supported/,
+    );
+    expect(unsupportedBase({ name: 'al2023-ami-ecs-hvm-2023.0.20261129-kernel-6.1-x86_64' })).to.equal(
+      undefined,
+    );
+    expect(
+      unsupportedBase({ name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261129' }),
+    ).to.equal(undefined);
   });
 });

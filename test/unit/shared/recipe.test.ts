@@ -147,6 +147,21 @@ describe('parseRecipe', () => {
     ],
     ['reserved tag', { tags: { 'amibake:recipe': 'x' } }, 'tags must not use the reserved key prefixes'],
     ['missing script', { script: undefined }, 'recipe "ecs-base": script is required'],
+    [
+      'a Bottlerocket base',
+      { base: { describe: { name: 'bottlerocket-aws-ecs-2-x86_64-*' } } },
+      'base.describe.name must select a base that runs user data as a shell script (Bottlerocket cannot be baked through user data: it reads user data as TOML settings and runs no script, so the customisation would never run; build a Bottlerocket variant with its SDK instead), got "bottlerocket-aws-ecs-2-x86_64-*"',
+    ],
+    [
+      'a Bottlerocket parameter',
+      { base: { ssmParameter: '/aws/service/bottlerocket/aws-ecs-2/x86_64/latest/image_id' } },
+      'base.ssmParameter must select a base that runs user data as a shell script (Bottlerocket',
+    ],
+    [
+      'a Windows base',
+      { base: { describe: { name: 'Windows_Server-2022-English-Full-ECS_Optimized-*' } } },
+      'base.describe.name must select a base that runs user data as a shell script (Windows bases are not supported',
+    ],
   ];
   for (const [label, change, message] of cases) {
     it(`rejects ${label} naming the recipe, the field and the value`, () => {
