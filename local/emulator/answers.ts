@@ -8,7 +8,8 @@ export interface Answer {
   body: Buffer;
 }
 
-const xmlEscape = (text: string) =>
+/** Text as XML character data or an attribute value. */
+export const xmlEscape = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**

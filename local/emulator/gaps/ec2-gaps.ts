@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { instanceArchitecture, runsOnNitro } from '../../../functions/shared/aws-facts';
-import { type Answer, errorAnswer } from '../answers';
+import { type Answer, errorAnswer, xmlEscape } from '../answers';
 import type { AwsRequest } from '../aws-request';
 import type { Layer } from '../gateway';
 import { createTagsForm, takeTagSpecifications } from './tag-specifications';
@@ -19,8 +19,6 @@ export interface PendingImage {
   state: 'pending' | 'available' | 'failed';
   reason?: string;
 }
-
-const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>) => Promise<Answer>;
 
@@ -276,7 +274,7 @@ export class Ec2Gaps {
     if (!image) return item;
     const stated = item.replace(/<imageState>[^<]*<\/imageState>/, `<imageState>${image.state}</imageState>`);
     if (image.state !== 'failed') return stated;
-    const reason = `<stateReason><code>Client.ImageFailed</code><message>${escapeXml(image.reason ?? '')}</message></stateReason>`;
+    const reason = `<stateReason><code>Client.ImageFailed</code><message>${xmlEscape(image.reason ?? '')}</message></stateReason>`;
     return stated.replace(/<stateReason>.*?<\/stateReason>/s, '').replace(/<\/item>$/, `${reason}</item>`);
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Answer, errorAnswer } from '../answers';
+import { type Answer, errorAnswer, xmlEscape } from '../answers';
 import { EMULATED_ACCOUNT } from '../callers';
 import type { Layer } from '../gateway';
 
@@ -14,8 +14,6 @@ export interface VendorSubscription {
   endpoint: string;
 }
 
-const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const SNS_XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 
 /**
@@ -65,7 +63,7 @@ export class SnsGaps {
         };
         this.subscriptions.set(subscription.subscriptionArn, subscription);
         const arn = subscription.subscriptionArn;
-        return answer('Subscribe', `<SubscriptionArn>${escapeXml(arn)}</SubscriptionArn>`, {
+        return answer('Subscribe', `<SubscriptionArn>${xmlEscape(arn)}</SubscriptionArn>`, {
           SubscriptionArn: arn,
         });
       }
@@ -88,7 +86,7 @@ export class SnsGaps {
           .map(
             (m) =>
               `<member>${Object.entries(m)
-                .map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`)
+                .map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`)
                 .join('')}</member>`,
           )
           .join('');
@@ -126,7 +124,7 @@ function attributesOf(s: VendorSubscription): Record<string, string> {
 
 function attributesXml(attributes: Record<string, string>): string {
   const entries = Object.entries(attributes)
-    .map(([key, value]) => `<entry><key>${key}</key><value>${escapeXml(value)}</value></entry>`)
+    .map(([key, value]) => `<entry><key>${key}</key><value>${xmlEscape(value)}</value></entry>`)
     .join('');
   return `<Attributes>${entries}</Attributes>`;
 }
