@@ -27,6 +27,8 @@ export const config: AmiBakeConfig = {
         },
       },
       script: 'user_data/ecs-node.sh',
+      // Run on an instance launched from each new image; only an image that passes is published.
+      test: { script: 'user_data/ecs-node-test.sh', timeoutMinutes: 15 },
       instanceType: 't3.small',
       rootVolume: { sizeGiB: 30, type: 'gp3' },
       amiName: 'golden-{buildId}',

@@ -5,7 +5,7 @@ import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
 import { regionProblem, scheduleProblems } from '../functions/shared/aws-facts';
 import { canonicalJson } from '../functions/shared/canonical-json';
 import { InvalidInputError } from '../functions/shared/errors';
-import { parseRecipes, type Recipe, recipeToDocument } from '../functions/shared/recipe';
+import { parseRecipes, type Recipe, recipeToDocument, type ScriptRef } from '../functions/shared/recipe';
 import { checkObject, checkWith, problemsFor } from '../functions/shared/validation';
 import type { AmiBakeConfig } from './config';
 import { type DeploymentNames, deploymentNames } from './names';
@@ -41,34 +41,36 @@ export function resolveDeployment(
   const problems = [...settingsProblems(config), ...rejected.flatMap((r) => r.problems)];
   const names = deploymentNames(config.namePrefix);
   const scripts = new Map<string, ScriptObject>();
-  const resolved = recipes.map((recipe) => {
-    if (recipe.script.kind !== 'file') return recipe;
-    // Recipes that share a script read and check it once.
-    const known = scripts.get(recipe.script.path);
-    if (known) return { ...recipe, script: { kind: 's3' as const, bucket: options.bucket, key: known.key } };
-    const file = join(options.projectRoot, recipe.script.path);
+  /** A project file as the S3 object the stack uploads; recipes that share a file read and check it once. */
+  const uploaded = (recipe: Recipe, field: string, ref: ScriptRef): ScriptRef => {
+    if (ref.kind !== 'file') return ref;
+    const known = scripts.get(ref.path);
+    if (known) return { kind: 's3', bucket: options.bucket, key: known.key };
+    const file = join(options.projectRoot, ref.path);
     if (!existsSync(file)) {
       problems.push(
-        `recipe "${recipe.name}": script must name an existing file, got "${recipe.script.path}": create it or fix the path`,
+        `recipe "${recipe.name}": ${field} must name an existing file, got "${ref.path}": create it or fix the path`,
       );
-      return recipe;
+      return ref;
     }
     const content = readFileSync(file, 'utf-8');
     const syntax = shellSyntaxProblem(content);
     if (syntax) {
       problems.push(
-        `recipe "${recipe.name}": script "${recipe.script.path}" is not valid shell: ${syntax}: fix it before deploying (bash -n ${recipe.script.path} shows the same)`,
+        `recipe "${recipe.name}": ${field} "${ref.path}" is not valid shell: ${syntax}: fix it before deploying (bash -n ${ref.path} shows the same)`,
       );
     }
-    const script: ScriptObject = {
-      path: recipe.script.path,
-      key: `${names.scriptsPrefix}${recipe.script.path}`,
-      content,
-    };
+    const script: ScriptObject = { path: ref.path, key: `${names.scriptsPrefix}${ref.path}`, content };
     scripts.set(script.path, script);
     // The script's S3 version, not a hash in the document, tells the trigger it changed: a script
     // edit then changes exactly one object in the plan.
-    return { ...recipe, script: { kind: 's3' as const, bucket: options.bucket, key: script.key } };
+    return { kind: 's3', bucket: options.bucket, key: script.key };
+  };
+  const resolved = recipes.map((recipe): Recipe => {
+    const test = recipe.test.script
+      ? { ...recipe.test, script: uploaded(recipe, 'test.script', recipe.test.script) }
+      : recipe.test;
+    return { ...recipe, script: uploaded(recipe, 'script', recipe.script), test };
   });
   problems.push(...recipes.flatMap(deploymentProblems));
   problems.push(...recipes.flatMap((r) => copyRegionProblems(r, config.region)));
@@ -264,7 +266,7 @@ export function functionEnvironments(
   };
 }
 
-/** ami_image_create's environment, which names no other function (so it can be declared first). */
+/** ami_image_create's environment, which names ami_ec2_instance_create by name only (so it can be declared first). */
 export function imageCreateEnvironment(
   deployment: Deployment,
   topic: string | undefined,
@@ -274,6 +276,8 @@ export function imageCreateEnvironment(
     ...commonEnvironment(deployment, topic),
     ARTIFACTS_BUCKET: deployment.bucket,
     BUILD_LOG_PREFIX: names.logPrefix,
+    // A name, not an ARN: the functions are declared in this order.
+    INSTANCE_CREATE_FUNCTION: names.functions.instanceCreate,
   };
 }
 

@@ -41,10 +41,15 @@ export async function receivedSubjects(clients: AwsClients, queueUrl: string): P
 export async function publishedImages(
   clients: AwsClients,
   recipes: readonly Recipe[],
-): Promise<[string, string][]> {
+): Promise<{ recipe: string; published: [string, string]; candidate: [string, string] }[]> {
   const values = await getParameterValues(
     clients.ssm,
-    recipes.map((r) => r.lifecycle.parameter),
+    recipes.flatMap((r) => [r.lifecycle.parameter, r.lifecycle.candidateParameter]),
   );
-  return recipes.map((r) => [r.lifecycle.parameter, values.get(r.lifecycle.parameter) ?? '(none)']);
+  const channel = (name: string): [string, string] => [name, values.get(name) ?? '(none)'];
+  return recipes.map((r) => ({
+    recipe: r.name,
+    published: channel(r.lifecycle.parameter),
+    candidate: channel(r.lifecycle.candidateParameter),
+  }));
 }

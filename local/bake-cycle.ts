@@ -4,11 +4,11 @@ import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger'
 import { attestationsOf } from '../functions/ami-image-create/build-report';
 import { getBuild } from '../functions/shared/aws/builds-table';
 import { findDeploymentInstances } from '../functions/shared/aws/instances';
-import type { BuildRecord } from '../functions/shared/build-record';
+import type { BuildRecord, Stage } from '../functions/shared/build-record';
 import { BUILD_ID_TAG } from '../functions/shared/tags';
 import { type Delivery, imageStateChangeEvent, instanceStateChangeEvent } from './events/event-bridge';
 import { publishRelease } from './events/vendor-topics';
-import { STAND_IN_SUCCESS, simulateInstance } from './instance-simulator';
+import { STAND_IN_SUCCESS, STAND_IN_TESTS_PASS, simulateInstance } from './instance-simulator';
 import type { InvocationRecord } from './lambda/lambda-service';
 import type { LocalAccount, LocalStack } from './local-account';
 
@@ -17,6 +17,8 @@ export interface CycleOptions {
   workdir: string;
   /** The stand-in customisation per recipe (default: one that succeeds). */
   standIn?: (recipe: string) => string;
+  /** The stand-in tests per recipe, run on its test instance (default: they pass). */
+  tests?: (recipe: string) => string;
   /** How long a simulated instance may run before it counts as hung. */
   instanceTimeoutMs?: number;
   /** Recipes whose instances never run their user data (a hung boot): they stay running. */
@@ -102,7 +104,10 @@ export async function runBakeCycle(
   return { decisions, builds: await buildRecords(account, stack, buildIds) };
 }
 
-/** Boots every instance the deployment launched, until none is left to boot, then lets EC2 finish the images. */
+/**
+ * Boots every instance the deployment launched and lets EC2 finish the images, until neither is
+ * left: an image that becomes available launches its test instance, which boots in turn.
+ */
 async function bootAndSettle(
   account: LocalAccount,
   prefix: string,
@@ -115,14 +120,14 @@ async function bootAndSettle(
     const instances = (await findDeploymentInstances(account.emulator.clients.ec2, prefix)).filter(
       (i) => (i.state === 'pending' || i.state === 'running') && !booted.has(i.instanceId),
     );
-    if (instances.length === 0) break;
-    for (const { instanceId, buildId } of instances) {
+    if (instances.length === 0 && account.emulator.ec2.pendingImages().length === 0) break;
+    for (const { instanceId, buildId, stage } of instances) {
       booted.add(instanceId);
       if (buildId) buildIds.add(buildId);
-      await bootInstance(account, instanceId, buildId ?? '', options, say);
+      await bootInstance(account, instanceId, buildId ?? '', stage, options, say);
     }
+    await settleImages(account, options, say);
   }
-  await settleImages(account, options, say);
 }
 
 /**
@@ -250,10 +255,19 @@ async function bootInstance(
   account: LocalAccount,
   instanceId: string,
   buildId: string,
+  stage: Stage,
   options: CycleOptions,
   say: (line: string) => void,
 ): Promise<void> {
   const recipe = recipeOf(buildId);
+  const standIn =
+    stage === 'test'
+      ? (options.tests?.(recipe) ?? STAND_IN_TESTS_PASS)
+      : (options.standIn?.(recipe) ?? STAND_IN_SUCCESS);
+  const what =
+    stage === 'test'
+      ? `test instance ${instanceId} ran its user data (the deployed wrapper, with stand-in tests: the recipe's test script runs only on a real test instance)`
+      : `instance ${instanceId} ran its user data (the deployed wrapper, with a stand-in for the customisation: the recipe's script runs only on a real build instance)`;
   if (options.hung?.(recipe)) {
     say(`  instance ${instanceId} hangs at boot: its user data never runs`);
     return;
@@ -263,16 +277,14 @@ async function bootInstance(
     say(`  instance ${instanceId} powered off without running its user data`);
   } else {
     const simulation = await simulateInstance(account.emulator.clients.ec2, instanceId, {
-      standIn: options.standIn?.(recipe) ?? STAND_IN_SUCCESS,
-      workdir: join(options.workdir, buildId || instanceId),
+      standIn,
+      workdir: join(options.workdir, `${buildId || instanceId}${stage === 'test' ? '-test' : ''}`),
       timeoutMs: options.instanceTimeoutMs ?? 20_000,
       console: (id, text) => account.emulator.ec2.writeConsole(id, text),
     });
     const [attested] = attestationsOf(simulation.console, buildId);
     const reported = attested ? `exit status ${attested.exitCode}` : 'no report';
-    say(
-      `  instance ${instanceId} ran its user data (the deployed wrapper, with a stand-in for the customisation: the recipe's script runs only on a real build instance): ${reported}${simulation.poweredOff ? ', powered off' : ', still running'}`,
-    );
+    say(`  ${what}: ${reported}${simulation.poweredOff ? ', powered off' : ', still running'}`);
     if (!simulation.poweredOff) return;
   }
   if (options.dropEvents) {

@@ -7,6 +7,12 @@ import { DescribeInstanceAttributeCommand, type EC2Client, StopInstancesCommand 
 export const STAND_IN_SUCCESS =
   '#!/bin/bash\necho "stand-in customisation: the recipe script is not run on this machine"\n';
 
+/** Stand-in tests that pass, and that fail, for a simulated test instance. */
+export const STAND_IN_TESTS_PASS =
+  '#!/bin/bash\necho "stand-in tests: the recipe\'s test script is not run on this machine"\n';
+export const STAND_IN_TESTS_FAIL =
+  '#!/bin/bash\necho "stand-in tests: nginx is not listening on :80" >&2\nexit 3\n';
+
 export interface SimulationOptions {
   /** Replaces the recipe's customisation (which would change this machine). */
   standIn: string;

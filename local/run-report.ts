@@ -7,6 +7,8 @@ export interface CycleReport {
   startedBy: 'schedule' | 'release';
   decisions: RecipeDecision[];
   builds: BuildRecord[];
+  /** Recipes whose stand-in tests fail in this cycle, as the scenario has it. */
+  failingTests?: readonly string[];
 }
 
 export interface RunVerdict {
@@ -27,11 +29,18 @@ export function runVerdict(
 ): RunVerdict {
   const builds = cycles.flatMap((c) => c.builds);
   const succeeded = builds.filter((b) => b.status === 'succeeded').length;
+  // A build whose tests the scenario made fail must end TestsFailed, with nothing published.
+  const failedAsPlanned = cycles.flatMap((c) =>
+    c.builds.filter((b) => c.failingTests?.includes(b.recipeName) && b.errorCode === 'TestsFailed'),
+  ).length;
   const skipped = new Map<string, string>();
   for (const d of cycles.flatMap((c) => c.decisions)) {
     if (d.decision === 'skipped') skipped.set(d.recipe, d.reason);
   }
-  const lines = [`${builds.length} build(s), ${succeeded} succeeded, in ${options.seconds.toFixed(1)} s`];
+  const planned = failedAsPlanned > 0 ? `, ${failedAsPlanned} failed its tests as the scenario has it` : '';
+  const lines = [
+    `${builds.length} build(s), ${succeeded} succeeded${planned}, in ${options.seconds.toFixed(1)} s`,
+  ];
   for (const [recipe, reason] of skipped) {
     lines.push(`skipped: ${recipe}: ${reason}${emulatorHint(reason)}`);
   }
@@ -45,7 +54,7 @@ export function runVerdict(
   for (const problem of options.problems) lines.push(`emulator problem: ${problem}`);
   const ok =
     builds.length > 0 &&
-    succeeded === builds.length &&
+    succeeded + failedAsPlanned === builds.length &&
     options.problems.length === 0 &&
     (skipped.size === 0 || options.allowSkipped);
   return { code: ok ? 0 : 1, lines };
@@ -85,6 +94,8 @@ export function runReport(
         imageId: b.imageId ?? null,
         status: b.status,
         ...(b.errorCode ? { errorCode: b.errorCode } : {}),
+        ...(b.test?.outcome ? { tests: b.test.outcome } : {}),
+        promoted: b.status === 'succeeded',
       })),
   };
 }

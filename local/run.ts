@@ -8,6 +8,7 @@ import { publishedImages, receivedSubjects, subscribeQueue } from './after-build
 import { runBakeCycle } from './bake-cycle';
 import { describeProvider } from './deploy/stack-deployment';
 import { OPERATOR } from './emulator/callers';
+import { STAND_IN_TESTS_FAIL, STAND_IN_TESTS_PASS } from './instance-simulator';
 import { LocalAccount } from './local-account';
 import { type CycleReport, runReport, runVerdict } from './run-report';
 import { publishNewBase } from './vendor';
@@ -44,9 +45,21 @@ async function main(): Promise<number> {
     const clients = account.emulator.clients;
     const inbox = await subscribeQueue(clients, stack);
     const cycles: CycleReport[] = [];
-    const cycle = async (release?: string) => {
-      const ran = await runBakeCycle(account, stack, { workdir, say, ...(release ? { release } : {}) });
-      cycles.push({ cycle: cycles.length + 1, startedBy: release ? 'release' : 'schedule', ...ran });
+    const cycle = async (release?: string, failingTests: string[] = []) => {
+      const tests = (recipe: string) =>
+        failingTests.includes(recipe) ? STAND_IN_TESTS_FAIL : STAND_IN_TESTS_PASS;
+      const ran = await runBakeCycle(account, stack, {
+        workdir,
+        say,
+        tests,
+        ...(release ? { release } : {}),
+      });
+      cycles.push({
+        cycle: cycles.length + 1,
+        startedBy: release ? 'release' : 'schedule',
+        failingTests,
+        ...ran,
+      });
     };
     say('\ncycle 1: first run');
     await cycle();
@@ -59,7 +72,10 @@ async function main(): Promise<number> {
       // A recipe that tracks the vendor's topic is started by the notification, not the schedule.
       const topic = release.releaseTopic;
       say(`cycle 3: after the new release${topic ? ', started by its notification' : ''}`);
-      await cycle(topic);
+      say(
+        `  (the stand-in tests of ${release.name} fail this time, to show that an image that fails its tests becomes the candidate but is not published)`,
+      );
+      await cycle(topic, [release.name]);
     } else {
       say(
         '\ncycle 3 skipped: no recipe selects its base by name, and /aws/service parameters cannot be changed here',
@@ -67,8 +83,13 @@ async function main(): Promise<number> {
     }
 
     say('\nafter the builds');
-    for (const [parameter, value] of await publishedImages(clients, stack.deployment.recipes)) {
-      say(`  parameter ${parameter} = ${value} (consumers: resolve:ssm:${parameter})`);
+    for (const channels of await publishedImages(clients, stack.deployment.recipes)) {
+      const [published, tested] = channels.published;
+      const [candidate, newest] = channels.candidate;
+      say(
+        `  ${channels.recipe}: published ${published} = ${tested} (tested; consumers: resolve:ssm:${published})`,
+      );
+      say(`  ${channels.recipe}: candidate ${candidate} = ${newest} (newest image, before its tests)`);
     }
     for (const subject of await receivedSubjects(clients, inbox)) say(`  notification: ${subject}`);
     Object.assign(process.env, {

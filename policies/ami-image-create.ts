@@ -1,7 +1,8 @@
-import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../functions/shared/tags';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../functions/shared/tags';
 import {
   announceBuildEnds,
   listToTellAbsence,
+  markOnlyFailedTests,
   requestTagged,
   resourceTagged,
   tagOnlyAt,
@@ -76,15 +77,29 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       conditions: requestTagged(refs.names.prefix),
     },
     tagOnlyAt('CreateImage', [images, snapshots]),
+    {
+      sid: 'MarkFailedTestImages',
+      reason: `tags an image of this deployment whose tests failed ${TESTS_TAG}=failed, and may write no other tag`,
+      actions: ['ec2:CreateTags'],
+      resources: [images],
+      conditions: markOnlyFailedTests(refs.names.prefix),
+    },
     terminateBuildInstances(
       instances,
       refs.names.prefix,
-      'the build instance once its image exists, or a hung or orphan one',
+      'the build instance or test instance once it has reported, or a hung or orphan one',
     ),
+    {
+      sid: 'StartTests',
+      reason:
+        'asks ami_ec2_instance_create to launch the test instance of a new image, and invokes no other function',
+      actions: ['lambda:InvokeFunction'],
+      resources: [refs.instanceCreateFunctionArn],
+    },
     {
       sid: 'PublishNewestImage',
       reason:
-        "points each recipe's parameter at its newest image, for resolve:ssm: consumers; retention never retires the image it points at",
+        "points each recipe's candidate parameter at its new image and, once tested, its parameter, for resolve:ssm: consumers; retention never retires the image they point at",
       actions: ['ssm:PutParameter', 'ssm:GetParameters'],
       resources: refs.imageParameterArns,
     },

@@ -1,4 +1,4 @@
-import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../functions/shared/tags';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../functions/shared/tags';
 import type { Conditions, Statement } from './statement';
 
 /** The Lambda runtime writes the function's logs to its own log group. */
@@ -26,6 +26,19 @@ export function resourceTagged(deployment: string): Conditions {
   return {
     Null: { [`aws:ResourceTag/${BUILD_ID_TAG}`]: 'false' },
     StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: deployment },
+  };
+}
+
+/**
+ * The one tag written after creation: `amibake:tests=failed`, on a resource of this deployment
+ * that a build made, and no other key in the same call.
+ */
+export function markOnlyFailedTests(deployment: string): Conditions {
+  const owned = resourceTagged(deployment);
+  return {
+    ...owned,
+    StringEquals: { ...owned.StringEquals, [`aws:RequestTag/${TESTS_TAG}`]: 'failed' },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [TESTS_TAG] },
   };
 }
 

@@ -34,7 +34,7 @@ export interface PolicyRefs extends PolicyResources {
   securityGroupIds: string[] | '*';
   /** KMS keys that recipes encrypt root volumes with. */
   kmsKeyArns: string[];
-  /** The parameters that hold each recipe's newest image, in every region it is copied to. */
+  /** The parameters that hold each recipe's newest image, in every region it is copied to, and its candidate (home region). */
   imageParameterArns: string[];
   /** Regions that recipes copy their images to, and the KMS keys of those copies. */
   copyRegions: string[];
@@ -84,9 +84,11 @@ export function policyRefs(
         : { kind: 'dynamodb', tableArn: recipesTableArn ?? '' },
     externalScriptArns: unique(
       recipes.flatMap((r) =>
-        r.script.kind === 's3' && r.script.bucket !== deployment.bucket
-          ? [`arn:${partition}:s3:::${r.script.bucket}/${r.script.key}`]
-          : [],
+        [r.script, r.test.script].flatMap((script) =>
+          script?.kind === 's3' && script.bucket !== deployment.bucket
+            ? [`arn:${partition}:s3:::${script.bucket}/${script.key}`]
+            : [],
+        ),
       ),
     ),
     parameterArns: unique(
@@ -101,11 +103,12 @@ export function policyRefs(
     subnetIds: subnets.some((s) => s === undefined) ? '*' : unique(subnets.filter((s) => s !== undefined)),
     securityGroupIds: groups.some((g) => g.length === 0) ? '*' : unique(groups.flat()),
     imageParameterArns: unique(
-      recipes.flatMap((r) =>
-        [region, ...r.distribution.copies.map((c) => c.region)].map(
+      recipes.flatMap((r) => [
+        ...[region, ...r.distribution.copies.map((c) => c.region)].map(
           (at) => `arn:${partition}:ssm:${at}:${account}:parameter${r.lifecycle.parameter}`,
         ),
-      ),
+        `arn:${partition}:ssm:${region}:${account}:parameter${r.lifecycle.candidateParameter}`,
+      ]),
     ),
     copyRegions: unique(recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
     sharing: recipes.some((r) => Object.values(r.distribution.share).some((with_) => with_.length > 0)),

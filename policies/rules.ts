@@ -1,3 +1,4 @@
+import { TESTS_TAG } from '../functions/shared/tags';
 import type { PolicyRefs } from './refs';
 import { buildRulesArn } from './refs';
 import { type Statement, UNSCOPABLE_ACTIONS } from './statement';
@@ -39,10 +40,19 @@ export const mutatingEc2ScopedByTag: PolicyRule = (s) =>
     ? [`${s.sid}: ${s.actions.join(', ')} must be conditioned on the amibake:build-id tag`]
     : [];
 
-export const createTagsOnlyOnCreation: PolicyRule = (s) =>
-  s.actions.includes('ec2:CreateTags') && s.conditions?.StringEquals?.['ec2:CreateAction'] === undefined
-    ? [`${s.sid}: ec2:CreateTags must be limited to RunInstances or CreateImage by ec2:CreateAction`]
-    : [];
+export const createTagsOnlyOnCreation: PolicyRule = (s) => {
+  if (!s.actions.includes('ec2:CreateTags')) return [];
+  if (s.conditions?.StringEquals?.['ec2:CreateAction'] !== undefined) return [];
+  // The one exception: marking an image whose tests failed, with that tag key alone.
+  const keys = s.conditions?.['ForAllValues:StringEquals']?.['aws:TagKeys'];
+  const marksTests =
+    Array.isArray(keys) && keys.length === 1 && keys[0] === TESTS_TAG && s.conditions?.Null !== undefined;
+  return marksTests
+    ? []
+    : [
+        `${s.sid}: ec2:CreateTags must be limited to RunInstances or CreateImage by ec2:CreateAction, or to the ${TESTS_TAG} key on tagged resources`,
+      ];
+};
 
 export const eventsOnlyOnBuildRules: PolicyRule = (s, refs) =>
   s.actions.some((a) => a.startsWith('events:') && UNSCOPABLE_ACTIONS[a] === undefined) &&

@@ -1,6 +1,7 @@
 #!/bin/bash
 # amibake build wrapper for build {{BUILD_ID}}.
-# Runs the recipe's customisation as root, logs everything, reports the exit status and the
+# Runs the recipe's customisation (or, on the test instance launched from the new image, its
+# tests) as root, logs everything, reports the exit status and the
 # log to pre-signed S3 URLs, and powers the instance off: on success, on failure, and from a
 # watchdog when the customisation outlives the build's timeout. Needs bash, curl or wget, and
 # sha256sum, openssl or shasum.
@@ -11,6 +12,8 @@
 set -u
 
 AMIBAKE_BUILD_ID='{{BUILD_ID}}'
+# "build" on the build instance, "test" on the test instance: a test run leaves nothing to clean.
+AMIBAKE_STAGE='{{STAGE}}'
 AMIBAKE_TIMEOUT_SECONDS={{TIMEOUT_SECONDS}}
 AMIBAKE_LOG_URL='{{LOG_URL}}'
 AMIBAKE_STATUS_URL='{{STATUS_URL}}'
@@ -86,8 +89,8 @@ amibake_report() {
   local code="$1" reason="$2" error="${3:-}" digest
   mkdir "$AMIBAKE_DIR/reported" 2>/dev/null || return 0
   amibake_say "exit status $code: $reason"
-  printf '{"buildId":"%s","exitCode":%d,"reason":"%s","errorCode":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
-    "$AMIBAKE_BUILD_ID" "$code" "$(amibake_json_escape "$reason")" "$error" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
+  printf '{"buildId":"%s","stage":"%s","exitCode":%d,"reason":"%s","errorCode":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
+    "$AMIBAKE_BUILD_ID" "$AMIBAKE_STAGE" "$code" "$(amibake_json_escape "$reason")" "$error" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
     >"$AMIBAKE_DIR/status.json"
   digest="$(amibake_sha256 "$AMIBAKE_DIR/status.json")" || digest=unknown
   amibake_console "amibake-attestation build=$AMIBAKE_BUILD_ID exit=$code status-sha256=$digest"
@@ -163,14 +166,18 @@ amibake_hygiene() {
   printf '%s' "${failed# }"
 }
 
-# Writes the recipe's customisation script to $1.
+# What runs: the recipe's customisation, or its tests.
+AMIBAKE_WHAT=customisation
+if [ "$AMIBAKE_STAGE" = test ]; then AMIBAKE_WHAT=tests; fi
+
+# Writes the recipe's customisation (or test) script to $1.
 amibake_write_customisation() {
 {{CUSTOMISATION}}
 }
 
 amibake_watchdog() {
   sleep "$AMIBAKE_TIMEOUT_SECONDS"
-  amibake_report 124 "watchdog: the customisation ran longer than $AMIBAKE_TIMEOUT_SECONDS seconds"
+  amibake_report 124 "watchdog: the $AMIBAKE_WHAT ran longer than $AMIBAKE_TIMEOUT_SECONDS seconds"
   amibake_poweroff
 }
 
@@ -180,21 +187,24 @@ amibake_main() {
   (umask 077 && mkdir -p "$AMIBAKE_DIR" && : >>"$AMIBAKE_LOG")
   exec >>"$AMIBAKE_LOG" 2>&1
   AMIBAKE_STARTED_AT="$(amibake_now)"
-  amibake_say "build $AMIBAKE_BUILD_ID started"
+  amibake_say "build $AMIBAKE_BUILD_ID: $AMIBAKE_STAGE stage started"
   amibake_watchdog &
   local script="$AMIBAKE_DIR/customise.sh" code digest failed
   if ! amibake_write_customisation "$script"; then
-    amibake_report 1 "could not obtain the customisation script"
+    amibake_report 1 "could not obtain the $AMIBAKE_WHAT script"
   elif digest="$(amibake_sha256 "$script")" && [ "$digest" != "$AMIBAKE_SCRIPT_SHA256" ]; then
-    amibake_report 1 "the customisation script has SHA-256 $digest, not $AMIBAKE_SCRIPT_SHA256: not run" ScriptDigestMismatch
+    amibake_report 1 "the $AMIBAKE_WHAT script has SHA-256 $digest, not $AMIBAKE_SCRIPT_SHA256: not run" ScriptDigestMismatch
   elif [ -z "$digest" ]; then
-    amibake_report 1 "the customisation script's SHA-256 could not be computed: not run" ScriptDigestMismatch
+    amibake_report 1 "the $AMIBAKE_WHAT script's SHA-256 could not be computed: not run" ScriptDigestMismatch
   else
     chmod 700 "$script"
     (cd "$AMIBAKE_DIR" && "$script") </dev/null
     code=$?
     if [ "$code" -ne 0 ]; then
-      amibake_report "$code" "customisation exited with status $code"
+      amibake_report "$code" "$AMIBAKE_WHAT exited with status $code"
+    elif [ "$AMIBAKE_STAGE" = test ]; then
+      amibake_report 0 "tests passed"
+      rm -rf "$AMIBAKE_DIR"
     elif failed="$(amibake_hygiene)" && [ -n "$failed" ]; then
       amibake_report 1 "customisation succeeded, but image hygiene failed for: $failed (see the log)" HygieneFailed
     else

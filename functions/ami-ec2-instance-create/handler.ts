@@ -22,11 +22,14 @@ const doc = createDocumentClient();
 const sns = createSns();
 const log = createLogger('ami_ec2_instance_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
-/** Invoked asynchronously by the trigger with `{ "buildId": ... }`. */
+/**
+ * Invoked asynchronously by the trigger with `{ "buildId": ... }`, and by ami_image_create with
+ * `{ "buildId": ..., "stage": "test" }` once the build's image is available.
+ */
 export async function handler(event: unknown) {
-  let buildId: string;
+  let request: ReturnType<typeof parseLaunchEvent>;
   try {
-    buildId = parseLaunchEvent(event);
+    request = parseLaunchEvent(event);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     log.warn('event rejected', { problems: error.problems });
@@ -55,7 +58,8 @@ export async function handler(event: unknown) {
       },
       wrapperTemplate,
     },
-    buildId,
+    request.buildId,
+    request.stage,
   );
   log.info('launch finished', { ...result });
   return result;

@@ -1,6 +1,6 @@
-import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
 import type { BuildRecord } from '../shared/build-record';
-import { BASE_IMAGE_ID_TAG, BUILD_ID_TAG, DEPLOYMENT_TAG, RECIPE_TAG } from '../shared/tags';
+import { BASE_IMAGE_ID_TAG, BUILD_ID_TAG, DEPLOYMENT_TAG, RECIPE_TAG, STAGE_TAG } from '../shared/tags';
 
 /** What the deployment gives every launch unless the recipe says otherwise. */
 export interface LaunchDefaults {
@@ -66,6 +66,39 @@ export function runInstancesInput(
         },
       },
     ],
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ],
+  };
+}
+
+/**
+ * The RunInstances request of a test instance (pure): the build's new image, as it was made
+ * (its block devices are the build instance's, encrypted), the recipe's network, and the build's
+ * tags plus the stage, so that the sweep and the policies treat it as a build instance.
+ */
+export function testRunInstancesInput(
+  build: BuildRecord,
+  image: Pick<Image, 'ImageId'>,
+  defaults: LaunchDefaults,
+  userData: string,
+): RunInstancesCommandInput {
+  const recipe = build.recipe;
+  const launch = runInstancesInput(build, { rootDeviceName: '' }, defaults, userData);
+  const tags = [
+    ...buildTags(build, defaults.deployment).map((t) =>
+      t.Key === 'Name' ? { Key: 'Name', Value: `amibake test ${build.recipeName} ${build.buildId}` } : t,
+    ),
+    { Key: STAGE_TAG, Value: 'test' },
+  ];
+  const { BlockDeviceMappings: _base, ...rest } = launch;
+  return {
+    ...rest,
+    ImageId: image.ImageId,
+    InstanceType: (recipe.test.instanceType ??
+      recipe.instanceType) as RunInstancesCommandInput['InstanceType'],
+    ClientToken: `${build.buildId}-test`,
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
       { ResourceType: 'volume', Tags: tags },

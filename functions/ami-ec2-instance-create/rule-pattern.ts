@@ -1,4 +1,5 @@
 import type { InputTransformer } from '@aws-sdk/client-cloudwatch-events';
+import type { Stage } from '../shared/build-record';
 
 /** The pattern of the EC2 Instance State-change Notification for one instance reaching "stopped". */
 export function instanceStoppedPattern(instanceId: string): object {
@@ -9,8 +10,8 @@ export function instanceStoppedPattern(instanceId: string): object {
   };
 }
 
-/** What ami_image_create receives: the build id, and the instance and state from the event. */
-export function stoppedEventInput(buildId: string): InputTransformer {
+/** What ami_image_create receives: the build id and stage, and the instance and state from the event. */
+export function stoppedEventInput(buildId: string, stage: Stage = 'build'): InputTransformer {
   return {
     InputPathsMap: {
       instanceId: '$.detail.instance-id',
@@ -18,6 +19,6 @@ export function stoppedEventInput(buildId: string): InputTransformer {
       time: '$.time',
       eventId: '$.id',
     },
-    InputTemplate: `{"buildId": "${buildId}", "instanceId": "<instanceId>", "state": "<state>", "time": "<time>", "eventId": "<eventId>"}`,
+    InputTemplate: `{"buildId": "${buildId}", "stage": "${stage}", "instanceId": "<instanceId>", "state": "<state>", "time": "<time>", "eventId": "<eventId>"}`,
   };
 }

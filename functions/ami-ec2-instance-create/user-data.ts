@@ -1,3 +1,4 @@
+import type { Stage } from '../shared/build-record';
 import { sha256Hex } from '../shared/recipe-hash';
 
 /** EC2 accepts at most 16 KB of user data before base64 encoding. */
@@ -5,6 +6,8 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 export interface WrapperValues {
   buildId: string;
+  /** Which instance of the build runs the wrapper. */
+  stage: Stage;
   timeoutSeconds: number;
   logUrl: string;
   statusUrl: string;
@@ -24,6 +27,7 @@ export function shellQuoteInner(value: string): string {
 function fill(template: string, values: WrapperValues, customisation: string, scriptSha256: string): string {
   const simple: Record<string, string> = {
     BUILD_ID: shellQuoteInner(values.buildId),
+    STAGE: values.stage,
     SCRIPT_SHA256: shellQuoteInner(scriptSha256),
     TIMEOUT_SECONDS: String(Math.trunc(values.timeoutSeconds)),
     LOG_URL: shellQuoteInner(values.logUrl),

@@ -1,3 +1,5 @@
+import type { Stage } from '../shared/build-record';
+
 /** The outcome the instance reported through its pre-signed status URL. */
 export interface BuildReport {
   exitCode: number;
@@ -13,8 +15,11 @@ export type Outcome =
   | { succeeded: true; report: BuildReport }
   | { succeeded: false; reason: string; errorCode: string };
 
-/** Decides success from the status object's text (undefined when the instance never reported). */
-export function outcomeOf(statusText: string | undefined, buildId: string): Outcome {
+/**
+ * Decides success from the status object's text (undefined when the instance never reported).
+ * The test stage's codes are its own: TestsFailed, TestsTimedOut.
+ */
+export function outcomeOf(statusText: string | undefined, buildId: string, stage: Stage = 'build'): Outcome {
   if (statusText === undefined) {
     return {
       succeeded: false,
@@ -23,7 +28,7 @@ export function outcomeOf(statusText: string | undefined, buildId: string): Outc
         'the instance stopped without reporting a status (user data did not run, or it crashed before the end)',
     };
   }
-  let report: Partial<BuildReport> & { buildId?: unknown; errorCode?: unknown };
+  let report: Partial<BuildReport> & { buildId?: unknown; errorCode?: unknown; stage?: unknown };
   try {
     report = JSON.parse(statusText);
   } catch {
@@ -40,6 +45,14 @@ export function outcomeOf(statusText: string | undefined, buildId: string): Outc
       reason: `the reported status is not for build ${buildId}: ${statusText.slice(0, 120)}`,
     };
   }
+  // A build stage's status never stands for the tests, nor the reverse.
+  if ((report.stage ?? 'build') !== stage) {
+    return {
+      succeeded: false,
+      errorCode: 'BadReport',
+      reason: `the reported status is of the ${String(report.stage)} stage, not the ${stage} stage: ${statusText.slice(0, 120)}`,
+    };
+  }
   const full: BuildReport = {
     exitCode: report.exitCode,
     reason: String(report.reason ?? ''),
@@ -51,10 +64,20 @@ export function outcomeOf(statusText: string | undefined, buildId: string): Outc
       ? report.errorCode
       : undefined;
   if (report.exitCode === 0 && !wrapperError) return { succeeded: true, report: full };
+  const timedOut = report.exitCode === 124;
+  const code =
+    stage === 'test'
+      ? timedOut
+        ? 'TestsTimedOut'
+        : 'TestsFailed'
+      : timedOut
+        ? 'CustomisationTimedOut'
+        : 'CustomisationFailed';
   return {
     succeeded: false,
-    errorCode: wrapperError ?? (report.exitCode === 124 ? 'CustomisationTimedOut' : 'CustomisationFailed'),
-    reason: full.reason || `customisation exited with status ${report.exitCode}`,
+    errorCode: wrapperError ?? code,
+    reason:
+      full.reason || `${stage === 'test' ? 'tests' : 'customisation'} exited with status ${report.exitCode}`,
   };
 }
 

@@ -6,13 +6,13 @@ import type { BuildRecord } from '../shared/build-record';
 import { awsErrorName, isRefusedForGood } from '../shared/errors';
 
 /**
- * Removes a build's rule and instance (each accepts that it is gone already). A removal AWS
+ * Removes a build's rule and instances, the test instance included (each accepts that it is gone already). A removal AWS
  * refuses for good does not stop the build from ending: it is returned, for the record and the
  * notification, and the sweep tries again; any other error throws, for Lambda to retry.
  */
 export async function cleanUp(
   deps: { ec2: EC2Client; events: CloudWatchEventsClient },
-  build: Pick<BuildRecord, 'ruleName' | 'instanceId'>,
+  build: Pick<BuildRecord, 'ruleName' | 'instanceId' | 'test'>,
   extra: { ruleNames?: string[]; instanceIds?: string[] } = {},
 ): Promise<string[]> {
   const left: string[] = [];
@@ -25,7 +25,11 @@ export async function cleanUp(
     }
   };
   const rules = new Set([...(build.ruleName ? [build.ruleName] : []), ...(extra.ruleNames ?? [])]);
-  const instances = new Set([...(build.instanceId ? [build.instanceId] : []), ...(extra.instanceIds ?? [])]);
+  const instances = new Set([
+    ...(build.instanceId ? [build.instanceId] : []),
+    ...(build.test?.instanceId ? [build.test.instanceId] : []),
+    ...(extra.instanceIds ?? []),
+  ]);
   for (const rule of rules) await attempt(`rule ${rule}`, () => removeBuildRule(deps.events, rule));
   for (const instance of instances)
     await attempt(`instance ${instance}`, () => terminateInstance(deps.ec2, instance));

@@ -8,18 +8,19 @@ import {
   describeImage,
   findImageByName,
   findImagesByTag,
+  markImage,
   snapshotsExist,
 } from '../shared/aws/images';
 import { describeInstance } from '../shared/aws/instances';
 import { putImageParameter } from '../shared/aws/parameters';
 import { deprecateImage, deregisterWithSnapshots } from '../shared/aws/retention';
-import type { BuildRecord } from '../shared/build-record';
+import { type BuildRecord, testsPassed } from '../shared/build-record';
 import { AmiBakeError, awsErrorName, describeError, isRefusedForGood } from '../shared/errors';
-import { failBuild } from '../shared/fail-build';
+import { type EndedOutcome, failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
-import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../shared/tags';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../shared/tags';
 import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';
@@ -45,6 +46,8 @@ export interface CompleteDeps {
   notify?: Notify | undefined;
   /** Clients of another region, for copies. */
   regional: (region: string) => RegionalClients;
+  /** Asks ami_ec2_instance_create to launch the build's test instance (an asynchronous invoke). */
+  requestTest: (buildId: string) => Promise<void>;
 }
 
 export interface CompleteSettings {
@@ -58,6 +61,7 @@ export interface CompleteSettings {
 
 export type CompleteResult =
   | { outcome: 'succeeded'; buildId: string; imageId: string }
+  | { outcome: 'testing'; buildId: string; imageId: string; reason: string }
   | { outcome: 'imaging'; buildId: string; imageId: string; reason: string }
   | { outcome: 'waiting'; buildId: string; reason: string }
   | { outcome: 'failed' | 'timed_out'; buildId: string; reason: string }
@@ -75,6 +79,7 @@ export async function completeBuild(
   const { buildId } = event;
   const build = await getBuild(deps.table, buildId);
   if (!build) return { outcome: 'ignored', buildId, reason: 'no such build' };
+  if (event.stage === 'test') return completeTest(deps, settings, build, event);
   if (build.instanceId !== event.instanceId) {
     return {
       outcome: 'ignored',
@@ -93,6 +98,36 @@ export async function completeBuild(
         outcome: 'ignored',
         buildId,
         reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
+      };
+    }
+    return settleSteps(deps, settings, build, instance);
+  });
+}
+
+/** Handles the stop event of a build's test instance: the tests' report decides whether the image is published. */
+async function completeTest(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+  event: StoppedEvent,
+): Promise<CompleteResult> {
+  const { buildId } = build;
+  if (build.status !== 'testing')
+    return { outcome: 'ignored', buildId, reason: `build is ${build.status}, not testing` };
+  if (build.test?.instanceId !== event.instanceId) {
+    return {
+      outcome: 'ignored',
+      buildId,
+      reason: `instance ${event.instanceId} is not this build's test instance (${build.test?.instanceId ?? 'none yet'})`,
+    };
+  }
+  return untilRefused(deps, build, async () => {
+    const instance = await describeInstance(deps.ec2, event.instanceId);
+    if (instance?.State?.Name !== 'stopped') {
+      return {
+        outcome: 'ignored',
+        buildId,
+        reason: `test instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
       };
     }
     return settleSteps(deps, settings, build, instance);
@@ -201,6 +236,7 @@ async function settleSteps(
   instance?: Instance,
 ): Promise<CompleteResult> {
   const { buildId } = build;
+  if (build.status === 'testing') return settleTest(deps, settings, build, instance);
   let imageId = build.imageId;
   if (build.status === 'building') {
     const outcome = await readReport(deps, settings, build, instance);
@@ -270,6 +306,7 @@ async function settleSteps(
   if (image?.State !== 'available') {
     return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
   }
+  if (!testsPassed(build.test)) return startTests(deps, build, imageId);
   const distributed = await distribute(deps, settings, build, image);
   if (distributed.state === 'pending')
     return { outcome: 'imaging', buildId, imageId, reason: distributed.reason };
@@ -295,6 +332,103 @@ async function settleSteps(
     await retireOlder(deps, settings, build);
   }
   return { outcome: 'succeeded', buildId, imageId };
+}
+
+/**
+ * The image is available: it becomes the recipe's candidate, and an instance launched from it
+ * tests it before anything is published, copied or shared. The launch is ami_ec2_instance_create's
+ * (asynchronous; the sweep ends a build whose test launch never came).
+ */
+async function startTests(deps: CompleteDeps, build: BuildRecord, imageId: string): Promise<CompleteResult> {
+  const { buildId } = build;
+  await putImageParameter(deps.ssm, build.recipe.lifecycle.candidateParameter, imageId);
+  const test = { requestedAt: deps.now().toISOString() };
+  if (!(await updateBuild(deps.table, buildId, 'imaging', { status: 'testing', test }, deps.now()))) {
+    return { outcome: 'ignored', buildId, reason: 'the build moved on before its tests started' };
+  }
+  await deps.requestTest(buildId);
+  const what = build.recipe.test.script ? 'test instance' : 'boot check';
+  deps.log.info('image available: candidate published, tests requested', {
+    buildId,
+    imageId,
+    candidate: build.recipe.lifecycle.candidateParameter,
+  });
+  return { outcome: 'testing', buildId, imageId, reason: `${what} requested from ${imageId}` };
+}
+
+/**
+ * The test instance stopped (or the sweep found it stopped): a pass returns the build to
+ * `imaging` with the outcome recorded and goes on to copies and publication; a failure ends it.
+ */
+async function settleTest(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+  instance: Instance | undefined,
+): Promise<CompleteResult> {
+  const { buildId } = build;
+  const test = build.test;
+  if (!test?.instanceId) return { outcome: 'waiting', buildId, reason: 'test instance not launched yet' };
+  const outcome = await readReport(deps, settings, build, instance, 'test');
+  if ('waiting' in outcome) {
+    deps.log.warn('test report not attested yet: test instance and rule kept', {
+      buildId,
+      reason: outcome.waiting,
+    });
+    return { outcome: 'waiting', buildId, reason: outcome.waiting };
+  }
+  const left = await cleanUp(deps, { ruleName: build.ruleName, test });
+  if (!outcome.succeeded) {
+    const timedOut = outcome.errorCode === 'TestsTimedOut';
+    const own = outcome.errorCode === 'TestsFailed' || timedOut;
+    const reason = `${own ? '' : `${outcome.errorCode}: `}${outcome.reason}`;
+    const code = timedOut ? 'TestsTimedOut' : 'TestsFailed';
+    return endTests(deps, build, timedOut ? 'timed_out' : 'failed', code, reason, left);
+  }
+  const passed = {
+    ...test,
+    outcome: build.recipe.test.script ? ('passed' as const) : ('boot-only' as const),
+  };
+  const changes = { status: 'imaging' as const, test: passed };
+  if (!(await updateBuild(deps.table, buildId, 'testing', changes, deps.now()))) {
+    return { outcome: 'ignored', buildId, reason: 'the build moved on while its tests were read' };
+  }
+  deps.log.info('tests passed', { buildId, outcome: passed.outcome, instanceId: test.instanceId });
+  return settleSteps(deps, settings, { ...build, ...changes });
+}
+
+/**
+ * Ends a build whose tests failed or timed out (by its report, or by the sweep): the image is
+ * kept for examination, tagged `amibake:tests=failed`, and never published, copied or shared;
+ * retention removes it after the recipe's test.keepFailedDays.
+ */
+export async function endTests(
+  deps: CompleteDeps,
+  build: BuildRecord,
+  status: 'failed' | 'timed_out',
+  errorCode: string,
+  reason: string,
+  left: string[],
+): Promise<EndedOutcome> {
+  if (build.imageId) {
+    try {
+      await markImage(deps.ec2, build.imageId, TESTS_TAG, 'failed');
+    } catch (error) {
+      if (!isRefusedForGood(error)) throw error;
+      left.push(`tag ${TESTS_TAG} on ${build.imageId} (${awsErrorName(error)})`);
+    }
+  }
+  const examineUntil = new Date(deps.now().getTime() + build.recipe.test.keepFailedDays * 86_400_000);
+  const test = {
+    ...(build.test ?? { requestedAt: deps.now().toISOString() }),
+    outcome: status,
+    examineUntil: examineUntil.toISOString(),
+  };
+  const where = build.test?.logLocation ? `; test log: ${build.test.logLocation}` : '';
+  const kept = build.imageId
+    ? `; image ${build.imageId} kept for examination until ${test.examineUntil}, not published`
+    : '';
+  return failBuild(deps, build, `${reason}${where}${kept}${leftBehind(left)}`, errorCode, status, { test });
 }
 
 /**

@@ -2,10 +2,12 @@ import {
   createDocumentClient,
   createEc2,
   createEvents,
+  createLambda,
   createS3,
   createSns,
   createSsm,
 } from '../shared/aws/clients';
+import { invokeAsync } from '../shared/aws/invoke';
 import { BOOT_MARGIN_MINUTES } from '../shared/build-record';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
@@ -26,6 +28,7 @@ const events = createEvents();
 const doc = createDocumentClient();
 const ssm = createSsm();
 const sns = createSns();
+const lambda = createLambda();
 const log = createLogger('ami_image_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
 const regions = new Map<string, RegionalClients>();
@@ -59,6 +62,8 @@ export async function handler(event: unknown, context?: LambdaContext) {
     now: () => new Date(),
     notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
     regional,
+    requestTest: (buildId) =>
+      invokeAsync(lambda, requireEnv('INSTANCE_CREATE_FUNCTION'), { buildId, stage: 'test' }),
   };
   const settings: CompleteSettings = {
     bucket: requireEnv('ARTIFACTS_BUCKET'),

@@ -4,6 +4,7 @@ import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
 import { DISTRIBUTION_ACTIONS as distribution } from '../shared/aws/distribution';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INSTANCES_ACTIONS as instances } from '../shared/aws/instances';
+import { INVOKE_ACTIONS as invoke } from '../shared/aws/invoke';
 import { NOTIFICATIONS_ACTIONS as notifications } from '../shared/aws/notifications';
 import { OBJECTS_ACTIONS as objects } from '../shared/aws/objects';
 import { PARAMETERS_ACTIONS as parameters } from '../shared/aws/parameters';
@@ -23,6 +24,8 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   images.findImageByName,
   images.createImage,
   images.describeImage,
+  images.markImage,
+  invoke.invokeAsync,
   rule.removeBuildRule,
   rule.listBuildRules,
   rule.buildRuleTargets,

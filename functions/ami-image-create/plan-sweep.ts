@@ -46,6 +46,65 @@ export interface SweepPlan {
 
 const minutes = (ms: number) => Math.floor(ms / 60_000);
 
+type End = (status: 'failed' | 'timed_out', errorCode: string, reason: string) => BuildAction;
+
+/**
+ * An instance's time against its allowance: undefined when it has stopped (settle it), a wait
+ * while within the timeout and boot margin, else the minutes it has run.
+ */
+function overtime(
+  build: BuildRecord,
+  instance: BuildInstance,
+  now: Date,
+  timeoutMinutes: number,
+  limits: SweepLimits,
+): { wait: string } | { running: number } | undefined {
+  if (instance.state === 'stopped') return undefined;
+  const started = instance.launchTime?.getTime() ?? Date.parse(build.updatedAt);
+  const running = minutes(now.getTime() - started);
+  if (running <= timeoutMinutes + limits.bootMarginMinutes)
+    return { wait: `instance ${instance.state} for ${running} min` };
+  return { running };
+}
+
+/** A build in its test stage: its test launch, its test instance's stop, or its time-out. */
+function planTest(
+  build: BuildRecord,
+  instances: readonly BuildInstance[],
+  now: Date,
+  limits: SweepLimits,
+  end: End,
+): BuildAction {
+  const test = build.test;
+  if (!test?.instanceId) {
+    const age = minutes(now.getTime() - Date.parse(test?.requestedAt ?? build.updatedAt));
+    if (age < limits.launchGraceMinutes)
+      return { kind: 'wait', build, reason: `test launch requested ${age} min ago` };
+    return end(
+      'failed',
+      'TestLaunchLost',
+      `the test launch did not complete within ${limits.launchGraceMinutes} min: see the failed-launches queue and ami_ec2_instance_create's log`,
+    );
+  }
+  const instance = instances.find((i) => i.instanceId === test.instanceId);
+  if (!instance) {
+    return end(
+      'failed',
+      'InstanceLost',
+      `test instance ${test.instanceId} is gone: it was terminated outside amibake`,
+    );
+  }
+  const timeout = build.recipe.test.timeoutMinutes;
+  const over = overtime(build, instance, now, timeout, limits);
+  if (!over) return { kind: 'settle', build };
+  if ('wait' in over) return { kind: 'wait', build, reason: `test ${over.wait}` };
+  return end(
+    'timed_out',
+    'TestsTimedOut',
+    `test instance ${instance.instanceId} was still ${instance.state} ${over.running} min after launch (test timeout ${timeout} min + ${limits.bootMarginMinutes} min to boot and report): terminated`,
+  );
+}
+
 /**
  * Decides what to do with every build in flight and with whatever belongs to none (pure).
  * Facts are read before the builds, so an instance or rule seen here belongs to a build that
@@ -61,7 +120,7 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
   const live = new Set(facts.builds.map((b) => b.buildId));
   const actions = facts.builds.map((build): BuildAction => {
     const instances = byBuild.get(build.buildId) ?? [];
-    const end = (status: 'failed' | 'timed_out', errorCode: string, reason: string): BuildAction => ({
+    const end: End = (status, errorCode, reason) => ({
       kind: 'end',
       build,
       status,
@@ -71,6 +130,7 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
       ruleNames: rulesOf(build.buildId),
     });
     if (build.status === 'imaging') return { kind: 'settle', build };
+    if (build.status === 'testing') return planTest(build, instances, now, limits, end);
     if (build.status === 'pending') {
       const age = minutes(now.getTime() - Date.parse(build.createdAt));
       if (age < limits.launchGraceMinutes)
@@ -91,12 +151,10 @@ export function planSweep(facts: SweepFacts, now: Date, limits: SweepLimits): Sw
         `instance ${build.instanceId ?? '(none)'} is gone: it was terminated outside amibake`,
       );
     }
-    if (instance.state === 'stopped') return { kind: 'settle', build };
-    const started = instance.launchTime?.getTime() ?? Date.parse(build.updatedAt);
-    const allowed = build.recipe.timeoutMinutes + limits.bootMarginMinutes;
-    const running = minutes(now.getTime() - started);
-    if (running <= allowed)
-      return { kind: 'wait', build, reason: `instance ${instance.state} for ${running} min` };
+    const over = overtime(build, instance, now, build.recipe.timeoutMinutes, limits);
+    if (!over) return { kind: 'settle', build };
+    if ('wait' in over) return { kind: 'wait', build, reason: over.wait };
+    const { running } = over;
     return end(
       'timed_out',
       'BuildTimedOut',

@@ -4,7 +4,7 @@ import { type BuildsTable, updateBuild } from '../shared/aws/builds-table';
 import { consoleOutput, describeInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
 import { runsOnNitro } from '../shared/aws-facts';
-import { type BuildRecord, buildReportKeys } from '../shared/build-record';
+import { type BuildRecord, buildReportKeys, type Stage } from '../shared/build-record';
 import { sha256Hex } from '../shared/recipe-hash';
 import { judgeAttestation, type Outcome, outcomeOf } from './build-report';
 
@@ -36,14 +36,16 @@ export async function readReport(
   deps: ReportDeps,
   settings: { bucket: string; logPrefix: string },
   build: BuildRecord,
-  /** The build's instance, when the caller has described it already. */
+  /** The stage's instance, when the caller has described it already. */
   described?: Instance,
+  stage: Stage = 'build',
 ): Promise<ReadReport> {
   const { buildId } = build;
-  const instanceId = build.instanceId ?? '';
-  const key = buildReportKeys(settings.logPrefix, buildId).status;
+  const test = stage === 'test' ? build.test : undefined;
+  const instanceId = (stage === 'test' ? test?.instanceId : build.instanceId) ?? '';
+  const key = buildReportKeys(settings.logPrefix, buildId, stage).status;
   const status = await getText(deps.s3, { bucket: settings.bucket, key }, { maxBytes: STATUS_MAX_BYTES });
-  const claimed = outcomeOf(status, buildId);
+  const claimed = outcomeOf(status, buildId, stage);
   if (status === undefined) return claimed;
   const instance = described ?? (await describeInstance(deps.ec2, instanceId));
   const text = instance
@@ -55,10 +57,21 @@ export async function readReport(
     return { succeeded: false, errorCode: 'ReportForged', reason: judged.reason };
   if (!claimed.succeeded) return claimed;
   const now = deps.now();
-  const wait = awaitAttestation(build.attestationAwaitedSince, now, judged.reason);
-  if ('waiting' in wait && !build.attestationAwaitedSince) {
+  const awaitedSince = test ? test.attestationAwaitedSince : build.attestationAwaitedSince;
+  const wait = awaitAttestation(awaitedSince, now, judged.reason);
+  if ('waiting' in wait && !awaitedSince) {
     const since = now.toISOString();
-    await updateBuild(deps.table, buildId, 'building', { attestationAwaitedSince: since }, now);
+    if (test) {
+      await updateBuild(
+        deps.table,
+        buildId,
+        'testing',
+        { test: { ...test, attestationAwaitedSince: since } },
+        now,
+      );
+    } else {
+      await updateBuild(deps.table, buildId, 'building', { attestationAwaitedSince: since }, now);
+    }
   }
   return wait;
 }

@@ -4,7 +4,7 @@ import { findDeploymentInstances, terminateInstance } from '../shared/aws/instan
 import { AmiBakeError, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import { cleanUp, leftBehind } from './clean-up';
-import { type CompleteDeps, type CompleteSettings, settleBuild } from './complete-build';
+import { type CompleteDeps, type CompleteSettings, endTests, settleBuild } from './complete-build';
 import { type BuildAction, planSweep, type SweepLimits } from './plan-sweep';
 
 export interface SweepReport {
@@ -116,7 +116,18 @@ async function apply(
     ruleNames: action.ruleNames,
     instanceIds: action.instanceIds,
   });
-  await failBuild(deps, action.build, `${action.reason}${leftBehind(left)}`, action.errorCode, action.status);
+  if (action.build.status === 'testing') {
+    // The image was made but not tested: kept for examination, never published.
+    await endTests(deps, action.build, action.status, action.errorCode, action.reason, left);
+  } else {
+    await failBuild(
+      deps,
+      action.build,
+      `${action.reason}${leftBehind(left)}`,
+      action.errorCode,
+      action.status,
+    );
+  }
   report.ended++;
 }
 

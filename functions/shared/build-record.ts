@@ -2,9 +2,11 @@ import type { Recipe } from './recipe';
 
 /**
  * A build's life: pending (recorded, launch requested) -> building (instance up, rule armed)
- * -> succeeded | failed | timed_out. `imaging` means the image exists but is not available yet.
+ * -> imaging (the image exists but is not available yet) -> testing (an instance launched from
+ * the new image runs the recipe's tests) -> imaging again while copies settle -> succeeded |
+ * failed | timed_out.
  */
-export const IN_FLIGHT_STATUSES = ['pending', 'building', 'imaging'] as const;
+export const IN_FLIGHT_STATUSES = ['pending', 'building', 'imaging', 'testing'] as const;
 export const FINAL_STATUSES = ['succeeded', 'failed', 'timed_out'] as const;
 export type InFlightStatus = (typeof IN_FLIGHT_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
@@ -33,6 +35,8 @@ export interface BuildRecord {
   logLocation?: string;
   /** When completion first found a reported success not attested on the instance's console. */
   attestationAwaitedSince?: string;
+  /** The test stage, from the moment the image is available. */
+  test?: TestStage;
   reason?: string;
   errorCode?: string;
   finishedAt?: string;
@@ -46,6 +50,34 @@ export interface BuildRecord {
 export interface ScriptPin {
   sha256: string;
   versionId?: string;
+}
+
+/**
+ * What the tests of a build found: `boot-only` is the check of a recipe without a test script
+ * (the image boots and runs user data).
+ */
+export const TEST_OUTCOMES = ['passed', 'boot-only', 'failed', 'timed_out'] as const;
+export type TestOutcome = (typeof TEST_OUTCOMES)[number];
+
+export interface TestStage {
+  /** When the image became available and the test launch was requested. */
+  requestedAt: string;
+  instanceId?: string;
+  /** s3://bucket/key of the test instance's log. */
+  logLocation?: string;
+  /** The SHA-256 of the test script the instance ran (absent for the boot check). */
+  scriptSha256?: string;
+  /** Set when the stage ends. */
+  outcome?: TestOutcome;
+  /** When a test that failed or timed out is examined no longer: its image is then removed. */
+  examineUntil?: string;
+  /** When completion first found a reported pass not attested on the test instance's console. */
+  attestationAwaitedSince?: string;
+}
+
+/** Whether the tests let the image be published. */
+export function testsPassed(stage: TestStage | undefined): boolean {
+  return stage?.outcome === 'passed' || stage?.outcome === 'boot-only';
 }
 
 /**
@@ -74,11 +106,16 @@ export function newBuildId(recipeName: string, now: Date, random: string): strin
 
 export const BUILD_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?-\d{14}-[0-9a-f]{6}$/;
 
-/** Where a build's instance reports: its log and its exit status. */
+/** The instances of a build: the build instance, then the test instance launched from its image. */
+export type Stage = 'build' | 'test';
+
+/** Where a build's instance (or its test instance) reports: its log and its exit status. */
 export function buildReportKeys(
   logPrefix: string,
   buildId: string,
+  stage: Stage = 'build',
 ): { log: string; status: string; userData: string } {
-  const base = `${logPrefix}${buildId}/`;
-  return { log: `${base}build.log`, status: `${base}status.json`, userData: `${base}user-data.sh` };
+  const base = `${logPrefix}${buildId}/${stage === 'test' ? 'test/' : ''}`;
+  const log = stage === 'test' ? 'test.log' : 'build.log';
+  return { log: `${base}${log}`, status: `${base}status.json`, userData: `${base}user-data.sh` };
 }

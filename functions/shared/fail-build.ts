@@ -23,9 +23,17 @@ export async function failBuild(
   reason: string,
   errorCode: string,
   status: 'failed' | 'timed_out' = 'failed',
+  /** Recorded with the end (the test stage's outcome). */
+  changes: Pick<BuildRecord, 'test'> = {},
 ): Promise<EndedOutcome> {
   const bounded = boundedReason(reason);
-  const ended = await finishBuild(deps.table, build, status, { reason: bounded, errorCode }, deps.now());
+  const ended = await finishBuild(
+    deps.table,
+    build,
+    status,
+    { ...changes, reason: bounded, errorCode },
+    deps.now(),
+  );
   deps.log.error(status === 'failed' ? 'build failed' : 'build timed out', {
     buildId: build.buildId,
     recipe: build.recipeName,

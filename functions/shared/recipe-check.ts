@@ -3,6 +3,7 @@ import { hasControlCharacter, instanceTypeProblem, regionProblem, unsupportedBas
 import {
   ARCHITECTURES,
   HYGIENE_STEPS,
+  KEEP_FAILED_DAYS_RANGE,
   parseScriptRef,
   type RecipeOptions,
   ROOT_VOLUME_TYPES,
@@ -162,6 +163,31 @@ export function recipeCheck(options: RecipeOptions): Check {
         },
       }),
     },
+    test: {
+      check: checkObject({
+        script: {
+          custom: (v) =>
+            typeof v === 'string' &&
+            parseScriptRef(v)?.kind !== undefined &&
+            (options.scripts === 'file-or-s3' || parseScriptRef(v)?.kind === 's3')
+              ? []
+              : [`must be ${scriptFix}, the script that tests the new image`],
+        },
+        scriptSha256: {
+          pattern: /^[0-9a-f]{64}$/,
+          expect: 'the hex SHA-256 of the test script (the stack computes it; remove the field)',
+        },
+        timeoutMinutes: {
+          integer: TIMEOUT_RANGE,
+          expect: `a whole number of minutes from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max}`,
+        },
+        instanceType: { check: checkWith((v) => [instanceTypeProblem(v)]) },
+        keepFailedDays: {
+          integer: KEEP_FAILED_DAYS_RANGE,
+          expect: `a whole number of days from ${KEEP_FAILED_DAYS_RANGE.min} to ${KEEP_FAILED_DAYS_RANGE.max} to keep an image whose tests failed`,
+        },
+      }),
+    },
     hygiene: {
       check: checkObject({
         keep: {
@@ -182,6 +208,11 @@ export function recipeCheck(options: RecipeOptions): Check {
           pattern: /^\/(?![Aa][Ww][Ss]|[Ss][Ss][Mm])[A-Za-z0-9_.\-/]{1,1010}$/,
           expect:
             'an SSM parameter name starting with "/" and not with "/aws" or "/ssm" (reserved by SSM), such as "/amibake/ecs-base/latest"',
+        },
+        candidateParameter: {
+          pattern: /^\/(?![Aa][Ww][Ss]|[Ss][Ss][Mm])[A-Za-z0-9_.\-/]{1,1010}$/,
+          expect:
+            'an SSM parameter name starting with "/" and not with "/aws" or "/ssm" (reserved by SSM), such as "/amibake/ecs-base/candidate"',
         },
         deprecateAfterDays: {
           integer: { min: 1, max: 3650 },

@@ -8,9 +8,11 @@ import type { BaseSelector, Recipe } from './recipe';
  */
 export function recipeHash(recipe: Recipe, scriptIdentity: string): string {
   // The script's own hash is part of its identity; the lifecycle and distribution act after the
-  // build, and the release topic only decides when the trigger looks.
+  // build, the tests judge the image without changing it, and the release topic only decides
+  // when the trigger looks.
   const {
     scriptSha256: _script,
+    test: _test,
     lifecycle: _lifecycle,
     distribution: _distribution,
     releaseTopic: _topic,

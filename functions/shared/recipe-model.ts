@@ -31,8 +31,10 @@ export interface RootVolume {
 export interface Lifecycle {
   /** The newest images kept; older ones are deregistered with their snapshots. */
   keep: number;
-  /** The SSM parameter that holds the newest image id (data type aws:ec2:image). */
+  /** The SSM parameter that holds the newest tested image id (data type aws:ec2:image): the published channel. */
   parameter: string;
+  /** The SSM parameter that holds the newest image as soon as it is available, before its tests: the candidate channel. */
+  candidateParameter: string;
   /** Deprecate each new image this many days after its creation. */
   deprecateAfterDays?: number;
 }
@@ -43,6 +45,22 @@ export interface Distribution {
   copies: { region: string; kmsKeyId?: string }[];
   /** Launch permissions on the image and its copies. */
   share: { accounts: string[]; organizations: string[]; organizationalUnits: string[] };
+}
+
+/**
+ * The test stage: an instance launched from the new image runs the test script under the same
+ * wrapper as the build (or only boots and reports, without a script), and the image is
+ * published only if it passes. Not part of the content hash: tests do not change the image.
+ */
+export interface TestSettings {
+  script?: ScriptRef;
+  /** SHA-256 of the test script, set when the stack uploads it. */
+  scriptSha256?: string;
+  timeoutMinutes: number;
+  /** The test instance's type (default: the build's). */
+  instanceType?: string;
+  /** Days an image whose tests failed is kept for examination before it is removed. */
+  keepFailedDays: number;
 }
 
 /**
@@ -81,6 +99,7 @@ export interface Recipe {
   timeoutMinutes: number;
   /** The hygiene steps the image keeps (absent: none, every step runs). Part of the content hash. */
   hygiene?: { keep: HygieneStep[] };
+  test: TestSettings;
   lifecycle: Lifecycle;
   distribution: Distribution;
 }
@@ -97,8 +116,12 @@ export const RECIPE_DEFAULTS = {
   keep: 3,
   /** Each deployment publishes under its own path: two deployments never share a parameter. */
   parameter: (deployment: string, recipe: string) => `/${deployment}/${recipe}/latest`,
+  candidateParameter: (deployment: string, recipe: string) => `/${deployment}/${recipe}/candidate`,
+  testTimeoutMinutes: 20,
+  keepFailedDays: 7,
 };
 export const TIMEOUT_RANGE = { min: 5, max: 720 };
+export const KEEP_FAILED_DAYS_RANGE = { min: 1, max: 90 };
 
 export function scriptUri(script: ScriptRef): string {
   return script.kind === 'file' ? script.path : `s3://${script.bucket}/${script.key}`;

@@ -13,6 +13,7 @@ import {
   type RootVolumeType,
   type ScriptRef,
   scriptUri,
+  type TestSettings,
 } from './recipe-model';
 import { problemsFor } from './validation';
 
@@ -81,21 +82,32 @@ function withUniqueParameters(
 ): { recipes: Recipe[]; rejected: { name: string; problems: string[] }[] } {
   const owners = new Map<string, string[]>();
   for (const recipe of parsed) {
-    owners.set(recipe.lifecycle.parameter, [...(owners.get(recipe.lifecycle.parameter) ?? []), recipe.name]);
+    for (const name of new Set([recipe.lifecycle.parameter, recipe.lifecycle.candidateParameter])) {
+      owners.set(name, [...(owners.get(name) ?? []), recipe.name]);
+    }
   }
   const recipes: Recipe[] = [];
   for (const recipe of parsed) {
-    const sharing = owners.get(recipe.lifecycle.parameter) ?? [];
-    if (sharing.length === 1) {
-      recipes.push(recipe);
-      continue;
+    const { parameter, candidateParameter } = recipe.lifecycle;
+    const problems: string[] = [];
+    if (parameter === candidateParameter) {
+      problems.push(
+        `recipe "${recipe.name}": lifecycle.candidateParameter must differ from lifecycle.parameter, got "${parameter}" for both: untested images would be published`,
+      );
     }
-    rejected.push({
-      name: recipe.name,
-      problems: [
-        `recipe "${recipe.name}": lifecycle.parameter must be unique, got "${recipe.lifecycle.parameter}" for recipes ${sharing.map((n) => `"${n}"`).join(', ')}: give each recipe its own parameter`,
-      ],
-    });
+    for (const [field, name] of [
+      ['parameter', parameter],
+      ['candidateParameter', candidateParameter],
+    ] as const) {
+      const sharing = owners.get(name) ?? [];
+      if (sharing.length > 1) {
+        problems.push(
+          `recipe "${recipe.name}": lifecycle.${field} must be unique, got "${name}" for recipes ${sharing.map((n) => `"${n}"`).join(', ')}: give each recipe its own parameters`,
+        );
+      }
+    }
+    if (problems.length === 0) recipes.push(recipe);
+    else rejected.push({ name: recipe.name, problems });
   }
   return { recipes, rejected };
 }
@@ -147,7 +159,19 @@ export interface RecipeInput {
   tags?: Record<string, string>;
   timeoutMinutes?: number;
   hygiene?: { keep?: HygieneStep[] };
-  lifecycle?: { keep?: number; parameter?: string; deprecateAfterDays?: number };
+  test?: {
+    script?: string;
+    scriptSha256?: string;
+    timeoutMinutes?: number;
+    instanceType?: string;
+    keepFailedDays?: number;
+  };
+  lifecycle?: {
+    keep?: number;
+    parameter?: string;
+    candidateParameter?: string;
+    deprecateAfterDays?: number;
+  };
   distribution?: {
     copies?: { region: string; kmsKeyId?: string }[];
     share?: { accounts?: string[]; organizations?: string[]; organizationalUnits?: string[] };
@@ -189,9 +213,13 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
     ...(input.hygiene?.keep?.length
       ? { hygiene: { keep: HYGIENE_STEPS.filter((step) => input.hygiene?.keep?.includes(step)) } }
       : {}),
+    test: testSettings(input.test),
     lifecycle: {
       keep: input.lifecycle?.keep ?? RECIPE_DEFAULTS.keep,
       parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(options.deployment, input.name),
+      candidateParameter:
+        input.lifecycle?.candidateParameter ??
+        RECIPE_DEFAULTS.candidateParameter(options.deployment, input.name),
       ...(input.lifecycle?.deprecateAfterDays !== undefined
         ? { deprecateAfterDays: input.lifecycle.deprecateAfterDays }
         : {}),
@@ -218,10 +246,26 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
   return recipe;
 }
 
+function testSettings(input: RecipeInput['test']): TestSettings {
+  const test: TestSettings = {
+    timeoutMinutes: input?.timeoutMinutes ?? RECIPE_DEFAULTS.testTimeoutMinutes,
+    keepFailedDays: input?.keepFailedDays ?? RECIPE_DEFAULTS.keepFailedDays,
+  };
+  if (input?.script !== undefined) test.script = parseScriptRef(input.script) as ScriptRef;
+  if (input?.scriptSha256 !== undefined) test.scriptSha256 = input.scriptSha256;
+  if (input?.instanceType !== undefined) test.instanceType = input.instanceType;
+  return test;
+}
+
 /** The document form of a recipe (what the stack stores), the inverse of parsing. */
 export function recipeToDocument(recipe: Recipe): Record<string, unknown> {
-  const { base, releaseTopic, script, ...rest } = recipe;
-  const document: Record<string, unknown> = { ...rest, script: scriptUri(script) };
+  const { base, releaseTopic, script, test, ...rest } = recipe;
+  const { script: testScript, ...testRest } = test;
+  const document: Record<string, unknown> = {
+    ...rest,
+    script: scriptUri(script),
+    test: { ...testRest, ...(testScript ? { script: scriptUri(testScript) } : {}) },
+  };
   document.base = {
     ...(base.kind === 'ssm'
       ? { ssmParameter: base.parameter }

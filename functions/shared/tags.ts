@@ -16,3 +16,7 @@ export const BASE_IMAGE_ID_TAG = 'amibake:base-image-id';
 export const BASE_IMAGE_NAME_TAG = 'amibake:base-image-name';
 /** `amibake` on every image it made. */
 export const CREATED_BY_TAG = 'amibake:created-by';
+/** On a test instance: `test` (a build instance has no stage tag). */
+export const STAGE_TAG = 'amibake:stage';
+/** `failed` on an image whose tests failed or timed out: never published, removed after the recipe's days. */
+export const TESTS_TAG = 'amibake:tests';

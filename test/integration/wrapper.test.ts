@@ -41,9 +41,11 @@ describe('the user-data wrapper under bash', function () {
     name: string,
     timeoutSeconds = 60,
     hygieneKeep: string[] = [],
+    stage: 'build' | 'test' = 'build',
   ): Promise<WrapperValues> {
     return {
       buildId: `${name}-20261124120000-abcdef`,
+      stage,
       timeoutSeconds,
       hygieneKeep,
       logUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/build.log` }, 600),

@@ -219,7 +219,7 @@ export async function finishBuild(
               TableName: table.tableName,
               Key: buildKey(build.buildId),
               UpdateExpression: `${parts.UpdateExpression} REMOVE inFlight`,
-              ConditionExpression: '#current IN (:s0, :s1, :s2)',
+              ConditionExpression: `#current IN (${IN_FLIGHT_STATUSES.map((_, i) => `:s${i}`).join(', ')})`,
               ExpressionAttributeNames: { ...parts.names, '#current': 'status' },
               ExpressionAttributeValues: {
                 ...parts.values,

@@ -1,6 +1,7 @@
 import {
   CreateImageCommand,
   type CreateImageCommandInput,
+  CreateTagsCommand,
   DescribeImagesCommand,
   type EC2Client,
   type Image,
@@ -15,6 +16,7 @@ export const IMAGES_ACTIONS = {
   findImagesByTag: ['ec2:DescribeImages'],
   findImageByName: ['ec2:DescribeImages'],
   createImage: ['ec2:CreateImage', 'ec2:CreateTags'],
+  markImage: ['ec2:CreateTags'],
 } as const;
 
 type DescribeSelector = Extract<BaseSelector, { kind: 'describe' }>;
@@ -106,4 +108,9 @@ export async function createImage(ec2: EC2Client, input: CreateImageCommandInput
 export function snapshotsExist(image: Image | undefined): boolean {
   const ebs = (image?.BlockDeviceMappings ?? []).filter((m) => m.Ebs);
   return ebs.length > 0 && ebs.every((m) => Boolean(m.Ebs?.SnapshotId));
+}
+
+/** Adds one tag to an image (the policy allows only the tags amibake marks images with after creation). */
+export async function markImage(ec2: EC2Client, imageId: string, key: string, value: string): Promise<void> {
+  await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: key, Value: value }] }));
 }

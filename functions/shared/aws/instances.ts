@@ -8,7 +8,8 @@ import {
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../tags';
+import type { Stage } from '../build-record';
+import { BUILD_ID_TAG, DEPLOYMENT_TAG, STAGE_TAG } from '../tags';
 
 export const INSTANCES_ACTIONS = {
   runInstance: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'],
@@ -61,6 +62,8 @@ export interface BuildInstance {
   buildId: string | undefined;
   state: string;
   launchTime: Date | undefined;
+  /** `test` for a test instance (the `amibake:stage` tag), else `build`. */
+  stage: Stage;
 }
 
 /** Every instance tagged with the deployment that is not terminated (following NextToken pages). */
@@ -83,6 +86,7 @@ export async function findDeploymentInstances(ec2: EC2Client, deployment: string
         buildId: instance.Tags?.find((t) => t.Key === BUILD_ID_TAG)?.Value,
         state: instance.State?.Name ?? 'unknown',
         launchTime: instance.LaunchTime,
+        stage: instance.Tags?.some((t) => t.Key === STAGE_TAG && t.Value === 'test') ? 'test' : 'build',
       });
     }
   }

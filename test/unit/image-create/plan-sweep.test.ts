@@ -36,11 +36,13 @@ const instance = (
   buildId: string | undefined,
   state: string,
   launchedMinutesAgo = 20,
+  stage: 'build' | 'test' = 'build',
 ): BuildInstance => ({
   instanceId,
   buildId,
   state,
   launchTime: minutesAgo(launchedMinutesAgo),
+  stage,
 });
 
 const facts = (fields: Partial<SweepFacts>): SweepFacts => ({

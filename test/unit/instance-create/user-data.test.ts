@@ -7,12 +7,14 @@ import {
   renderFetching,
   renderInline,
   USER_DATA_LIMIT_BYTES,
+  type WrapperValues,
 } from '../../../functions/ami-ec2-instance-create/user-data';
 import { sha256Hex } from '../../../functions/shared/recipe-hash';
 
 const template = readFileSync(join(__dirname, '../../../user_data/wrapper.sh'), 'utf-8');
-const values = {
+const values: WrapperValues = {
   buildId: 'ecs-20261124120000-abcdef',
+  stage: 'build',
   timeoutSeconds: 3600,
   logUrl: 'http://s3/log?a=1&b=2',
   statusUrl: "http://s3/status?x='y'",
