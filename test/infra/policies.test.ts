@@ -183,15 +183,25 @@ describe('role policies', () => {
       });
     });
 
-    it('tags only as part of RunInstances or CreateImage', () => {
+    it('tags only as part of RunInstances or CreateImage, but for marking an image whose tests failed', () => {
       const createTags = [...documents.instanceCreate, ...documents.imageCreate].filter((s) =>
         s.actions.includes('ec2:CreateTags'),
       );
       expect(createTags.map((s) => s.conditions?.StringEquals?.['ec2:CreateAction'])).to.deep.equal([
         'RunInstances',
         'CreateImage',
+        undefined,
         'CopyImage',
       ]);
+      const mark = createTags.find((s) => s.sid === 'MarkFailedTestImages');
+      expect(mark?.conditions).to.deep.equal({
+        Null: { 'aws:ResourceTag/amibake:build-id': 'false' },
+        StringEquals: {
+          'aws:ResourceTag/amibake:deployment': 'amibake',
+          'aws:RequestTag/amibake:tests': 'failed',
+        },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['amibake:tests'] },
+      });
     });
 
     it("launches, terminates and images only what carries a build id and this deployment's tag", () => {

@@ -426,6 +426,7 @@ describe('AmiBakeStack', () => {
       const objects = resourcesBy(synth.tf, 'aws_s3_object', 'key');
       expect(Object.keys(objects).sort()).to.deep.equal([
         'recipes/recipes.json',
+        'scripts/user_data/ecs-node-test.sh',
         'scripts/user_data/ecs-node.sh',
       ]);
       const document = JSON.parse(String(objects['recipes/recipes.json']?.content));

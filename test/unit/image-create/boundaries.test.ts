@@ -17,7 +17,15 @@ describe('parseStoppedEvent', () => {
       state: 'stopped',
       time: '2026-11-24T12:00:00Z',
     };
-    expect(parseStoppedEvent(event)).to.deep.equal(event);
+    expect(parseStoppedEvent(event)).to.deep.equal({ ...event, stage: 'build' });
+  });
+
+  it("tells the test instance's stop from the build instance's, and rejects another stage", () => {
+    const event = { buildId, instanceId: 'i-1234567890abcdef0', state: 'stopped' };
+    expect(parseStoppedEvent({ ...event, stage: 'test' }).stage).to.equal('test');
+    expect(() => parseStoppedEvent({ ...event, stage: 'deploy' })).to.throw(
+      /event.stage must be "build" or "test", got "deploy"/,
+    );
   });
 
   it('rejects a raw state-change event with every problem named', () => {
@@ -36,11 +44,15 @@ describe('parseStoppedEvent', () => {
 
 describe('parseLaunchEvent', () => {
   it('returns the build id', () => {
-    expect(parseLaunchEvent({ buildId })).to.equal(buildId);
+    expect(parseLaunchEvent({ buildId })).to.deep.equal({ buildId, stage: 'build' });
+    expect(parseLaunchEvent({ buildId, stage: 'test' })).to.deep.equal({ buildId, stage: 'test' });
   });
 
   it('rejects anything else', () => {
     expect(() => parseLaunchEvent({ buildId: '../etc' })).to.throw(/got "..\/etc"/);
+    expect(() => parseLaunchEvent({ buildId, stage: 'Test' })).to.throw(
+      /event.stage must be "build" or "test".*got "Test"/,
+    );
     expect(() => parseLaunchEvent(null)).to.throw(/got nothing/);
   });
 });
@@ -82,6 +94,24 @@ describe('parseTriggerEvent', () => {
 });
 
 describe('outcomeOf', () => {
+  it("judges the test stage's report with its own codes, and never a report of the other stage", () => {
+    const report = (fields: object) => JSON.stringify({ buildId, exitCode: 0, reason: 'r', ...fields });
+    expect(outcomeOf(report({ stage: 'test' }), buildId, 'test')).to.deep.include({ succeeded: true });
+    expect(outcomeOf(report({ stage: 'test', exitCode: 2 }), buildId, 'test')).to.include({
+      succeeded: false,
+      errorCode: 'TestsFailed',
+    });
+    expect(outcomeOf(report({ stage: 'test', exitCode: 124 }), buildId, 'test')).to.include({
+      errorCode: 'TestsTimedOut',
+    });
+    // The build's own report (no stage, or "build") cannot pass the tests, nor a test report the build.
+    expect(outcomeOf(report({}), buildId, 'test')).to.include({ succeeded: false, errorCode: 'BadReport' });
+    expect(outcomeOf(report({ stage: 'test' }), buildId)).to.include({
+      succeeded: false,
+      errorCode: 'BadReport',
+    });
+  });
+
   it('succeeds on exit status 0 for this build', () => {
     const outcome = outcomeOf(JSON.stringify({ buildId, exitCode: 0, reason: 'ok' }), buildId);
     expect(outcome).to.deep.include({ succeeded: true });

@@ -55,6 +55,62 @@ const kinds = (f: SweepFacts) =>
   planSweep(f, NOW, LIMITS).actions.map((a) => (a.kind === 'end' ? `end:${a.errorCode}` : a.kind));
 
 describe('planSweep', () => {
+  describe('the test stage', () => {
+    const testing = (id: string, test: BuildRecord['test']) =>
+      build(id, 'testing', { instanceId: 'i-00000000000000b00', imageId: 'ami-0000000000000000a', test });
+
+    it('waits for the test launch within its grace, then ends the build as TestLaunchLost', () => {
+      const recent = testing('ecs-20261124115500-aaaaaa', { requestedAt: minutesAgo(5).toISOString() });
+      const lost = testing('ecs-20261124113000-bbbbbb', { requestedAt: minutesAgo(16).toISOString() });
+      expect(kinds(facts({ builds: [recent, lost] }))).to.deep.equal(['wait', 'end:TestLaunchLost']);
+    });
+
+    it("settles the build once the test instance stopped, and waits while it runs within the test's timeout", () => {
+      const b = testing('ecs-20261124113000-bbbbbb', {
+        requestedAt: minutesAgo(30).toISOString(),
+        instanceId: 'i-0000000000000000c',
+      });
+      const at = (state: string, minutes: number) =>
+        kinds(
+          facts({
+            builds: [b],
+            instances: [instance('i-0000000000000000c', b.buildId, state, minutes, 'test')],
+          }),
+        );
+      expect(at('stopped', 200)).to.deep.equal(['settle']);
+      // The recipe's test timeout is the default 20 min, plus 15 to boot and report.
+      expect(at('running', 35)).to.deep.equal(['wait']);
+      expect(at('running', 36)).to.deep.equal(['end:TestsTimedOut']);
+      expect(kinds(facts({ builds: [b] }))).to.deep.equal(['end:InstanceLost']);
+    });
+
+    it('ends a hung test with its instance and rule, as timed out', () => {
+      const b = testing('ecs-20261124113000-bbbbbb', {
+        requestedAt: minutesAgo(60).toISOString(),
+        instanceId: 'i-0000000000000000c',
+      });
+      const [action] = planSweep(
+        facts({
+          builds: [b],
+          instances: [instance('i-0000000000000000c', b.buildId, 'running', 50, 'test')],
+          rules: [`amibake.${b.buildId}`],
+        }),
+        NOW,
+        LIMITS,
+      ).actions;
+      expect(action).to.deep.include({
+        kind: 'end',
+        status: 'timed_out',
+        errorCode: 'TestsTimedOut',
+        instanceIds: ['i-0000000000000000c'],
+        ruleNames: [`amibake.${b.buildId}`],
+      });
+      expect(action?.kind === 'end' && action.reason).to.match(
+        /still running 50 min after launch \(test timeout 20 min/,
+      );
+    });
+  });
+
   it('waits for a launch within its grace, then ends it as lost with whatever it made', () => {
     const recent = build('ecs-20261124115500-aaaaaa', 'pending', { createdAt: minutesAgo(5).toISOString() });
     expect(kinds(facts({ builds: [recent] }))).to.deep.equal(['wait']);

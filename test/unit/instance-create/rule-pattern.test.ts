@@ -21,10 +21,18 @@ describe('stoppedEventInput', () => {
   it('gives ami_image_create the build id with the instance and state of the event', () => {
     expect(transform(stoppedEventInput('ecs-20261124120000-abcdef'), stateChange)).to.deep.equal({
       buildId: 'ecs-20261124120000-abcdef',
+      stage: 'build',
       instanceId: 'i-1234567890abcdef0',
       state: 'stopped',
       time: '2021-11-11T21:29:54Z',
       eventId: '7bf73129-1428-4cd3-a780-95db273d1602',
+    });
+  });
+
+  it("names the test stage on the test instance's rule", () => {
+    expect(transform(stoppedEventInput('ecs-20261124120000-abcdef', 'test'), stateChange)).to.include({
+      stage: 'test',
+      instanceId: 'i-1234567890abcdef0',
     });
   });
 });

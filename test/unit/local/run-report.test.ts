@@ -102,8 +102,45 @@ describe('the local run verdict and report', () => {
           imageId: null,
           status: 'failed',
           errorCode: 'CustomisationFailed',
+          promoted: false,
         },
       ],
     });
+  });
+
+  it("accepts a build that failed its tests only where the scenario makes them fail, and reports each build's tests", () => {
+    const tested = (status: BuildRecord['status'], outcome: 'passed' | 'failed', errorCode?: string) =>
+      ({
+        ...build('ecs', status),
+        test: { requestedAt: '2026-11-29T06:10:00Z', outcome },
+        ...(errorCode ? { errorCode } : {}),
+      }) as BuildRecord;
+    const cycles = [
+      cycle([], [tested('succeeded', 'passed')]),
+      { ...cycle([], [tested('failed', 'failed', 'TestsFailed')]), cycle: 2, failingTests: ['ecs'] },
+    ];
+    const verdict = runVerdict(cycles, options);
+    expect(verdict).to.deep.equal({
+      code: 0,
+      lines: ['2 build(s), 1 succeeded, 1 failed its tests as the scenario has it, in 80.0 s'],
+    });
+    // The same failure where the scenario expects none, or another failure where it does, fails the run.
+    expect(runVerdict([{ ...cycles[1], failingTests: [] } as CycleReport], options).code).to.equal(1);
+    expect(
+      runVerdict([{ ...cycle([], [build('ecs', 'failed')]), failingTests: ['ecs'] }], options).code,
+    ).to.equal(1);
+    const builds = (runReport({ resources: 38, seconds: 65 }, cycles) as { builds: object[] }).builds;
+    expect(builds.map((b) => ({ ...b }))).to.deep.include.members([
+      {
+        recipe: 'ecs',
+        buildId: 'ecs-20261129060000-abcdef',
+        baseImageId: 'ami-0aae19d30bab785d3',
+        imageId: 'ami-0123456789abcdef0',
+        status: 'succeeded',
+        tests: 'passed',
+        promoted: true,
+      },
+    ]);
+    expect(builds[1]).to.include({ tests: 'failed', promoted: false, errorCode: 'TestsFailed' });
   });
 });

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { InvalidInputError } from '../../../functions/shared/errors';
-import { parseRecipe, parseRecipes, RECIPE_DEFAULTS } from '../../../functions/shared/recipe';
+import {
+  parseRecipe,
+  parseRecipes,
+  RECIPE_DEFAULTS,
+  recipeToDocument,
+} from '../../../functions/shared/recipe';
+import { recipeHash } from '../../../functions/shared/recipe-hash';
 
 const valid = {
   name: 'ecs-base',
@@ -42,6 +48,43 @@ describe('parseRecipe', () => {
     expect(parseRecipe({ ...valid, hygiene: { keep: [] } }, options)).to.not.have.property('hygiene');
     expect(problemsOf({ ...valid, hygiene: { keep: ['ssh-keys'] } })).to.deep.equal([
       'recipe "ecs-base": hygiene.keep must be a list of hygiene steps to skip, from "cloud-init", "machine-id", "ssh-host-keys", "dhcp-leases", "shell-history", "tmp", "login-records", "journal", got ["ssh-keys"]',
+    ]);
+  });
+
+  it('tests every image: the boot check by default, the test script and its settings when named', () => {
+    const options = { scripts: 'file-or-s3' as const, deployment: 'amibake' };
+    expect(parseRecipe(valid, options).test).to.deep.equal({ timeoutMinutes: 20, keepFailedDays: 7 });
+    const tested = parseRecipe(
+      {
+        ...valid,
+        test: {
+          script: 's3://tests/ecs.sh',
+          timeoutMinutes: 30,
+          instanceType: 't3.large',
+          keepFailedDays: 14,
+        },
+      },
+      options,
+    );
+    expect(tested.test).to.deep.equal({
+      script: { kind: 's3', bucket: 'tests', key: 'ecs.sh' },
+      timeoutMinutes: 30,
+      instanceType: 't3.large',
+      keepFailedDays: 14,
+    });
+    // Tests judge the image without changing it: they are not part of the content hash.
+    expect(recipeHash(tested, 'sha256:x')).to.equal(recipeHash(parseRecipe(valid, options), 'sha256:x'));
+    expect(recipeToDocument(tested).test).to.deep.equal({ ...tested.test, script: 's3://tests/ecs.sh' });
+  });
+
+  it('names what is wrong with a test setting, with the value received', () => {
+    expect(
+      problemsOf({ ...valid, test: { script: '/tmp/t.sh', timeoutMinutes: 1, keepFailedDays: 0, extra: 1 } }),
+    ).to.have.members([
+      'recipe "ecs-base": test.script must be a file under user_data/ such as "user_data/hardening.sh", or an s3://bucket/key URL, the script that tests the new image, got "/tmp/t.sh"',
+      'recipe "ecs-base": test.timeoutMinutes must be a whole number of minutes from 5 to 720, got 1',
+      'recipe "ecs-base": test.keepFailedDays must be a whole number of days from 1 to 90 to keep an image whose tests failed, got 0',
+      'recipe "ecs-base": test.extra is not a known field, got 1: remove it or use one of script, scriptSha256, timeoutMinutes, instanceType, keepFailedDays',
     ]);
   });
 
@@ -207,7 +250,31 @@ describe('parseRecipes', () => {
     for (const deployment of ['amibake', 'amibake-dev']) {
       const [recipe] = parseRecipes([valid], { scripts: 'file-or-s3', deployment }).recipes;
       expect(recipe?.lifecycle.parameter).to.equal(`/${deployment}/ecs-base/latest`);
+      expect(recipe?.lifecycle.candidateParameter).to.equal(`/${deployment}/ecs-base/candidate`);
     }
+  });
+
+  it("refuses a candidate channel that is the published one, or another recipe's parameter", () => {
+    const { recipes, rejected } = parseRecipes(
+      [
+        { ...valid, lifecycle: { parameter: '/golden/ecs', candidateParameter: '/golden/ecs' } },
+        { ...valid, name: 'other', lifecycle: { candidateParameter: '/amibake/third/latest' } },
+        { ...valid, name: 'third' },
+      ],
+      { scripts: 'file-or-s3', deployment: 'amibake' },
+    );
+    expect(recipes).to.deep.equal([]);
+    expect(rejected.map((r) => r.problems)).to.deep.equal([
+      [
+        'recipe "ecs-base": lifecycle.candidateParameter must differ from lifecycle.parameter, got "/golden/ecs" for both: untested images would be published',
+      ],
+      [
+        'recipe "other": lifecycle.candidateParameter must be unique, got "/amibake/third/latest" for recipes "other", "third": give each recipe its own parameters',
+      ],
+      [
+        'recipe "third": lifecycle.parameter must be unique, got "/amibake/third/latest" for recipes "other", "third": give each recipe its own parameters',
+      ],
+    ]);
   });
 
   it('rejects every recipe that would publish to the same parameter', () => {
@@ -223,7 +290,7 @@ describe('parseRecipes', () => {
     expect(rejected.map((r) => r.problems[0])).to.deep.equal(
       ['ecs-base', 'other'].map(
         (name) =>
-          `recipe "${name}": lifecycle.parameter must be unique, got "/golden/ecs" for recipes "ecs-base", "other": give each recipe its own parameter`,
+          `recipe "${name}": lifecycle.parameter must be unique, got "/golden/ecs" for recipes "ecs-base", "other": give each recipe its own parameters`,
       ),
     );
   });
