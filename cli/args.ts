@@ -6,12 +6,24 @@ export interface Args {
   json: boolean;
   force: boolean;
   dryRun: boolean;
+  /** `logs --test`: the test instance's log. */
+  test: boolean;
   help: boolean;
   prefix: string | undefined;
   region: string | undefined;
 }
 
-export const COMMANDS = ['status', 'plan', 'build', 'history', 'logs', 'retire', 'render'] as const;
+export const COMMANDS = [
+  'status',
+  'plan',
+  'build',
+  'history',
+  'logs',
+  'promote',
+  'rollback',
+  'retire',
+  'render',
+] as const;
 
 export const USAGE = `amibake: see and drive the builds of a deployed amibake stack
 
@@ -22,7 +34,10 @@ commands:
   plan                   what the next trigger run would do and why, without doing it
   build <recipe>         start a build of the recipe now (--force: even if its base and content are built)
   history <recipe>       the recipe's builds, newest first
-  logs <build-id>        the build's log, as its instance wrote it
+  logs <build-id>        the build's log, as its instance wrote it (--test: its test instance's log)
+  promote <recipe> <build-id>
+                         point the recipe's published parameter at that build's tested image
+  rollback <recipe>      point it back at the tested image published before the current one
   retire                 apply every recipe's retention now (--dry-run: only list what would go)
   render <recipe>        print the exact user data a build instance of the recipe would get
 
@@ -31,6 +46,7 @@ options:
   --region <region>      the stack's region (default: AWS_REGION, then amibake.config.ts)
   --json                 machine-readable output on stdout
   --force, --dry-run     see build and retire
+  --test                 see logs
   -h, --help             this text
 
 exit codes: 0 done; 1 the command failed (a build not started, a log not found);
@@ -53,6 +69,7 @@ export function parseArgs(argv: readonly string[]): Args {
     json: false,
     force: false,
     dryRun: false,
+    test: false,
     help: false,
     prefix: undefined,
     region: undefined,
@@ -67,6 +84,7 @@ export function parseArgs(argv: readonly string[]): Args {
     if (arg === '--json') args.json = true;
     else if (arg === '--force') args.force = true;
     else if (arg === '--dry-run') args.dryRun = true;
+    else if (arg === '--test') args.test = true;
     else if (arg === '-h' || arg === '--help') args.help = true;
     else if (arg === '--prefix') args.prefix = value();
     else if (arg === '--region') args.region = value();

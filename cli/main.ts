@@ -5,6 +5,7 @@ import { build } from './commands/build';
 import { history } from './commands/history';
 import { logs } from './commands/logs';
 import { plan } from './commands/plan';
+import { promote } from './commands/promote';
 import { render } from './commands/render';
 import { retire } from './commands/retire';
 import { status } from './commands/status';
@@ -79,7 +80,11 @@ async function dispatch(
     case 'history':
       return history(ctx, first);
     case 'logs':
-      return logs(ctx, first, write);
+      return logs(ctx, first, write, args.test ? 'test' : 'build');
+    case 'promote':
+      return promote(ctx, first, { kind: 'promote', buildId: args.positional[1] });
+    case 'rollback':
+      return promote(ctx, first, { kind: 'rollback' });
     case 'retire':
       return retire(ctx, args.dryRun);
     default:

@@ -21,8 +21,8 @@ export interface CycleOptions {
   tests?: (recipe: string) => string;
   /** How long a simulated instance may run before it counts as hung. */
   instanceTimeoutMs?: number;
-  /** Recipes whose instances never run their user data (a hung boot): they stay running. */
-  hung?: (recipe: string) => boolean;
+  /** Recipes whose instances (of that stage) never run their user data (a hung boot): they stay running. */
+  hung?: (recipe: string, stage: Stage) => boolean;
   /** Recipes whose instances power off without their user data reporting (it never ran). */
   silent?: (recipe: string) => boolean;
   /** Lose the instances' state-change events (delivery failed, or the stop came before the rule). */
@@ -268,8 +268,8 @@ async function bootInstance(
     stage === 'test'
       ? `test instance ${instanceId} ran its user data (the deployed wrapper, with stand-in tests: the recipe's test script runs only on a real test instance)`
       : `instance ${instanceId} ran its user data (the deployed wrapper, with a stand-in for the customisation: the recipe's script runs only on a real build instance)`;
-  if (options.hung?.(recipe)) {
-    say(`  instance ${instanceId} hangs at boot: its user data never runs`);
+  if (options.hung?.(recipe, stage)) {
+    say(`  ${stage === 'test' ? 'test ' : ''}instance ${instanceId} hangs at boot: its user data never runs`);
     return;
   }
   if (options.silent?.(recipe)) {

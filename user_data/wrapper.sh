@@ -187,7 +187,7 @@ amibake_main() {
   (umask 077 && mkdir -p "$AMIBAKE_DIR" && : >>"$AMIBAKE_LOG")
   exec >>"$AMIBAKE_LOG" 2>&1
   AMIBAKE_STARTED_AT="$(amibake_now)"
-  amibake_say "build $AMIBAKE_BUILD_ID: $AMIBAKE_STAGE stage started"
+  amibake_say "build $AMIBAKE_BUILD_ID started ($AMIBAKE_STAGE stage)"
   amibake_watchdog &
   local script="$AMIBAKE_DIR/customise.sh" code digest failed
   if ! amibake_write_customisation "$script"; then

@@ -1,5 +1,5 @@
 import { getText, streamObject } from '../../functions/shared/aws/objects';
-import { BUILD_ID_PATTERN, buildReportKeys } from '../../functions/shared/build-record';
+import { BUILD_ID_PATTERN, buildReportKeys, type Stage } from '../../functions/shared/build-record';
 import { AmiBakeError } from '../../functions/shared/errors';
 import { UsageError } from '../args';
 import type { StackContext } from '../context';
@@ -19,7 +19,8 @@ export interface LogResult {
 }
 
 /**
- * The log a build's instance uploaded (builds/<id>/build.log in the artifacts bucket), up to
+ * The log a build's instance uploaded (builds/<id>/build.log in the artifacts bucket; its test
+ * instance's, builds/<id>/test/test.log), up to
  * LOG_MAX_BYTES. With `write` (text mode), the log is written there as S3 sends it, made
  * printable, and `text` holds only what follows it.
  */
@@ -27,16 +28,17 @@ export async function logs(
   ctx: StackContext,
   buildId: string | undefined,
   write?: (text: string) => void,
+  stage: Stage = 'build',
 ): Promise<LogResult> {
   if (buildId === undefined || !BUILD_ID_PATTERN.test(buildId)) {
     throw new UsageError(
       `logs needs a build id such as "ecs-base-20261124190000-0a1b2c", got ${buildId === undefined ? 'nothing' : `"${buildId}"`}`,
     );
   }
-  const ref = { bucket: ctx.bucket, key: buildReportKeys(ctx.names.logPrefix, buildId).log };
+  const ref = { bucket: ctx.bucket, key: buildReportKeys(ctx.names.logPrefix, buildId, stage).log };
   const missing = () =>
     new AmiBakeError(
-      `no log for build ${buildId} at s3://${ref.bucket}/${ref.key}: the instance never reported, or the log expired`,
+      `no ${stage === 'test' ? 'test ' : ''}log for build ${buildId} at s3://${ref.bucket}/${ref.key}: the ${stage === 'test' ? 'test ' : ''}instance never reported, or the log expired`,
       { code: 'LogNotFound' },
     );
   const note = `[amibake: the log is longer than ${LOG_MAX_BYTES} bytes; the whole log is s3://${ref.bucket}/${ref.key}]`;

@@ -1,3 +1,4 @@
+import { getParameterValues } from '../../functions/shared/aws/parameters';
 import { loadRecipeEntries } from '../../functions/shared/aws/recipe-store';
 import { parseRecipes, type Recipe } from '../../functions/shared/recipe';
 import { UsageError } from '../args';
@@ -19,4 +20,22 @@ export async function findRecipe(ctx: StackContext, name: string | undefined): P
     );
   }
   return recipe;
+}
+
+/** The images a recipe's channels hold now (home region): published (tested) and candidate (newest). */
+export interface Channels {
+  published: string | undefined;
+  candidate: string | undefined;
+}
+
+export async function recipeChannels(ctx: StackContext, recipe: Recipe): Promise<Channels> {
+  const { parameter, candidateParameter } = recipe.lifecycle;
+  const values = await getParameterValues(ctx.clients.ssm, [parameter, candidateParameter]);
+  return { published: values.get(parameter), candidate: values.get(candidateParameter) };
+}
+
+/** "published, candidate", the channels that hold an image. */
+export function channelsOf(imageId: string | undefined, channels: Channels): string {
+  if (!imageId) return '';
+  return (['published', 'candidate'] as const).filter((c) => channels[c] === imageId).join(', ');
 }

@@ -13,8 +13,8 @@ export async function retire(
   const builds = { doc: ctx.clients.doc, tableName: ctx.names.buildsTable };
   const home = { ec2: ctx.clients.ec2, ssm: ctx.clients.ssm, table: builds, log: ctx.log };
   for (const recipe of await loadRecipes(ctx)) {
-    const { keep, parameter } = recipe.lifecycle;
-    const kept = { name: recipe.name, keep, parameter };
+    const { keep, parameter, candidateParameter } = recipe.lifecycle;
+    const kept = { name: recipe.name, keep, parameter, candidateParameter };
     const homeRegion = ctx.region;
     reports.push(
       await retireImages(home, ctx.names.prefix, kept, { region: homeRegion, homeRegion }, dryRun),

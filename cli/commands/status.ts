@@ -12,7 +12,10 @@ export interface StatusRow {
   newestBase: string | undefined;
   lastBuild: string | undefined;
   lastStatus: string | undefined;
+  /** The published channel (tested), as consumers resolve it. */
   currentImage: string | undefined;
+  /** The candidate channel: the newest image, before its tests. */
+  candidateImage: string | undefined;
 }
 
 /** One row per recipe: the base its current image came from, the newest base, the last build, the current image. */
@@ -22,7 +25,7 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
   const bases = await resolveBases(clients, recipes, new Date());
   const parameters = await getParameterValues(
     clients.ssm,
-    recipes.map((r) => r.lifecycle.parameter),
+    recipes.flatMap((r) => [r.lifecycle.parameter, r.lifecycle.candidateParameter]),
   );
   const rows: StatusRow[] = [];
   for (const recipe of recipes) {
@@ -41,10 +44,11 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
       lastBuild: last?.buildId,
       lastStatus: last?.status,
       currentImage: parameters.get(recipe.lifecycle.parameter) ?? lastGood?.imageId,
+      candidateImage: parameters.get(recipe.lifecycle.candidateParameter),
     });
   }
   const text = table(
-    ['RECIPE', 'BASE IN USE', 'NEWEST BASE', 'LAST BUILD', 'STATE', 'CURRENT AMI'],
+    ['RECIPE', 'BASE IN USE', 'NEWEST BASE', 'LAST BUILD', 'STATE', 'PUBLISHED AMI', 'CANDIDATE AMI'],
     rows.map((r) => [
       r.recipe,
       r.baseInUse ?? '-',
@@ -56,6 +60,11 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
       r.lastBuild ?? '-',
       r.lastStatus ?? 'never built',
       r.currentImage ?? '-',
+      r.candidateImage === undefined
+        ? '-'
+        : r.candidateImage === r.currentImage
+          ? '(same)'
+          : r.candidateImage,
     ]),
   );
   return { rows, text };

@@ -460,8 +460,8 @@ async function retireOlder(
   build: BuildRecord,
 ): Promise<void> {
   try {
-    const { keep, parameter } = build.recipe.lifecycle;
-    const recipe = { name: build.recipeName, keep, parameter };
+    const { keep, parameter, candidateParameter } = build.recipe.lifecycle;
+    const recipe = { name: build.recipeName, keep, parameter, candidateParameter };
     const regions = [settings.region, ...build.recipe.distribution.copies.map((c) => c.region)];
     for (const region of regions) {
       await retireImages(
@@ -470,6 +470,7 @@ async function retireOlder(
         recipe,
         { region, homeRegion: settings.region },
         false,
+        deps.now(),
       );
     }
   } catch (error) {

@@ -31,6 +31,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   rule.buildRuleTargets,
   queries.inFlightBuilds,
   queries.succeededBuilds,
+  queries.testFailedBuilds,
   parameters.getParameterValues,
   instances.findDeploymentInstances,
   parameters.putImageParameter,

@@ -16,6 +16,8 @@ export interface RetentionFacts {
   homeRegion: string;
   /** The image the recipe's parameter points to in that region. */
   published: string | undefined;
+  /** The image the recipe's candidate parameter points to (home region only). */
+  candidate?: string | undefined;
   /** Images something uses (an instance, a launch template), with the reason. */
   inUse: ReadonlyMap<string, string>;
 }
@@ -44,8 +46,26 @@ export function planRetention(facts: RetentionFacts, keep: number): RetentionPla
     seen.add(id);
     if (plan.kept.length < keep) plan.kept.push(id);
     else if (id === facts.published) plan.skipped.push({ imageId: id, reason: 'the parameter points at it' });
+    else if (id === facts.candidate)
+      plan.skipped.push({ imageId: id, reason: 'the candidate parameter points at it' });
     else if (facts.inUse.has(id)) plan.skipped.push({ imageId: id, reason: facts.inUse.get(id) as string });
     else plan.retire.push(id);
   }
   return plan;
+}
+
+/**
+ * The images of builds whose tests failed that are examined no longer (pure): past their
+ * examination deadline, and not the candidate channel's image (a channel's image is never retired).
+ */
+export function expiredTestImages(
+  builds: readonly Pick<BuildRecord, 'imageId' | 'test'>[],
+  now: Date,
+  candidate: string | undefined,
+): string[] {
+  return builds.flatMap((b) => {
+    const until = b.test?.examineUntil;
+    if (!b.imageId || !until || Date.parse(until) > now.getTime() || b.imageId === candidate) return [];
+    return [b.imageId];
+  });
 }

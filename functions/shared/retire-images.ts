@@ -1,12 +1,12 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { succeededBuilds } from './aws/build-queries';
+import { succeededBuilds, testFailedBuilds } from './aws/build-queries';
 import type { BuildsTable } from './aws/builds-table';
 import { describeImage } from './aws/images';
 import { getParameterValues } from './aws/parameters';
 import { deregisterWithSnapshots, imagesInUse } from './aws/retention';
 import type { Logger } from './logger';
-import { planRetention } from './plan-retention';
+import { expiredTestImages, planRetention } from './plan-retention';
 import { DEPLOYMENT_TAG } from './tags';
 
 export interface RetireReport {
@@ -33,15 +33,27 @@ export interface RetireDeps {
 export async function retireImages(
   deps: RetireDeps,
   deployment: string,
-  recipe: { name: string; keep: number; parameter: string },
+  recipe: { name: string; keep: number; parameter: string; candidateParameter?: string },
   regions: { region: string; homeRegion: string },
   dryRun: boolean,
+  now = new Date(),
 ): Promise<RetireReport> {
   const builds = await succeededBuilds(deps.table, recipe.name);
-  const published = (await getParameterValues(deps.ssm, [recipe.parameter])).get(recipe.parameter);
-  const facts = { builds, ...regions, published, inUse: new Map<string, string>() };
-  const older = planRetention(facts, recipe.keep).retire;
-  const plan = planRetention({ ...facts, inUse: await imagesInUse(deps.ec2, older) }, recipe.keep);
+  const home = regions.region === regions.homeRegion;
+  const channels = await getParameterValues(deps.ssm, [
+    recipe.parameter,
+    ...(home && recipe.candidateParameter ? [recipe.candidateParameter] : []),
+  ]);
+  const published = channels.get(recipe.parameter);
+  const candidate = recipe.candidateParameter ? channels.get(recipe.candidateParameter) : undefined;
+  const facts = { builds, ...regions, published, candidate, inUse: new Map<string, string>() };
+  // Images whose tests failed are kept for examination, then go (they exist in the home region only).
+  const expired = home
+    ? expiredTestImages(await testFailedBuilds(deps.table, recipe.name), now, candidate)
+    : [];
+  const older = [...planRetention(facts, recipe.keep).retire, ...expired];
+  const inUse = await imagesInUse(deps.ec2, older);
+  const plan = planRetention({ ...facts, inUse }, recipe.keep);
   const report: RetireReport = {
     recipe: recipe.name,
     dryRun,
@@ -49,7 +61,13 @@ export async function retireImages(
     retired: [],
     skipped: [...plan.skipped],
   };
-  for (const imageId of plan.retire) {
+  const retire = [...plan.retire];
+  for (const imageId of expired) {
+    const use = inUse.get(imageId);
+    if (use) report.skipped.push({ imageId, reason: `failed its tests, but ${use}` });
+    else retire.push(imageId);
+  }
+  for (const imageId of retire) {
     const image = await describeImage(deps.ec2, imageId);
     const owner = image?.Tags?.find((t) => t.Key === DEPLOYMENT_TAG)?.Value;
     if (!image) {

@@ -271,6 +271,30 @@ describe('the user-data wrapper under bash', function () {
       ]);
     });
 
+    it("runs the tests on the test instance without touching the machine, and reports the test stage's status", async () => {
+      const v = await values('tests', 60, [], 'test');
+      const result = await run(
+        'tests',
+        renderInline(template, v, 'echo recipe'),
+        'echo "checking nginx"\ntest -f "$AMIBAKE_ROOT/etc/os-release"\n',
+        seed,
+      );
+      expect(result.poweredOff).to.equal(true);
+      expect(result.status).to.deep.include({ buildId: v.buildId, stage: 'test', exitCode: 0, reason: 'tests passed' });
+      expect(result.log).to.include('checking nginx');
+      expect(result.log).to.match(/started \(test stage\)/);
+      // A test instance is thrown away: the machine is left as it booted, but for the wrapper's own files.
+      expect(present(result.root, LEFTOVERS.filter((p) => !p.startsWith('var/lib/amibake/')))).to.have.length(
+        LEFTOVERS.length - 2,
+      );
+      expect(existsSync(join(result.root, 'var/lib/amibake'))).to.equal(false);
+
+      const failing = await values('tests-fail', 60, [], 'test');
+      const failed = await run('tests-fail', renderInline(template, failing, 'echo recipe'), 'exit 4\n');
+      expect(failed.status).to.deep.include({ stage: 'test', exitCode: 4, reason: 'tests exited with status 4' });
+      expect(failed.poweredOff).to.equal(true);
+    });
+
     it('runs no hygiene after a failed customisation, and keeps its log private to root meanwhile', async () => {
       const v = await values('no-hygiene');
       const result = await run('no-hygiene', renderInline(template, v, 'echo recipe'), 'exit 3\n', seed);

@@ -7,6 +7,7 @@ export const BUILD_QUERIES_ACTIONS = {
   inFlightBuilds: ['dynamodb:Query'],
   recipeHistory: ['dynamodb:Query'],
   succeededBuilds: ['dynamodb:Query'],
+  testFailedBuilds: ['dynamodb:Query'],
 } as const;
 
 /** Every build in flight, through the sparse "in-flight" index (oldest first). */
@@ -48,6 +49,17 @@ export function succeededBuilds(table: BuildsTable, recipeName: string): Promise
     FilterExpression: '#status = :succeeded',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':recipe': recipeName, ':succeeded': 'succeeded' },
+  });
+}
+
+/** A recipe's builds whose tests failed or timed out, with an examination deadline: their images are kept until then. */
+export function testFailedBuilds(table: BuildsTable, recipeName: string): Promise<BuildRecord[]> {
+  return queryAll(table, {
+    IndexName: 'by-recipe',
+    KeyConditionExpression: 'recipeName = :recipe',
+    FilterExpression: '#status IN (:failed, :timedOut) AND attribute_exists(#test.#until)',
+    ExpressionAttributeNames: { '#status': 'status', '#test': 'test', '#until': 'examineUntil' },
+    ExpressionAttributeValues: { ':recipe': recipeName, ':failed': 'failed', ':timedOut': 'timed_out' },
   });
 }
 

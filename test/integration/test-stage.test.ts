@@ -1,0 +1,175 @@
+import {
+  CreateTagsCommand,
+  DescribeImageAttributeCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { expect } from 'chai';
+import { getText } from '../../functions/shared/aws/objects';
+import type { BuildRecord } from '../../functions/shared/build-record';
+import { STAGE_TAG, TESTS_TAG } from '../../functions/shared/tags';
+import { runBakeCycle, runSweep } from '../../local/bake-cycle';
+import { STAND_IN_TESTS_FAIL } from '../../local/instance-simulator';
+import type { LocalAccount, LocalStack } from '../../local/local-account';
+import { allBuilds, leftovers } from '../support/leftovers';
+import { clientsAs, deployed, ecsRecipe, invoke, scratchDir, testConfig } from '../support/local-account';
+
+const MINUTE = 60_000;
+
+/** ecs-node with a test script, copied to eu-west-1 and shared: what the tests let through, or not. */
+const testedConfig = () =>
+  testConfig([
+    ecsRecipe('ecs-node', {
+      test: { script: 'user_data/ecs-node-test.sh', timeoutMinutes: 5, keepFailedDays: 3 },
+      distribution: { copies: [{ region: 'eu-west-1' }], share: { accounts: ['111122223333'] } },
+    }),
+  ]);
+
+/**
+ * The test stage against the emulated account: an instance launched from each new image runs
+ * the recipe's tests under the wrapper, and only an image that passes is published, copied and
+ * shared. A failed or hung test publishes nothing and leaks nothing.
+ */
+describe('the test stage', function () {
+  this.timeout(300_000);
+  let account: LocalAccount;
+  let stack: LocalStack;
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+
+  beforeEach(async () => {
+    ({ account, stack } = await deployed(testedConfig()));
+  });
+
+  const clients = () => account.emulator.clients;
+  const parameter = async (name: string, region = 'us-east-1') => {
+    const ssm = clients().inRegion(region).ssm;
+    return (await ssm.send(new GetParameterCommand({ Name: name })).catch(() => undefined))?.Parameter?.Value;
+  };
+  const tagsOf = async (imageId: string) => {
+    const found = await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+    return Object.fromEntries((found.Images?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
+  };
+  const instance = async (instanceId: string) => {
+    const found = await clients().ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return found.Reservations?.[0]?.Instances?.[0];
+  };
+  const copiesOf = async (buildId: string) => {
+    const found = await clients()
+      .inRegion('eu-west-1')
+      .ec2.send(
+        new DescribeImagesCommand({
+          Owners: ['self'],
+          Filters: [{ Name: 'tag:amibake:build-id', Values: [buildId] }],
+        }),
+      );
+    return found.Images ?? [];
+  };
+  const sharedWith = async (imageId: string) => {
+    const attribute = await clients().ec2.send(
+      new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+    );
+    return (attribute.LaunchPermissions ?? []).map((p) => p.UserId);
+  };
+
+  it('launches the test instance from the new image, and publishes, copies and shares only after the tests pass', async () => {
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const [build] = builds as [BuildRecord];
+    expect(build).to.include({ status: 'succeeded' });
+    expect(build.test).to.include({ outcome: 'passed' });
+    const imageId = build.imageId as string;
+
+    // The test instance ran the new image, tagged as the build's test instance, and is gone.
+    const tester = await instance(build.test?.instanceId as string);
+    expect(tester?.ImageId).to.equal(imageId);
+    expect(tester?.State?.Name).to.equal('terminated');
+    expect(tester?.Tags?.find((t) => t.Key === STAGE_TAG)?.Value).to.equal('test');
+    expect(tester?.InstanceId).to.not.equal(build.instanceId);
+
+    // Both channels hold the tested image; the copy and the share exist.
+    expect(await parameter('/amibake/ecs-node/latest')).to.equal(imageId);
+    expect(await parameter('/amibake/ecs-node/candidate')).to.equal(imageId);
+    const [copy] = await copiesOf(build.buildId);
+    expect(await parameter('/amibake/ecs-node/latest', 'eu-west-1')).to.equal(copy?.ImageId);
+    expect(await sharedWith(imageId)).to.deep.equal(['111122223333']);
+    expect(await tagsOf(imageId)).to.not.have.property(TESTS_TAG);
+
+    // The test log is kept beside the build's.
+    const key = `builds/${build.buildId}/test/test.log`;
+    expect(build.test?.logLocation).to.equal(`s3://${stack.deployment.bucket}/${key}`);
+    expect(await getText(clients().s3, { bucket: stack.deployment.bucket, key })).to.include(
+      'stand-in tests',
+    );
+    expect(await leftovers(clients(), stack)).to.deep.equal([]);
+  });
+
+  it('publishes, copies and shares nothing when the tests fail, and keeps the image tagged for examination', async () => {
+    const { builds } = await runBakeCycle(account, stack, {
+      workdir: scratch.path,
+      tests: () => STAND_IN_TESTS_FAIL,
+    });
+    const [build] = builds as [BuildRecord];
+    const imageId = build.imageId as string;
+    expect(build).to.include({ status: 'failed', errorCode: 'TestsFailed' });
+    expect(build.reason).to.match(
+      new RegExp(
+        `^tests exited with status 3; test log: s3://\\S+/builds/${build.buildId}/test/test.log; image ${imageId} kept for examination until `,
+      ),
+    );
+    expect(build.test).to.include({ outcome: 'failed' });
+    const days =
+      (Date.parse(build.test?.examineUntil as string) - Date.parse(build.finishedAt as string)) / 86_400_000;
+    expect(Math.round(days)).to.equal(3);
+
+    expect(await parameter('/amibake/ecs-node/latest')).to.equal(undefined);
+    expect(await parameter('/amibake/ecs-node/candidate')).to.equal(imageId);
+    expect(await tagsOf(imageId)).to.include({ [TESTS_TAG]: 'failed' });
+    expect(await copiesOf(build.buildId)).to.deep.equal([]);
+    expect(await sharedWith(imageId)).to.deep.equal([]);
+    expect(await leftovers(clients(), stack)).to.deep.equal([]);
+  });
+
+  it('times out a hung test at the sweep, terminates its instance and publishes nothing', async () => {
+    await runBakeCycle(account, stack, { workdir: scratch.path, hung: (_, stage) => stage === 'test' });
+    const [testing] = await allBuilds(clients(), stack);
+    expect(testing?.status, 'the test instance never reports').to.equal('testing');
+    const testInstance = testing?.test?.instanceId as string;
+
+    // Within its 5 minutes and the 15-minute boot margin, the sweep waits.
+    expect(await runSweep(account, stack, new Date(Date.now() + 15 * MINUTE))).to.include({ waiting: 1 });
+    const report = await runSweep(account, stack, new Date(Date.now() + 22 * MINUTE));
+    expect(report).to.include({ ended: 1 });
+    const [build] = await allBuilds(clients(), stack);
+    expect(build).to.include({ status: 'timed_out', errorCode: 'TestsTimedOut' });
+    expect(build?.reason).to.contain(`test instance ${testInstance} was still running`);
+    expect((await instance(testInstance))?.State?.Name).to.equal('terminated');
+    expect(await tagsOf(build?.imageId as string)).to.include({ [TESTS_TAG]: 'failed' });
+    expect(await parameter('/amibake/ecs-node/latest')).to.equal(undefined);
+    expect(await leftovers(clients(), stack)).to.deep.equal([]);
+  });
+
+  it('launches no second test instance for a replayed request, nor one for a build that is not testing', async () => {
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const [build] = builds as [BuildRecord];
+    const replay = await invoke(account, stack, 'instanceCreate', { buildId: build.buildId, stage: 'test' });
+    expect(replay).to.deep.include({ outcome: 'ignored', reason: 'build is succeeded, not testing' });
+    expect(await leftovers(clients(), stack)).to.deep.equal([]);
+  });
+
+  it("lets ami_image_create tag an image amibake:tests=failed and write no other tag, on this deployment's images only", async () => {
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const imageId = builds[0]?.imageId as string;
+    const asFunction = await clientsAs(account, stack, 'imageCreate');
+    const tag = (Key: string, Value: string, id = imageId) =>
+      asFunction.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key, Value }] })).then(
+        () => 'allowed',
+        (error: Error) => error.name,
+      );
+    expect(await tag(TESTS_TAG, 'passed')).to.equal('UnauthorizedOperation');
+    expect(await tag('amibake:recipe', 'other')).to.equal('UnauthorizedOperation');
+    // An image that is not the deployment's (the vendor's base) cannot be marked either.
+    expect(await tag(TESTS_TAG, 'failed', builds[0]?.baseImageId)).to.equal('UnauthorizedOperation');
+    expect(await tag(TESTS_TAG, 'failed')).to.equal('allowed');
+  });
+});
