@@ -116,22 +116,13 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: regions.flatMap((r) => [ec2Arn(refs, 'image', '*', r), ec2Arn(refs, 'snapshot', '*', r)]),
       conditions: ownTag,
     },
-    // Launch permissions and deprecation only when a recipe asks for them.
-    ...(refs.sharing || refs.deprecating
-      ? [
-          {
-            sid: 'PublishImages',
-            reason:
-              "shares new images and schedules their deprecation, as recipes ask; only this deployment's",
-            actions: [
-              ...(refs.sharing ? ['ec2:ModifyImageAttribute'] : []),
-              ...(refs.deprecating ? ['ec2:EnableImageDeprecation'] : []),
-            ],
-            resources: regions.map((r) => ec2Arn(refs, 'image', '*', r)),
-            conditions: ownTag,
-          },
-        ]
-      : []),
+    {
+      sid: 'PublishImages',
+      reason: `makes new images require IMDSv2${refs.sharing ? ', shares them' : ''}${refs.deprecating ? ', schedules their deprecation' : ''}, as recipes ask; only this deployment's`,
+      actions: ['ec2:ModifyImageAttribute', ...(refs.deprecating ? ['ec2:EnableImageDeprecation'] : [])],
+      resources: regions.map((r) => ec2Arn(refs, 'image', '*', r)),
+      conditions: ownTag,
+    },
     ...(refs.copyRegions.length > 0 ? copyStatements(refs) : []),
     {
       sid: 'RemoveBuildRules',

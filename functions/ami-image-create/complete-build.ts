@@ -1,8 +1,9 @@
 import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
-import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import type { EC2Client, Image, Instance } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
+import { requireImdsV2 } from '../shared/aws/distribution';
 import {
   createImage,
   describeImage,
@@ -306,7 +307,7 @@ async function settleSteps(
   if (image?.State !== 'available') {
     return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
   }
-  if (!testsPassed(build.test)) return startTests(deps, build, imageId);
+  if (!testsPassed(build.test)) return startTests(deps, build, image);
   const distributed = await distribute(deps, settings, build, image);
   if (distributed.state === 'pending')
     return { outcome: 'imaging', buildId, imageId, reason: distributed.reason };
@@ -339,8 +340,11 @@ async function settleSteps(
  * tests it before anything is published, copied or shared. The launch is ami_ec2_instance_create's
  * (asynchronous; the sweep ends a build whose test launch never came).
  */
-async function startTests(deps: CompleteDeps, build: BuildRecord, imageId: string): Promise<CompleteResult> {
+async function startTests(deps: CompleteDeps, build: BuildRecord, image: Image): Promise<CompleteResult> {
   const { buildId } = build;
+  const imageId = image.ImageId as string;
+  // Before anything launches from it: instances of the image require IMDSv2 by default.
+  await requireImdsV2(deps.ec2, image);
   await putImageParameter(deps.ssm, build.recipe.lifecycle.candidateParameter, imageId);
   const test = { requestedAt: deps.now().toISOString() };
   if (!(await updateBuild(deps.table, buildId, 'imaging', { status: 'testing', test }, deps.now()))) {

@@ -1,6 +1,6 @@
 import type { EC2Client, Image } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { copyImage, shareImage } from '../shared/aws/distribution';
+import { copyImage, requireImdsV2, shareImage } from '../shared/aws/distribution';
 import { describeImage, findImagesByTag } from '../shared/aws/images';
 import { deregisterWithSnapshots } from '../shared/aws/retention';
 import type { BuildRecord } from '../shared/build-record';
@@ -87,7 +87,9 @@ export async function distribute(
   }
   const images = { [settings.region]: sourceId, ...ids };
   for (const [region, imageId] of Object.entries(images)) {
-    await shareImage(deps.regional(region).ec2, imageId, share);
+    const { ec2 } = deps.regional(region);
+    await requireImdsV2(ec2, states[region] ?? { ImageId: imageId });
+    await shareImage(ec2, imageId, share);
   }
   return { state: 'done', images };
 }

@@ -41,5 +41,6 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   notifications.publishNotification,
   distribution.copyImage,
   distribution.shareImage,
+  distribution.requireImdsV2,
   distribution.deregisterCopy,
 );

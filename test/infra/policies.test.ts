@@ -96,10 +96,13 @@ describe('role policies', () => {
       );
     });
 
-    it('grants sharing and deprecation only when a recipe asks for them', () => {
-      const publishing = ['ec2:ModifyImageAttribute', 'ec2:EnableImageDeprecation'];
-      expect(granted(imageCreatePolicy(minimal))).to.not.include.members(publishing.slice(0, 1));
-      expect(granted(imageCreatePolicy(minimal))).to.not.include.members(publishing.slice(1));
+    it('grants image attributes always (IMDSv2 on every image), and deprecation only when a recipe asks for it', () => {
+      const publish = imageCreatePolicy(minimal).find((s) => s.sid === 'PublishImages');
+      expect(publish?.actions).to.deep.equal(['ec2:ModifyImageAttribute']);
+      expect(publish?.conditions).to.deep.equal({
+        StringEquals: { 'aws:ResourceTag/amibake:deployment': 'amibake' },
+      });
+      expect(granted(imageCreatePolicy(minimal))).to.not.include('ec2:EnableImageDeprecation');
       const sharesOnly = refsFor(
         stackConfig({}, [
           {

@@ -51,7 +51,9 @@ describe('completion by image state events', function () {
       runs.map((r) => [r.source.replace(/amibake\.[^ ]+$/, 'amibake.<build>'), r.outcome]),
     ).to.deep.equal([
       ['rule amibake.<build>', 'imaging'],
-      ['rule amibake_image_states', 'succeeded'],
+      ['rule amibake_image_states', 'testing'],
+      // The same rule name, armed for the test instance's stop.
+      ['rule amibake.<build>', 'succeeded'],
     ]);
     // The image was pending for 20 simulated minutes; each invocation ran only its own calls.
     for (const run of runs) expect(run.ms, `${run.source} ran ${run.ms} ms`).to.be.below(10_000);
@@ -66,6 +68,10 @@ describe('completion by image state events', function () {
 
     const report = await runSweep(account, stack, new Date(Date.now() + 15 * MINUTE));
     expect(report).to.include({ settled: 1 });
+    const [testing] = await allBuilds(clients(), stack);
+    expect(testing?.status, 'the sweep found the image available and started its tests').to.equal('testing');
+    // The next cycle boots the test instance, whose stop finishes the build.
+    await cycle(stack, undefined);
     const [build] = await allBuilds(clients(), stack);
     expect(build?.status).to.equal('succeeded');
     expect(await leftovers(clients(), stack)).to.deep.equal([]);

@@ -3,19 +3,34 @@ import {
   DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  ModifyImageAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
+import { runCli } from '../../cli/main';
 import { getText } from '../../functions/shared/aws/objects';
 import type { BuildRecord } from '../../functions/shared/build-record';
+import { createLogger } from '../../functions/shared/logger';
+import type { Recipe } from '../../functions/shared/recipe';
+import { retireImages } from '../../functions/shared/retire-images';
 import { STAGE_TAG, TESTS_TAG } from '../../functions/shared/tags';
 import { runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { STAND_IN_TESTS_FAIL } from '../../local/instance-simulator';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
+import { publishNewBase } from '../../local/vendor';
 import { allBuilds, leftovers } from '../support/leftovers';
-import { clientsAs, deployed, ecsRecipe, invoke, scratchDir, testConfig } from '../support/local-account';
+import {
+  clientsAs,
+  deployed,
+  ecsRecipe,
+  invoke,
+  pointCliAt,
+  scratchDir,
+  testConfig,
+} from '../support/local-account';
 
 const MINUTE = 60_000;
+const silent = createLogger('test', { level: 'silent' });
 
 /** ecs-node with a test script, copied to eu-west-1 and shared: what the tests let through, or not. */
 const testedConfig = () =>
@@ -94,6 +109,14 @@ describe('the test stage', function () {
     expect(await parameter('/amibake/ecs-node/latest', 'eu-west-1')).to.equal(copy?.ImageId);
     expect(await sharedWith(imageId)).to.deep.equal(['111122223333']);
     expect(await tagsOf(imageId)).to.not.have.property(TESTS_TAG);
+    // Instances of the image and of its copy require IMDSv2 by default.
+    const [image] =
+      (await clients().ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images ?? [];
+    expect([image?.ImdsSupport, copy?.ImdsSupport]).to.deep.equal(['v2.0', 'v2.0']);
+    const unset = await clients()
+      .ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, ImdsSupport: { Value: 'v1.0' } }))
+      .catch((error: Error) => error.name);
+    expect(unset, 'EC2 accepts only v2.0, and never unsets it').to.equal('InvalidParameterValue');
 
     // The test log is kept beside the build's.
     const key = `builds/${build.buildId}/test/test.log`;
@@ -171,5 +194,121 @@ describe('the test stage', function () {
     // An image that is not the deployment's (the vendor's base) cannot be marked either.
     expect(await tag(TESTS_TAG, 'failed', builds[0]?.baseImageId)).to.equal('UnauthorizedOperation');
     expect(await tag(TESTS_TAG, 'failed')).to.equal('allowed');
+  });
+
+  describe('channels, promotion and roll-back', () => {
+    /** A build on a newly released base, its stand-in tests passing or failing. */
+    const buildOnNewBase = async (tests: 'pass' | 'fail') => {
+      await publishNewBase(
+        clients().ec2,
+        account.emulator.ec2,
+        stack.deployment.recipes[0] as Recipe,
+        new Date(),
+      );
+      const { builds } = await runBakeCycle(account, stack, {
+        workdir: scratch.path,
+        ...(tests === 'fail' ? { tests: () => STAND_IN_TESTS_FAIL } : {}),
+      });
+      return builds[0] as BuildRecord;
+    };
+    const cli = (...argv: string[]) => runCli(argv);
+    const channels = async () => ({
+      published: await parameter('/amibake/ecs-node/latest'),
+      candidate: await parameter('/amibake/ecs-node/candidate'),
+      copy: await parameter('/amibake/ecs-node/latest', 'eu-west-1'),
+    });
+
+    it('rolls back and promotes tested images in every region, refuses a failed one, and retention keeps the channels', async () => {
+      pointCliAt(account);
+      const first = await buildOnNewBase('pass');
+      const second = await buildOnNewBase('pass');
+      const broken = await buildOnNewBase('fail');
+      expect([first.status, second.status, broken.status]).to.deep.equal([
+        'succeeded',
+        'succeeded',
+        'failed',
+      ]);
+      expect(await channels()).to.deep.equal({
+        published: second.imageId,
+        candidate: broken.imageId,
+        copy: second.copies?.['eu-west-1'],
+      });
+
+      const rollback = await cli('rollback', 'ecs-node');
+      expect(rollback.code, rollback.stderr).to.equal(0);
+      expect(rollback.stdout).to.equal(
+        `/amibake/ecs-node/latest = ${first.imageId} (build ${first.buildId}, tests passed), was ${second.imageId}; eu-west-1: ${first.copies?.['eu-west-1']}\n`,
+      );
+      expect(await channels()).to.deep.equal({
+        published: first.imageId,
+        candidate: broken.imageId,
+        copy: first.copies?.['eu-west-1'],
+      });
+
+      const refused = await cli('promote', 'ecs-node', broken.buildId);
+      expect(refused).to.deep.include({
+        code: 1,
+        stderr: `amibake promote: build ${broken.buildId} failed its tests (TestsFailed): an image that failed its tests is never published\n`,
+      });
+      expect((await channels()).published, 'nothing changed').to.equal(first.imageId);
+
+      const promoted = JSON.parse((await cli('promote', 'ecs-node', second.buildId, '--json')).stdout);
+      expect(promoted).to.deep.include({ buildId: second.buildId, previous: first.imageId });
+      expect(await channels()).to.deep.include({
+        published: second.imageId,
+        copy: second.copies?.['eu-west-1'],
+      });
+
+      const history = JSON.parse((await cli('history', 'ecs-node', '--json')).stdout);
+      expect(history.channels).to.deep.equal({ published: second.imageId, candidate: broken.imageId });
+      expect(history.builds.map((b: BuildRecord) => b.test?.outcome)).to.deep.equal([
+        'failed',
+        'passed',
+        'passed',
+      ]);
+      expect((await cli('history', 'ecs-node')).stdout).to.match(
+        new RegExp(`${broken.buildId}\\s+failed\\s+failed\\s+\\S+\\s+${broken.imageId}\\s+candidate`),
+      );
+
+      // Retention (keep 3) keeps the failed image the candidate holds, and removes the one it no
+      // longer holds once its examination days are over.
+      const later = await buildOnNewBase('fail');
+      const home = {
+        ...clients(),
+        table: { doc: clients().doc, tableName: stack.deployment.names.buildsTable },
+        log: silent,
+      };
+      const lifecycle = {
+        name: 'ecs-node',
+        keep: 3,
+        parameter: '/amibake/ecs-node/latest',
+        candidateParameter: '/amibake/ecs-node/candidate',
+      };
+      const regions = { region: 'us-east-1', homeRegion: 'us-east-1' };
+      const soon = await retireImages(
+        home,
+        'amibake',
+        lifecycle,
+        regions,
+        false,
+        new Date(Date.now() + 2 * 86_400_000),
+      );
+      expect(soon.retired).to.deep.equal([]);
+      const after = await retireImages(
+        home,
+        'amibake',
+        lifecycle,
+        regions,
+        false,
+        new Date(Date.now() + 4 * 86_400_000),
+      );
+      expect(after.retired.map((r) => r.imageId)).to.deep.equal([broken.imageId]);
+      expect(await tagsOf(later.imageId as string)).to.include({ [TESTS_TAG]: 'failed' });
+      const gone = await clients().ec2.send(
+        new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [broken.imageId as string] }] }),
+      );
+      expect(gone.Images).to.deep.equal([]);
+      expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
   });
 });

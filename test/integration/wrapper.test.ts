@@ -280,18 +280,30 @@ describe('the user-data wrapper under bash', function () {
         seed,
       );
       expect(result.poweredOff).to.equal(true);
-      expect(result.status).to.deep.include({ buildId: v.buildId, stage: 'test', exitCode: 0, reason: 'tests passed' });
+      expect(result.status).to.deep.include({
+        buildId: v.buildId,
+        stage: 'test',
+        exitCode: 0,
+        reason: 'tests passed',
+      });
       expect(result.log).to.include('checking nginx');
       expect(result.log).to.match(/started \(test stage\)/);
       // A test instance is thrown away: the machine is left as it booted, but for the wrapper's own files.
-      expect(present(result.root, LEFTOVERS.filter((p) => !p.startsWith('var/lib/amibake/')))).to.have.length(
-        LEFTOVERS.length - 2,
-      );
+      expect(
+        present(
+          result.root,
+          LEFTOVERS.filter((p) => !p.startsWith('var/lib/amibake/')),
+        ),
+      ).to.have.length(LEFTOVERS.length - 2);
       expect(existsSync(join(result.root, 'var/lib/amibake'))).to.equal(false);
 
       const failing = await values('tests-fail', 60, [], 'test');
       const failed = await run('tests-fail', renderInline(template, failing, 'echo recipe'), 'exit 4\n');
-      expect(failed.status).to.deep.include({ stage: 'test', exitCode: 4, reason: 'tests exited with status 4' });
+      expect(failed.status).to.deep.include({
+        stage: 'test',
+        exitCode: 4,
+        reason: 'tests exited with status 4',
+      });
       expect(failed.poweredOff).to.equal(true);
     });
 

@@ -11,6 +11,7 @@ import type { Distribution } from '../recipe';
 export const DISTRIBUTION_ACTIONS = {
   copyImage: ['ec2:CopyImage', 'ec2:CreateTags'],
   shareImage: ['ec2:ModifyImageAttribute'],
+  requireImdsV2: ['ec2:ModifyImageAttribute'],
   deregisterCopy: ['ec2:DeregisterImage'],
 } as const;
 
@@ -55,6 +56,18 @@ export async function shareImage(
   ];
   if (add.length === 0) return;
   await ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: add } }));
+}
+
+/**
+ * Makes instances launched from the image require IMDSv2 by default (ImdsSupport `v2.0`, which
+ * EC2 never lets anyone unset). An image that says so already is left as it is.
+ */
+export async function requireImdsV2(
+  ec2: EC2Client,
+  image: Pick<Image, 'ImageId' | 'ImdsSupport'>,
+): Promise<void> {
+  if (image.ImdsSupport === 'v2.0') return;
+  await ec2.send(new ModifyImageAttributeCommand({ ImageId: image.ImageId, ImdsSupport: { Value: 'v2.0' } }));
 }
 
 export async function deregisterCopy(ec2: EC2Client, image: Image): Promise<void> {

@@ -37,6 +37,8 @@ type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>
  * - GetConsoleOutput answers what the instance wrote to its console (moto answers a fixed text):
  *   as of its last state change by default, as it is now with `Latest`, which only Nitro
  *   instances serve (the last 64 KB either way);
+ * - ModifyImageAttribute sets ImdsSupport, which accepts only `v2.0` and which DescribeImages then
+ *   reports (moto ignores the parameter and reports nothing);
  * - with `imagesPending`, an image CreateImage or CopyImage makes is `pending` until settled
  *   (moto makes it `available` at once), as EC2's images are while their snapshots are taken;
  *   settling it `available` or `failed` is what emits its `EC2 AMI State Change` event.
@@ -46,6 +48,8 @@ export class Ec2Gaps {
   private readonly clientTokens = new Map<string, Answer>();
   /** Where each copy came from, which DescribeImages reports and moto does not. */
   private readonly provenance = new Map<string, string>();
+  /** Images (`<region>/<image id>`) whose ImdsSupport is v2.0. */
+  private readonly imdsV2 = new Set<string>();
   /** What each instance wrote to its console: as it is, and as EC2 last posted it. */
   private readonly consoles = new Map<string, { live: string; posted: string }>();
   /**
@@ -152,6 +156,8 @@ export class Ec2Gaps {
         );
       case 'DescribeImages':
         return this.describeImages(request, form);
+      case 'ModifyImageAttribute':
+        return this.modifyImageAttribute(request, form, next);
       case 'GetConsoleOutput':
         return this.consoleOutput(request, form);
       case 'StopInstances':
@@ -256,17 +262,47 @@ export class Ec2Gaps {
     const answer = await this.withVendorImages(request, form);
     const xml = answer.body.toString('utf-8');
     const set = topLevelItems(xml, 'imagesSet');
-    if (answer.status !== 200 || !set || (this.provenance.size === 0 && this.imageStates.size === 0)) {
-      return answer;
-    }
+    const rewrites = this.provenance.size + this.imageStates.size + this.imdsV2.size;
+    if (answer.status !== 200 || !set || rewrites === 0) return answer;
     const items = set.items.map((item) => {
       const imageId = xmlValue(item, 'imageId') ?? '';
-      const fields = this.provenance.get(imageId);
+      const imds = this.imdsV2.has(`${request.region}/${imageId}`) ? '<imdsSupport>v2.0</imdsSupport>' : '';
+      const fields = `${this.provenance.get(imageId) ?? ''}${imds}`;
       const withSource = fields ? item.replace(/<\/item>$/, `${fields}</item>`) : item;
       return this.withState(withSource, this.imageStates.get(imageId));
     });
     const body = xml.slice(0, set.start) + items.join('') + xml.slice(set.end);
     return { ...answer, body: Buffer.from(body) };
+  }
+
+  /**
+   * ImdsSupport: EC2 accepts only `v2.0` (and a value once set cannot be unset); moto would answer
+   * `true` and keep nothing. The image must exist: the request goes on to moto without the
+   * parameter, which checks that, and the value is kept when it succeeds.
+   */
+  private async modifyImageAttribute(
+    request: AwsRequest,
+    form: URLSearchParams,
+    next: () => Promise<Answer>,
+  ) {
+    const attribute = form.get('Attribute');
+    const value = form.get('ImdsSupport.Value') ?? (attribute === 'imdsSupport' ? form.get('Value') : null);
+    if (value === null) return next();
+    if (value !== 'v2.0') {
+      return errorAnswer(
+        request,
+        400,
+        'InvalidParameterValue',
+        `Value (${value}) for parameter imdsSupport is invalid. The only supported value is v2.0.`,
+      );
+    }
+    const rest = new URLSearchParams();
+    for (const [key, v] of form) {
+      if (!key.startsWith('ImdsSupport') && key !== 'Attribute' && key !== 'Value') rest.append(key, v);
+    }
+    const answer = await this.send(request, rest);
+    if (answer.status === 200) this.imdsV2.add(`${request.region}/${form.get('ImageId') ?? ''}`);
+    return answer;
   }
 
   /** An image item with the state this layer holds for it (moto says `available` from the start). */
