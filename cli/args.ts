@@ -19,6 +19,7 @@ export const COMMANDS = [
   'build',
   'history',
   'logs',
+  'diff',
   'promote',
   'rollback',
   'retire',
@@ -35,6 +36,9 @@ commands:
   build <recipe>         start a build of the recipe now (--force: even if its base and content are built)
   history <recipe>       the recipe's builds, newest first
   logs <build-id>        the build's log, as its instance wrote it (--test: its test instance's log)
+  diff <build-id> [<other-build-id>]
+                         packages the build's image adds, removes and changes against another
+                         build's (default: the recipe's build published before it)
   promote <recipe> <build-id>
                          point the recipe's published parameter at that build's tested image
   rollback <recipe>      point it back at the tested image published before the current one

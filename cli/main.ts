@@ -2,6 +2,7 @@ import { config } from '../amibake.config';
 import { AmiBakeError, describeError } from '../functions/shared/errors';
 import { type Args, parseArgs, USAGE, UsageError } from './args';
 import { build } from './commands/build';
+import { diff } from './commands/diff';
 import { history } from './commands/history';
 import { logs } from './commands/logs';
 import { plan } from './commands/plan';
@@ -81,6 +82,8 @@ async function dispatch(
       return history(ctx, first);
     case 'logs':
       return logs(ctx, first, write, args.test ? 'test' : 'build');
+    case 'diff':
+      return diff(ctx, first, args.positional[1]);
     case 'promote':
       return promote(ctx, first, { kind: 'promote', buildId: args.positional[1] });
     case 'rollback':

@@ -19,6 +19,8 @@ export interface CycleOptions {
   standIn?: (recipe: string) => string;
   /** The stand-in tests per recipe, run on its test instance (default: they pass). */
   tests?: (recipe: string) => string;
+  /** The packages a recipe's build instance has installed (a dpkg database), for its package manifest. */
+  packages?: (recipe: string) => readonly (readonly [string, string])[];
   /** How long a simulated instance may run before it counts as hung. */
   instanceTimeoutMs?: number;
   /** Recipes whose instances (of that stage) never run their user data (a hung boot): they stay running. */
@@ -281,6 +283,7 @@ async function bootInstance(
       workdir: join(options.workdir, `${buildId || instanceId}${stage === 'test' ? '-test' : ''}`),
       timeoutMs: options.instanceTimeoutMs ?? 20_000,
       console: (id, text) => account.emulator.ec2.writeConsole(id, text),
+      packages: stage === 'build' ? options.packages?.(recipe) : undefined,
     });
     const [attested] = attestationsOf(simulation.console, buildId);
     const reported = attested ? `exit status ${attested.exitCode}` : 'no report';

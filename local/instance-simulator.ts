@@ -22,6 +22,8 @@ export interface SimulationOptions {
   timeoutMs: number;
   /** Receives what the instance wrote to its serial console, before it stops (EC2 keeps it). */
   console: (instanceId: string, text: string) => void;
+  /** The packages the machine has installed (a dpkg database under its root), if any. */
+  packages?: readonly (readonly [string, string])[] | undefined;
 }
 
 export interface SimulationResult {
@@ -47,6 +49,7 @@ export async function simulateInstance(
   const script = join(options.workdir, 'user-data.sh');
   mkdirSync(options.workdir, { recursive: true });
   writeFileSync(script, simulatedUserData(userData, options.standIn));
+  if (options.packages) seedPackages(join(options.workdir, 'root'), options.packages);
   const run = await runUntilPowerOff(script, options.workdir, options.timeoutMs);
   options.console(instanceId, run.console);
   if (run.poweredOff) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
@@ -151,4 +154,14 @@ function runScript(script: string, env: Record<string, string>, timeoutMs: numbe
       }
     }, 50);
   });
+}
+
+/** A dpkg database listing these packages under a machine's root, as dpkg-query reads it. */
+export function seedPackages(root: string, packages: readonly (readonly [string, string])[]): void {
+  mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
+  const entries = packages.map(
+    ([name, version]) =>
+      `Package: ${name}\nStatus: install ok installed\nMaintainer: amibake\nArchitecture: amd64\nVersion: ${version}\nDescription: ${name}\n`,
+  );
+  writeFileSync(join(root, 'var/lib/dpkg/status'), entries.join('\n'));
 }

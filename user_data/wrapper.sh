@@ -15,8 +15,12 @@ AMIBAKE_BUILD_ID='{{BUILD_ID}}'
 # "build" on the build instance, "test" on the test instance: a test run leaves nothing to clean.
 AMIBAKE_STAGE='{{STAGE}}'
 AMIBAKE_TIMEOUT_SECONDS={{TIMEOUT_SECONDS}}
+# The session token the pre-signed URLs share, written once (each URL splices it in).
+AMIBAKE_TOKEN='{{TOKEN}}'
 AMIBAKE_LOG_URL='{{LOG_URL}}'
 AMIBAKE_STATUS_URL='{{STATUS_URL}}'
+# Where the package manifest goes (empty on the test instance: it records none).
+AMIBAKE_PACKAGES_URL='{{PACKAGES_URL}}'
 AMIBAKE_SCRIPT_SHA256='{{SCRIPT_SHA256}}'
 AMIBAKE_HYGIENE_KEEP='{{HYGIENE_KEEP}}'
 # Every path the wrapper touches is under $AMIBAKE_ROOT: empty on an instance, a scratch
@@ -74,6 +78,30 @@ amibake_sha256() {
   fi
 }
 
+# The installed packages, one "name<TAB>version" line each, sorted: rpm or dpkg, whichever the
+# machine has (nothing when it has neither).
+amibake_packages() {
+  if command -v rpm >/dev/null 2>&1; then
+    rpm --root "${AMIBAKE_ROOT:-/}" -qa --qf '%{NAME}.%{ARCH}\t%{VERSION}-%{RELEASE}\n' 2>/dev/null
+  elif command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query --admindir="$AMIBAKE_ROOT/var/lib/dpkg" -W -f '${binary:Package}\t${Version}\n' 2>/dev/null
+  fi | LC_ALL=C sort
+}
+
+# Uploads the package manifest: the packages before the customisation, and after it when it ended.
+amibake_upload_packages() {
+  [ -n "$AMIBAKE_PACKAGES_URL" ] && [ -f "$AMIBAKE_DIR/packages-before" ] || return 0
+  {
+    echo "[before]"
+    cat "$AMIBAKE_DIR/packages-before"
+    if [ -f "$AMIBAKE_DIR/packages-after" ]; then
+      echo "[after]"
+      cat "$AMIBAKE_DIR/packages-after"
+    fi
+  } >"$AMIBAKE_DIR/packages.txt"
+  amibake_transfer put "$AMIBAKE_DIR/packages.txt" "$AMIBAKE_PACKAGES_URL" || amibake_say "package manifest upload failed"
+}
+
 # Writes one line to every console device there is (the serial console is what EC2 keeps).
 amibake_console() {
   local device
@@ -95,6 +123,7 @@ amibake_report() {
   digest="$(amibake_sha256 "$AMIBAKE_DIR/status.json")" || digest=unknown
   amibake_console "amibake-attestation build=$AMIBAKE_BUILD_ID exit=$code status-sha256=$digest"
   amibake_transfer put "$AMIBAKE_LOG" "$AMIBAKE_LOG_URL" || amibake_say "log upload failed"
+  amibake_upload_packages
   amibake_transfer put "$AMIBAKE_DIR/status.json" "$AMIBAKE_STATUS_URL" || amibake_say "status upload failed"
 }
 
@@ -198,8 +227,10 @@ amibake_main() {
     amibake_report 1 "the $AMIBAKE_WHAT script's SHA-256 could not be computed: not run" ScriptDigestMismatch
   else
     chmod 700 "$script"
+    if [ -n "$AMIBAKE_PACKAGES_URL" ]; then amibake_packages >"$AMIBAKE_DIR/packages-before"; fi
     (cd "$AMIBAKE_DIR" && "$script") </dev/null
     code=$?
+    if [ -n "$AMIBAKE_PACKAGES_URL" ]; then amibake_packages >"$AMIBAKE_DIR/packages-after"; fi
     if [ "$code" -ne 0 ]; then
       amibake_report "$code" "$AMIBAKE_WHAT exited with status $code"
     elif [ "$AMIBAKE_STAGE" = test ]; then

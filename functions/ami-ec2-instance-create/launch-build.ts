@@ -323,6 +323,10 @@ export async function renderUserData(
     hygieneKeep: stage === 'test' ? [] : (build.recipe.hygiene?.keep ?? []),
     logUrl: await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.log }, expires),
     statusUrl: await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.status }, expires),
+    packagesUrl:
+      stage === 'test'
+        ? ''
+        : await presignPut(deps.presigner, { bucket: settings.bucket, key: keys.packages }, expires),
   };
   const inline = renderInline(settings.wrapperTemplate, values, script);
   if (fitsUserData(inline)) return { userData: inline, mode: 'inline' };

@@ -27,6 +27,7 @@ import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';
 import { createImageInput } from './image-spec';
 import { type ImageStateEvent, SETTLED_IMAGE_STATES } from './image-state-event';
+import { packageChanges } from './package-changes';
 import { readReport } from './read-report';
 import type { StoppedEvent } from './stopped-event';
 
@@ -324,11 +325,13 @@ async function settleSteps(
     recipe: build.recipeName,
   });
   if (ended) {
+    const packages = await packageChanges(deps, settings, build);
     await deps.notify?.(build, {
       status: 'succeeded',
       reason: 'image available',
       imageId,
       images: distributed.images,
+      ...(packages ? { packages } : {}),
     });
     await retireOlder(deps, settings, build);
   }

@@ -114,8 +114,13 @@ export function buildReportKeys(
   logPrefix: string,
   buildId: string,
   stage: Stage = 'build',
-): { log: string; status: string; userData: string } {
+): { log: string; status: string; userData: string; packages: string } {
   const base = `${logPrefix}${buildId}/${stage === 'test' ? 'test/' : ''}`;
   const log = stage === 'test' ? 'test.log' : 'build.log';
-  return { log: `${base}${log}`, status: `${base}status.json`, userData: `${base}user-data.sh` };
+  return {
+    log: `${base}${log}`,
+    status: `${base}status.json`,
+    userData: `${base}user-data.sh`,
+    packages: `${base}packages.txt`,
+  };
 }

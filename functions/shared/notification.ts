@@ -8,6 +8,14 @@ export interface BuildOutcome {
   /** The image in every region it reached. */
   images?: Record<string, string>;
   errorCode?: string;
+  /** Package changes of a succeeded build (see package-changes.ts). */
+  packages?: {
+    against: string;
+    added: number;
+    removed: number;
+    changed: number;
+    kernel?: { from: string; to: string } | undefined;
+  };
 }
 
 /** Tells subscribers that a build ended; failures to tell are logged, never fatal to the build. */
@@ -38,6 +46,8 @@ export function buildNotification(
       ? { images: outcome.images ?? { [context.region]: outcome.imageId } }
       : {}),
     ...(!succeeded ? { reason: outcome.reason, errorCode: outcome.errorCode } : {}),
+    ...(build.test?.outcome ? { tests: build.test.outcome } : {}),
+    ...(outcome.packages ? { packages: outcome.packages } : {}),
     ...(build.logLocation ? { log: build.logLocation } : {}),
     durationMinutes: minutes,
     startedAt: build.createdAt,

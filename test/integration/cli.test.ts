@@ -37,6 +37,9 @@ describe('the amibake command against the deployed stack', function () {
       'build <recipe>',
       'history <recipe>',
       'logs <build-id>',
+      'diff <build-id> [<other-build-id>]',
+      'promote <recipe> <build-id>',
+      'rollback <recipe>',
       'retire',
       'render <recipe>',
     ]) {
@@ -48,7 +51,7 @@ describe('the amibake command against the deployed stack', function () {
     expect(await cli('deploy')).to.deep.include({
       code: 2,
       stderr:
-        'amibake: unknown command "deploy": use one of status, plan, build, history, logs, retire, render\n',
+        'amibake: unknown command "deploy": use one of status, plan, build, history, logs, diff, promote, rollback, retire, render\n',
     });
     expect((await cli('status', '--colour')).code).to.equal(2);
   });

@@ -5,6 +5,7 @@ import {
   DescribeInstancesCommand,
   ModifyImageAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
 import { runCli } from '../../cli/main';
@@ -14,6 +15,7 @@ import { createLogger } from '../../functions/shared/logger';
 import type { Recipe } from '../../functions/shared/recipe';
 import { retireImages } from '../../functions/shared/retire-images';
 import { STAGE_TAG, TESTS_TAG } from '../../functions/shared/tags';
+import { subscribeQueue } from '../../local/after-build';
 import { runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { STAND_IN_TESTS_FAIL } from '../../local/instance-simulator';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
@@ -309,6 +311,86 @@ describe('the test stage', function () {
       );
       expect(gone.Images).to.deep.equal([]);
       expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
+  });
+
+  describe('what is in the image', () => {
+    it('records the packages of each build, diffs two builds and announces the counts and the kernel change', async () => {
+      pointCliAt(account);
+      const inbox = await subscribeQueue(clients(), stack);
+      const base: [string, string][] = [
+        ['bash', '5.2.15-2+b7'],
+        ['curl', '7.88.1-10'],
+        ['linux-image-6.1.0-26-amd64', '6.1.112-1'],
+      ];
+      const build = async (packages: [string, string][]) => {
+        await publishNewBase(
+          clients().ec2,
+          account.emulator.ec2,
+          stack.deployment.recipes[0] as Recipe,
+          new Date(),
+        );
+        const { builds } = await runBakeCycle(account, stack, {
+          workdir: scratch.path,
+          packages: () => packages,
+        });
+        return builds[0] as BuildRecord;
+      };
+      const first = await build(base);
+      const second = await build([
+        ['bash', '5.2.15-2+b7'],
+        ['curl', '7.88.1-10+deb12u8'],
+        ['jq', '1.6-2.1'],
+        ['linux-image-6.1.0-27-amd64', '6.1.115-1'],
+      ]);
+      expect([first.status, second.status]).to.deep.equal(['succeeded', 'succeeded']);
+
+      const out = await runCli(['diff', second.buildId]);
+      expect(out.code, out.stderr).to.equal(0);
+      expect(out.stdout).to.equal(
+        [
+          `packages of ${second.buildId} against ${first.buildId}: 2 added, 1 removed, 1 changed; kernel linux-image-6.1.0-26-amd64 6.1.112-1 -> linux-image-6.1.0-27-amd64 6.1.115-1`,
+          '+ jq 1.6-2.1',
+          '+ linux-image-6.1.0-27-amd64 6.1.115-1',
+          '- linux-image-6.1.0-26-amd64 6.1.112-1',
+          '~ curl 7.88.1-10 -> 7.88.1-10+deb12u8',
+          '',
+        ].join('\n'),
+      );
+      const reverse = JSON.parse((await runCli(['diff', first.buildId, second.buildId, '--json'])).stdout);
+      expect(reverse).to.deep.include({ buildId: first.buildId, against: second.buildId });
+      expect(reverse.removed.map((p: { name: string }) => p.name)).to.deep.equal([
+        'jq',
+        'linux-image-6.1.0-27-amd64',
+      ]);
+      expect(await runCli(['diff', first.buildId])).to.deep.include({
+        code: 1,
+        stderr: `amibake diff: build ${first.buildId} has no earlier succeeded build of "ecs-node" to compare with: name one\n`,
+      });
+
+      const bodies: { buildId: string; packages?: object; tests?: string }[] = [];
+      for (;;) {
+        const batch = await clients().sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10 }),
+        );
+        if (!batch.Messages?.length) break;
+        for (const m of batch.Messages) bodies.push(JSON.parse(JSON.parse(m.Body ?? '{}').Message));
+      }
+      const announced = Object.fromEntries(bodies.map((b) => [b.buildId, b]));
+      expect(announced[first.buildId]).to.deep.include({
+        tests: 'passed',
+        packages: { against: 'base', added: 0, removed: 0, changed: 0 },
+      });
+      expect(announced[second.buildId]?.packages).to.deep.equal({
+        against: first.buildId,
+        added: 2,
+        removed: 1,
+        changed: 1,
+        kernel: {
+          from: 'linux-image-6.1.0-26-amd64 6.1.112-1',
+          to: 'linux-image-6.1.0-27-amd64 6.1.115-1',
+        },
+      });
     });
   });
 });

@@ -50,6 +50,10 @@ describe('the user-data wrapper under bash', function () {
       hygieneKeep,
       logUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/build.log` }, 600),
       statusUrl: await presignPut(clients.presigner, { bucket, key: `t/${name}/status.json` }, 600),
+      packagesUrl:
+        stage === 'test'
+          ? ''
+          : await presignPut(clients.presigner, { bucket, key: `t/${name}/packages.txt` }, 600),
     };
   }
 
@@ -87,7 +91,7 @@ describe('the user-data wrapper under bash', function () {
       reason: 'customisation succeeded',
     });
     expect(result.log).to.include('hello from the customisation');
-    expect(result.log).to.match(/build success-20261124120000-abcdef started/);
+    expect(result.log).to.match(/build success-20261124120000-abcdef started \(build stage\)/);
     // The console attests exactly the bytes uploaded, once.
     expect(result.console).to.equal(
       `amibake-attestation build=${v.buildId} exit=0 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
@@ -184,6 +188,48 @@ describe('the user-data wrapper under bash', function () {
       reason: 'could not obtain the customisation script',
     });
     expect(result.recipeScript).to.equal(undefined);
+  });
+
+  it('uploads the packages installed before and after the customisation beside the log', async () => {
+    const dpkg = (packages: [string, string][]) =>
+      packages
+        .map(
+          ([name, version]) =>
+            `Package: ${name}\nStatus: install ok installed\nMaintainer: x\nArchitecture: amd64\nVersion: ${version}\nDescription: ${name}\n`,
+        )
+        .join('\n');
+    const base: [string, string][] = [
+      ['bash', '5.2.15-2+b7'],
+      ['curl', '7.88.1-10'],
+      ['linux-image-6.1.0-27-amd64', '6.1.115-1'],
+    ];
+    const v = await values('packages');
+    const result = await run(
+      'packages',
+      renderInline(template, v, 'echo recipe'),
+      // The customisation upgrades curl and installs jq (here: rewrites the package database).
+      `cat >"$AMIBAKE_ROOT/var/lib/dpkg/status" <<'EOF'\n${dpkg([base[0] as [string, string], ['curl', '7.88.1-10+deb12u8'], ['jq', '1.6-2.1'], base[2] as [string, string]])}EOF\n`,
+      (root) => {
+        mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
+        writeFileSync(join(root, 'var/lib/dpkg/status'), dpkg(base));
+      },
+    );
+    expect(result.status).to.deep.include({ exitCode: 0 });
+    const manifest = await getText(clients.s3, { bucket, key: 't/packages/packages.txt' });
+    expect(manifest).to.equal(
+      [
+        '[before]',
+        'bash\t5.2.15-2+b7',
+        'curl\t7.88.1-10',
+        'linux-image-6.1.0-27-amd64\t6.1.115-1',
+        '[after]',
+        'bash\t5.2.15-2+b7',
+        'curl\t7.88.1-10+deb12u8',
+        'jq\t1.6-2.1',
+        'linux-image-6.1.0-27-amd64\t6.1.115-1',
+        '',
+      ].join('\n'),
+    );
   });
 
   describe('image hygiene', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -6,6 +7,7 @@ import {
   fitsUserData,
   renderFetching,
   renderInline,
+  sharedToken,
   USER_DATA_LIMIT_BYTES,
   type WrapperValues,
 } from '../../../functions/ami-ec2-instance-create/user-data';
@@ -18,6 +20,7 @@ const values: WrapperValues = {
   timeoutSeconds: 3600,
   logUrl: 'http://s3/log?a=1&b=2',
   statusUrl: "http://s3/status?x='y'",
+  packagesUrl: 'http://s3/packages?p=1',
   hygieneKeep: ['ssh-host-keys', 'journal'],
 };
 
@@ -73,14 +76,44 @@ describe('the 16 KB switch', () => {
     expect(fitsUserData(userData)).to.equal(false);
   });
 
-  it('leaves room in a fetching wrapper for its three pre-signed URLs with session tokens', () => {
-    // A URL signed with Lambda's session credentials: the token alone is over 1 KB.
-    const url = (key: string) => `https://bucket.s3.us-east-1.amazonaws.com/${key}?${'X'.repeat(1900)}`;
-    const signed = { ...values, logUrl: url('log'), statusUrl: url('status') };
+  it('leaves room in a fetching wrapper for its four pre-signed URLs with session tokens', () => {
+    // URLs signed with Lambda's session credentials: the token alone is over 1 KB, and shared.
+    const token = `IQoJb3JpZ2luX2VjE${'X'.repeat(1300)}`;
+    const url = (key: string) =>
+      `https://bucket.s3.us-east-1.amazonaws.com/builds/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${'C'.repeat(90)}&X-Amz-Date=20261129T230000Z&X-Amz-Expires=4500&X-Amz-Security-Token=${token}&X-Amz-Signature=${'f'.repeat(64)}&X-Amz-SignedHeaders=host&x-id=PutObject`;
+    const signed = { ...values, logUrl: url('log'), statusUrl: url('status'), packagesUrl: url('packages') };
     const userData = renderFetching(template, signed, url('user-data.sh'), 'ab'.repeat(32));
+    expect(userData.split(token).length - 1, 'the token is written once').to.equal(1);
     expect(Buffer.byteLength(userData)).to.be.below(USER_DATA_LIMIT_BYTES - 2048);
     expect(userData.split('\n')[0]).to.equal('#!/bin/bash');
     expect(userData).to.not.match(/^\s*# (Runs|Reports|Image hygiene)/m);
+
+    // bash puts each URL back together exactly.
+    const assignments = userData
+      .split('\n')
+      .filter((line) => /^AMIBAKE_(TOKEN|LOG_URL|STATUS_URL|PACKAGES_URL)=/.test(line))
+      .join('\n');
+    const echoed = spawnSync(
+      'bash',
+      [
+        '-c',
+        `${assignments}\nprintf '%s\\n' "$AMIBAKE_LOG_URL" "$AMIBAKE_STATUS_URL" "$AMIBAKE_PACKAGES_URL"`,
+      ],
+      {
+        encoding: 'utf-8',
+      },
+    );
+    expect(echoed.stdout).to.equal(`${url('log')}\n${url('status')}\n${url('packages')}\n`);
+  });
+
+  it('writes each URL whole when the URLs carry no token, or different ones', () => {
+    expect(sharedToken(['https://b/x?a=1', 'https://b/y?a=2'])).to.equal(undefined);
+    expect(
+      sharedToken(['https://b/x?X-Amz-Security-Token=t1&s=1', 'https://b/y?X-Amz-Security-Token=t2']),
+    ).to.equal(undefined);
+    expect(
+      sharedToken(['https://b/x?X-Amz-Security-Token=t1&s=1', '', 'https://b/y?X-Amz-Security-Token=t1']),
+    ).to.equal('t1');
   });
 
   it('renders user data that bash parses, in both modes', () => {
