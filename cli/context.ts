@@ -2,6 +2,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { artifactsBucketName, type DeploymentNames, deploymentNames } from '../deployment/names';
 import {
+  createAutoScaling,
   createDocumentClient,
   createEc2,
   createEvents,
@@ -21,6 +22,7 @@ export type Clients = {
   sns: ReturnType<typeof createSns>;
   lambda: ReturnType<typeof createLambda>;
   events: ReturnType<typeof createEvents>;
+  autoscaling: ReturnType<typeof createAutoScaling>;
   doc: ReturnType<typeof createDocumentClient>;
 };
 
@@ -49,6 +51,7 @@ export async function findStack(prefix: string, region: string): Promise<StackCo
     sns: createSns(),
     lambda: createLambda(),
     events: createEvents(),
+    autoscaling: createAutoScaling(),
     doc: createDocumentClient(),
   };
   const account = await accountId();

@@ -1,5 +1,6 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
+import { DataAwsLaunchTemplate } from '@cdktf/provider-aws/lib/data-aws-launch-template';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -139,7 +140,20 @@ export class AmiBakeStack extends TerraformStack {
     const failures = new LaunchFailures(this, 'launch-failures', {
       queueName: `${names.prefix}-failed-launches`,
     });
+    // Launch templates that recipes name by name: the policy names their ids, looked up at plan time.
+    const templateNames = [
+      ...new Set(
+        deployment.recipes.flatMap((r) => r.consumers.launchTemplates.filter((t) => !/^lt-/.test(t))),
+      ),
+    ].sort();
+    const launchTemplateIds = Object.fromEntries(
+      templateNames.map((name) => [
+        name,
+        new DataAwsLaunchTemplate(this, `consumer-${name.replace(/[^A-Za-z0-9-]/g, '-')}`, { name }).id,
+      ]),
+    );
     const refs = policyRefs(deployment, {
+      launchTemplateIds,
       partition,
       account,
       bucketArn: artifacts.bucket.arn,

@@ -124,12 +124,40 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       conditions: ownTag,
     },
     ...(refs.copyRegions.length > 0 ? copyStatements(refs) : []),
+    ...consumerStatements(refs),
     {
       sid: 'RemoveBuildRules',
       reason: `deletes the rule of a finished build, after checking an orphan's target is this function; only rules named ${refs.names.rulePrefix}*`,
       actions: ['events:RemoveTargets', 'events:DeleteRule', 'events:ListTargetsByRule'],
       resources: [buildRulesArn(refs)],
     },
+  ];
+}
+
+/** The launch templates and Auto Scaling groups that recipes name, and no others. */
+function consumerStatements(refs: PolicyRefs): Statement[] {
+  return [
+    ...(refs.launchTemplateArns.length > 0
+      ? [
+          {
+            sid: 'RollLaunchTemplates',
+            reason:
+              'adds a version with the published image to the launch templates recipes name, and makes it the default; no other template',
+            actions: ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'],
+            resources: refs.launchTemplateArns,
+          },
+        ]
+      : []),
+    ...(refs.autoScalingGroupArns.length > 0
+      ? [
+          {
+            sid: 'RefreshFleets',
+            reason: 'starts an instance refresh of the Auto Scaling groups recipes name; no other group',
+            actions: ['autoscaling:StartInstanceRefresh'],
+            resources: refs.autoScalingGroupArns,
+          },
+        ]
+      : []),
   ];
 }
 

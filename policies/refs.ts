@@ -18,6 +18,8 @@ export interface PolicyResources {
   logGroupArns: { trigger: string; instanceCreate: string; imageCreate: string };
   /** The topic every finished build is announced on. */
   topicArn: string;
+  /** The id of each launch template that recipes name by name (the stack looks them up). */
+  launchTemplateIds?: Readonly<Record<string, string>>;
 }
 
 /** The ARNs and ids the policy documents are written against: the stack's resources, and what the recipes name. */
@@ -39,6 +41,9 @@ export interface PolicyRefs extends PolicyResources {
   /** Regions that recipes copy their images to, and the KMS keys of those copies. */
   copyRegions: string[];
   copyKmsKeyArns: string[];
+  /** The launch templates and Auto Scaling groups that recipes roll to each published image. */
+  launchTemplateArns: string[];
+  autoScalingGroupArns: string[];
   /** Whether some recipe shares its images, or schedules their deprecation. */
   sharing: boolean;
   deprecating: boolean;
@@ -64,7 +69,7 @@ export function policyRefs(
   deployment: Deployment,
   resources: PolicyResources & { recipesTableArn?: string | undefined },
 ): PolicyRefs {
-  const { recipesTableArn, ...arns } = resources;
+  const { recipesTableArn, launchTemplateIds = {}, ...arns } = resources;
   const { config, recipes, names } = deployment;
   const { partition, account } = resources;
   const region = config.region;
@@ -111,6 +116,22 @@ export function policyRefs(
       ]),
     ),
     copyRegions: unique(recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
+    launchTemplateArns: unique(
+      recipes.flatMap((r) =>
+        r.consumers.launchTemplates.map(
+          (t) =>
+            `arn:${partition}:ec2:${region}:${account}:launch-template/${/^lt-/.test(t) ? t : (launchTemplateIds[t] ?? t)}`,
+        ),
+      ),
+    ),
+    autoScalingGroupArns: unique(
+      recipes.flatMap((r) =>
+        r.consumers.autoScalingGroups.map(
+          (g) =>
+            `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${g}`,
+        ),
+      ),
+    ),
     sharing: recipes.some((r) => Object.values(r.distribution.share).some((with_) => with_.length > 0)),
     deprecating: recipes.some((r) => r.lifecycle.deprecateAfterDays !== undefined),
     copyKmsKeyArns: unique(

@@ -6,6 +6,7 @@ import type { BuildRecord } from '../../functions/shared/build-record';
 import { AmiBakeError } from '../../functions/shared/errors';
 import { type PromotionRequest, planPromotion } from '../../functions/shared/plan-promotion';
 import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../../functions/shared/tags';
+import { type ConsumerUpdate, updateConsumers } from '../../functions/shared/update-consumers';
 import { UsageError } from '../args';
 import type { StackContext } from '../context';
 import { findRecipe } from './recipes';
@@ -17,6 +18,8 @@ export interface PromotionResult {
   /** The image the channel now holds, per region, and what it held before in the home region. */
   images: Record<string, string>;
   previous: string | undefined;
+  /** The recipe's launch templates and Auto Scaling groups, pointed at the image. */
+  consumers: ConsumerUpdate[];
   text: string;
 }
 
@@ -61,6 +64,12 @@ export async function promote(
     const ssm = region === ctx.region ? ctx.clients.ssm : createSsm({ region });
     await putImageParameter(ssm, parameter, imageId);
   }
+  const consumers = await updateConsumers(
+    { ec2: ctx.clients.ec2, autoscaling: ctx.clients.autoscaling, log: ctx.log },
+    recipe.consumers,
+    plan.imageId,
+    `amibake ${recipe.name} ${plan.build.buildId} (${request.kind})`,
+  );
   const regions = Object.entries(images)
     .filter(([region]) => region !== ctx.region)
     .map(([region, id]) => `; ${region}: ${id}`)
@@ -72,7 +81,11 @@ export async function promote(
     buildId: plan.build.buildId,
     images,
     previous: plan.from,
-    text: `${parameter} = ${plan.imageId} (build ${plan.build.buildId}, tests ${tests}), was ${plan.from ?? 'unset'}${regions}`,
+    consumers,
+    text: [
+      `${parameter} = ${plan.imageId} (build ${plan.build.buildId}, tests ${tests}), was ${plan.from ?? 'unset'}${regions}`,
+      ...consumers.map((c) => `${c.kind} ${c.name}: ${c.ok ? c.detail : `not updated: ${c.detail}`}`),
+    ].join('\n'),
   };
 }
 

@@ -43,7 +43,9 @@ export function sharedToken(urls: readonly string[]): string | undefined {
  */
 function quoteUrl(url: string, token: string | undefined): string {
   const quoted = shellQuoteInner(url);
-  return token ? quoted.split(`X-Amz-Security-Token=${token}`).join(`X-Amz-Security-Token='"$AMIBAKE_TOKEN"'`) : quoted;
+  return token
+    ? quoted.split(`X-Amz-Security-Token=${token}`).join(`X-Amz-Security-Token='"$AMIBAKE_TOKEN"'`)
+    : quoted;
 }
 
 /**
@@ -108,7 +110,13 @@ export function renderFetching(
   scriptUrl: string,
   scriptSha256: string,
 ): string {
-  return fill(template, values, (url) => `  amibake_transfer get "$1" '${url(scriptUrl)}'`, scriptSha256, scriptUrl);
+  return fill(
+    template,
+    values,
+    (url) => `  amibake_transfer get "$1" '${url(scriptUrl)}'`,
+    scriptSha256,
+    scriptUrl,
+  );
 }
 
 export function fitsUserData(userData: string): boolean {

@@ -1,3 +1,4 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client, Image, Instance } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -22,6 +23,7 @@ import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
 import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../shared/tags';
+import { updateConsumers } from '../shared/update-consumers';
 import { cleanUp, leftBehind } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';
@@ -48,6 +50,8 @@ export interface CompleteDeps {
   notify?: Notify | undefined;
   /** Clients of another region, for copies. */
   regional: (region: string) => RegionalClients;
+  /** Rolls the recipe's Auto Scaling groups to a newly published image. */
+  autoscaling: AutoScalingClient;
   /** Asks ami_ec2_instance_create to launch the build's test instance (an asynchronous invoke). */
   requestTest: (buildId: string) => Promise<void>;
 }
@@ -326,12 +330,19 @@ async function settleSteps(
   });
   if (ended) {
     const packages = await packageChanges(deps, settings, build);
+    const consumers = await updateConsumers(
+      deps,
+      build.recipe.consumers,
+      imageId,
+      `amibake ${build.recipeName} ${build.buildId}`,
+    );
     await deps.notify?.(build, {
       status: 'succeeded',
       reason: 'image available',
       imageId,
       images: distributed.images,
       ...(packages ? { packages } : {}),
+      ...(consumers.length > 0 ? { consumers } : {}),
     });
     await retireOlder(deps, settings, build);
   }

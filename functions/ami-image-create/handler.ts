@@ -1,4 +1,5 @@
 import {
+  createAutoScaling,
   createDocumentClient,
   createEc2,
   createEvents,
@@ -29,6 +30,7 @@ const doc = createDocumentClient();
 const ssm = createSsm();
 const sns = createSns();
 const lambda = createLambda();
+const autoscaling = createAutoScaling();
 const log = createLogger('ami_image_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
 
 const regions = new Map<string, RegionalClients>();
@@ -62,6 +64,7 @@ export async function handler(event: unknown, context?: LambdaContext) {
     now: () => new Date(),
     notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
     regional,
+    autoscaling,
     requestTest: (buildId) =>
       invokeAsync(lambda, requireEnv('INSTANCE_CREATE_FUNCTION'), { buildId, stage: 'test' }),
   };

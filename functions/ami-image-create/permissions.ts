@@ -1,6 +1,7 @@
 import { BUILD_QUERIES_ACTIONS as queries } from '../shared/aws/build-queries';
 import { BUILD_RULE_ACTIONS as rule } from '../shared/aws/build-rule';
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
+import { CONSUMERS_ACTIONS as consumers } from '../shared/aws/consumers';
 import { DISTRIBUTION_ACTIONS as distribution } from '../shared/aws/distribution';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INSTANCES_ACTIONS as instances } from '../shared/aws/instances';
@@ -42,5 +43,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   distribution.copyImage,
   distribution.shareImage,
   distribution.requireImdsV2,
+  consumers.newTemplateVersion,
+  consumers.refreshGroup,
   distribution.deregisterCopy,
 );

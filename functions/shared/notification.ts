@@ -1,5 +1,6 @@
 import type { Notification } from './aws/notifications';
 import type { BuildRecord, FinalStatus } from './build-record';
+import type { ConsumerUpdate } from './update-consumers';
 
 export interface BuildOutcome {
   status: FinalStatus;
@@ -8,6 +9,8 @@ export interface BuildOutcome {
   /** The image in every region it reached. */
   images?: Record<string, string>;
   errorCode?: string;
+  /** What happened to the recipe's launch templates and Auto Scaling groups. */
+  consumers?: ConsumerUpdate[];
   /** Package changes of a succeeded build (see package-changes.ts). */
   packages?: {
     against: string;
@@ -48,6 +51,7 @@ export function buildNotification(
     ...(!succeeded ? { reason: outcome.reason, errorCode: outcome.errorCode } : {}),
     ...(build.test?.outcome ? { tests: build.test.outcome } : {}),
     ...(outcome.packages ? { packages: outcome.packages } : {}),
+    ...(outcome.consumers ? { consumers: outcome.consumers } : {}),
     ...(build.logLocation ? { log: build.logLocation } : {}),
     durationMinutes: minutes,
     startedAt: build.createdAt,

@@ -17,6 +17,8 @@ const OWNER = /^(?:self|amazon|aws-marketplace|aws-backup-vault|\d{12})$/;
 const KMS_KEY =
   /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
+/** A launch template id, or a name (EC2: 3-128 of letters, digits and `( ) . - / _`). */
+export const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[A-Za-z0-9()./_-]{3,128})$/;
 export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** A base the wrapper cannot customise, as a "must" phrase. */
@@ -185,6 +187,23 @@ export function recipeCheck(options: RecipeOptions): Check {
         keepFailedDays: {
           integer: KEEP_FAILED_DAYS_RANGE,
           expect: `a whole number of days from ${KEEP_FAILED_DAYS_RANGE.min} to ${KEEP_FAILED_DAYS_RANGE.max} to keep an image whose tests failed`,
+        },
+      }),
+    },
+    consumers: {
+      check: checkObject({
+        launchTemplates: {
+          list: { pattern: LAUNCH_TEMPLATE, min: 0, max: 10 },
+          expect:
+            'a list of at most 10 launch template ids ("lt-0123456789abcdef0") or names (3-128 of A-Z a-z 0-9 ( ) . - / _) in the home region',
+        },
+        autoScalingGroups: {
+          list: { pattern: /^[^\s:][^:\x00-\x1f]{0,254}$/, min: 0, max: 10 },
+          expect: 'a list of at most 10 Auto Scaling group names in the home region',
+        },
+        minHealthyPercentage: {
+          integer: { min: 0, max: 100 },
+          expect: 'a whole percentage from 0 to 100 of the group kept in service during the refresh',
         },
       }),
     },

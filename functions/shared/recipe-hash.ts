@@ -13,6 +13,7 @@ export function recipeHash(recipe: Recipe, scriptIdentity: string): string {
   const {
     scriptSha256: _script,
     test: _test,
+    consumers: _consumers,
     lifecycle: _lifecycle,
     distribution: _distribution,
     releaseTopic: _topic,

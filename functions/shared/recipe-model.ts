@@ -64,6 +64,20 @@ export interface TestSettings {
 }
 
 /**
+ * Who uses the published image, updated each time it changes (not part of the content hash):
+ * launch templates get a new default version with the image, Auto Scaling groups an instance
+ * refresh. A failure is reported in the notification; the build still succeeds.
+ */
+export interface Consumers {
+  /** Launch template ids (`lt-...`) or names, in the home region. */
+  launchTemplates: string[];
+  /** Auto Scaling group names, in the home region. */
+  autoScalingGroups: string[];
+  /** The instance refresh's minimum healthy percentage. */
+  minHealthyPercentage: number;
+}
+
+/**
  * What the wrapper removes from the machine before it is imaged (user_data/wrapper.sh; the
  * README says why each). A recipe may keep some; /var/lib/amibake always goes.
  */
@@ -100,6 +114,7 @@ export interface Recipe {
   /** The hygiene steps the image keeps (absent: none, every step runs). Part of the content hash. */
   hygiene?: { keep: HygieneStep[] };
   test: TestSettings;
+  consumers: Consumers;
   lifecycle: Lifecycle;
   distribution: Distribution;
 }
@@ -119,6 +134,7 @@ export const RECIPE_DEFAULTS = {
   candidateParameter: (deployment: string, recipe: string) => `/${deployment}/${recipe}/candidate`,
   testTimeoutMinutes: 20,
   keepFailedDays: 7,
+  minHealthyPercentage: 90,
 };
 export const TIMEOUT_RANGE = { min: 5, max: 720 };
 export const KEEP_FAILED_DAYS_RANGE = { min: 1, max: 90 };

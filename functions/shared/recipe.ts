@@ -166,6 +166,7 @@ export interface RecipeInput {
     instanceType?: string;
     keepFailedDays?: number;
   };
+  consumers?: { launchTemplates?: string[]; autoScalingGroups?: string[]; minHealthyPercentage?: number };
   lifecycle?: {
     keep?: number;
     parameter?: string;
@@ -214,6 +215,11 @@ function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
       ? { hygiene: { keep: HYGIENE_STEPS.filter((step) => input.hygiene?.keep?.includes(step)) } }
       : {}),
     test: testSettings(input.test),
+    consumers: {
+      launchTemplates: input.consumers?.launchTemplates ?? [],
+      autoScalingGroups: input.consumers?.autoScalingGroups ?? [],
+      minHealthyPercentage: input.consumers?.minHealthyPercentage ?? RECIPE_DEFAULTS.minHealthyPercentage,
+    },
     lifecycle: {
       keep: input.lifecycle?.keep ?? RECIPE_DEFAULTS.keep,
       parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(options.deployment, input.name),

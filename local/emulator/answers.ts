@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsRequest, Protocol } from './aws-request';
 
@@ -6,6 +7,12 @@ export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+}
+
+/** The success answer of a query-protocol service (SNS, Auto Scaling): `<OpResponse><OpResult>`. */
+export function queryAnswer(xmlns: string, operation: string, result: string): Answer {
+  const body = `<?xml version="1.0" encoding="UTF-8"?><${operation}Response xmlns="${xmlns}"><${operation}Result>${result}</${operation}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${operation}Response>`;
+  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(body) };
 }
 
 /** Text as XML character data or an attribute value. */

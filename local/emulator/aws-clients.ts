@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -25,6 +26,7 @@ export interface AwsClients {
   lambda: LambdaClient;
   sns: SNSClient;
   sqs: SQSClient;
+  autoscaling: AutoScalingClient;
   /** The same clients in another region. */
   inRegion(region: string): AwsClients;
 }
@@ -55,6 +57,7 @@ export function awsClients(
       lambda: new LambdaClient(config),
       sns: new SNSClient(config),
       sqs: new SQSClient(config),
+      autoscaling: new AutoScalingClient(config),
       inRegion: (other) => {
         let clients = cache.get(other);
         if (!clients) {

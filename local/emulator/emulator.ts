@@ -9,6 +9,7 @@ import { type AwsClients, awsClients } from './aws-clients';
 import { callName } from './aws-request';
 import { CallerRegistry, EMULATED_ACCOUNT, principalArn } from './callers';
 import { FaultInjector } from './fault-injector';
+import { AutoScalingGaps } from './gaps/autoscaling-gaps';
 import { Ec2Gaps } from './gaps/ec2-gaps';
 import { literalRulePrefix } from './gaps/events-gaps';
 import { FunctionLoggingConfigs } from './gaps/lambda-gaps';
@@ -35,6 +36,7 @@ export interface Emulator {
   callers: CallerRegistry;
   ec2: Ec2Gaps;
   sns: SnsGaps;
+  autoscaling: AutoScalingGaps;
   bucketPolicies: BucketPolicies;
   authorizer: Authorizer;
   faults: FaultInjector;
@@ -73,6 +75,7 @@ export async function startEmulator(options: {
     let gateway: Gateway | undefined;
     const ec2 = new Ec2Gaps((request) => (gateway as Gateway).toMoto(request));
     const sns = new SnsGaps();
+    const autoscaling = new AutoScalingGaps((request) => (gateway as Gateway).toMoto(request));
     const bucketPolicies = new BucketPolicies(async (bucket) => {
       const answer = await moto.request('HEAD', `/${bucket}`);
       return answer < 300;
@@ -82,7 +85,11 @@ export async function startEmulator(options: {
       const bucket = /^arn:aws:s3:::([^/]+)/.exec(resource)?.[1];
       return bucket ? bucketPolicies.policyOf(bucket) : undefined;
     });
-    const facts = accountFacts((region) => direct.inRegion(region).ec2, direct.iam);
+    const facts = accountFacts(
+      (region) => direct.inRegion(region).ec2,
+      direct.iam,
+      (region) => direct.inRegion(region).autoscaling,
+    );
     const functions = new DeployedFunctions(direct.lambda);
     let endpoint = '';
     const lambda = new LambdaService({
@@ -141,6 +148,7 @@ export async function startEmulator(options: {
         literalRulePrefix,
         ec2.layer,
         sns.layer,
+        autoscaling.layer,
       ],
       (key) => callers.callerOf(key),
     );
@@ -155,6 +163,7 @@ export async function startEmulator(options: {
       callers,
       ec2,
       sns,
+      autoscaling,
       bucketPolicies,
       authorizer,
       faults,
@@ -169,6 +178,7 @@ export async function startEmulator(options: {
         await moto.reset();
         ec2.clear();
         sns.clear();
+        autoscaling.clear();
         bucketPolicies.clear();
         loggingConfigs.clear();
         functions.forget();

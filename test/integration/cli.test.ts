@@ -65,7 +65,7 @@ describe('the amibake command against the deployed stack', function () {
     );
   });
 
-  it('shows one row per recipe after a build: base in use, newest base, last build, current AMI', async () => {
+  it('shows one row per recipe after a build: base in use, newest base, last build, both channels', async () => {
     const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
     firstBuild = builds[0]?.buildId ?? '';
     const { rows } = await json('status');
@@ -77,11 +77,12 @@ describe('the amibake command against the deployed stack', function () {
         lastBuild: firstBuild,
         lastStatus: 'succeeded',
         currentImage: builds[0]?.imageId,
+        candidateImage: builds[0]?.imageId,
       },
     ]);
     const text = (await cli('status')).stdout;
     expect(text.split('\n')[0]).to.match(
-      /^RECIPE\s+BASE IN USE\s+NEWEST BASE\s+LAST BUILD\s+STATE\s+CURRENT AMI$/,
+      /^RECIPE\s+BASE IN USE\s+NEWEST BASE\s+LAST BUILD\s+STATE\s+PUBLISHED AMI\s+CANDIDATE AMI$/,
     );
     expect(text).to.include('(same)');
   });

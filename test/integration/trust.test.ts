@@ -349,6 +349,9 @@ describe('attacks on what becomes a golden image', function () {
 
       account.emulator.ec2.postConsole(waiting?.instanceId ?? '');
       await runSweep(account, stack, new Date());
+      const [tested] = await allBuilds(clients(), stack);
+      expect(tested?.status, 'believed and imaged: its tests run next').to.equal('testing');
+      await runBakeCycle(account, stack, { workdir: scratch.path }); // boots the test instance
       const [build] = await allBuilds(clients(), stack);
       expect(build?.status, build?.reason).to.equal('succeeded');
       expect(await imagesOf(build?.buildId ?? '')).to.have.length(1);

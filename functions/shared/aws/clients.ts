@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -27,6 +28,7 @@ export const createSsm = (options: { region?: string } = {}) => new SSMClient({ 
 export const createSns = () => new SNSClient(retry());
 export const createLambda = () => new LambdaClient(retry());
 export const createEvents = () => new CloudWatchEventsClient(retry());
+export const createAutoScaling = () => new AutoScalingClient(retry());
 export const createDocumentClient = () =>
   DynamoDBDocumentClient.from(new DynamoDBClient(retry()), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

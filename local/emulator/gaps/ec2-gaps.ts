@@ -4,7 +4,7 @@ import { type Answer, errorAnswer, xmlEscape } from '../answers';
 import type { AwsRequest } from '../aws-request';
 import type { Layer } from '../gateway';
 import { createTagsForm, takeTagSpecifications } from './tag-specifications';
-import { topLevelItems, xmlValue } from './xml-items';
+import { topLevelItems, xmlToQuery, xmlValue } from './xml-items';
 
 /** EC2 keeps the most recent 64 KB of an instance's console output. */
 const CONSOLE_BYTES = 64 * 1024;
@@ -37,6 +37,8 @@ type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>
  * - GetConsoleOutput answers what the instance wrote to its console (moto answers a fixed text):
  *   as of its last state change by default, as it is now with `Latest`, which only Nitro
  *   instances serve (the last 64 KB either way);
+ * - CreateLaunchTemplateVersion honours SourceVersion: the new version is the source's data with
+ *   the request's fields over it (moto keeps only the request's fields);
  * - ModifyImageAttribute sets ImdsSupport, which accepts only `v2.0` and which DescribeImages then
  *   reports (moto ignores the parameter and reports nothing);
  * - with `imagesPending`, an image CreateImage or CopyImage makes is `pending` until settled
@@ -158,6 +160,8 @@ export class Ec2Gaps {
         return this.describeImages(request, form);
       case 'ModifyImageAttribute':
         return this.modifyImageAttribute(request, form, next);
+      case 'CreateLaunchTemplateVersion':
+        return this.launchTemplateVersion(request, form, next);
       case 'GetConsoleOutput':
         return this.consoleOutput(request, form);
       case 'StopInstances':
@@ -303,6 +307,46 @@ export class Ec2Gaps {
     const answer = await this.send(request, rest);
     if (answer.status === 200) this.imdsV2.add(`${request.region}/${form.get('ImageId') ?? ''}`);
     return answer;
+  }
+
+  /** A new launch template version from its SourceVersion, with the request's fields over the source's. */
+  private async launchTemplateVersion(
+    request: AwsRequest,
+    form: URLSearchParams,
+    next: () => Promise<Answer>,
+  ) {
+    const source = form.get('SourceVersion');
+    if (source === null) return next();
+    const id = form.get('LaunchTemplateId');
+    const template: Record<string, string> = id
+      ? { LaunchTemplateId: id }
+      : { LaunchTemplateName: form.get('LaunchTemplateName') ?? '' };
+    const described = await this.send(request, {
+      Action: 'DescribeLaunchTemplateVersions',
+      Version: form.get('Version') ?? '2016-11-15',
+      ...template,
+      'LaunchTemplateVersion.1': source,
+    });
+    const xml = described.body.toString('utf-8');
+    if (described.status !== 200) return described;
+    if (!xml.includes('<launchTemplateData>')) {
+      return errorAnswer(
+        request,
+        400,
+        'InvalidLaunchTemplateId.VersionNotFound',
+        `Could not find launch template version ${source}`,
+      );
+    }
+    const own = [...form.keys()].filter((k) => k.startsWith('LaunchTemplateData.'));
+    // A field the request sets replaces the source's whole field (a list is not merged).
+    const field = (key: string) => key.split('.').slice(0, 2).join('.');
+    const overridden = new Set(own.map(field));
+    const merged = new URLSearchParams();
+    for (const [key, value] of form) if (key !== 'SourceVersion') merged.append(key, value);
+    for (const [key, value] of xmlToQuery(xml, 'launchTemplateData', 'LaunchTemplateData')) {
+      if (!overridden.has(field(key))) merged.append(key, value);
+    }
+    return this.send(request, merged);
   }
 
   /** An image item with the state this layer holds for it (moto says `available` from the start). */

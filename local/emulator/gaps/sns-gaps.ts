@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Answer, errorAnswer, xmlEscape } from '../answers';
+import { type Answer, errorAnswer, queryAnswer, xmlEscape } from '../answers';
 import { EMULATED_ACCOUNT } from '../callers';
 import type { Layer } from '../gateway';
 
@@ -138,6 +138,5 @@ function jsonResult(value: object): Answer {
 }
 
 function xmlAnswer(operation: string, result: string): Answer {
-  const body = `<?xml version="1.0" encoding="UTF-8"?><${operation}Response xmlns="${SNS_XMLNS}"><${operation}Result>${result}</${operation}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${operation}Response>`;
-  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(body) };
+  return queryAnswer(SNS_XMLNS, operation, result);
 }

@@ -1,4 +1,6 @@
+import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
+  DescribeLaunchTemplatesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeTagsCommand,
@@ -16,10 +18,32 @@ export interface AccountFacts {
   defaultSubnet(region: string): Promise<string | undefined>;
   defaultSecurityGroup(region: string): Promise<string | undefined>;
   roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
+  launchTemplateId(region: string, name: string): Promise<string | undefined>;
+  autoScalingGroupArn(region: string, name: string): Promise<string | undefined>;
 }
 
-export function accountFacts(ec2In: (region: string) => EC2Client, iam: IAMClient): AccountFacts {
+export function accountFacts(
+  ec2In: (region: string) => EC2Client,
+  iam: IAMClient,
+  autoscalingIn: (region: string) => AutoScalingClient,
+): AccountFacts {
   return {
+    async launchTemplateId(region, name) {
+      try {
+        const answer = await ec2In(region).send(
+          new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] }),
+        );
+        return answer.LaunchTemplates?.[0]?.LaunchTemplateId;
+      } catch {
+        return undefined;
+      }
+    },
+    async autoScalingGroupArn(region, name) {
+      const answer = await autoscalingIn(region).send(
+        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+      );
+      return answer.AutoScalingGroups?.[0]?.AutoScalingGroupARN;
+    },
     async tagsOf(region, resourceId) {
       const answer = await ec2In(region).send(
         new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }),

@@ -115,6 +115,14 @@ export async function ec2Authorizations(
       return [await existing('image', form.get('ImageId') ?? '')];
     case 'DeleteSnapshot':
       return [await existing('snapshot', form.get('SnapshotId') ?? '')];
+    case 'CreateLaunchTemplateVersion':
+    case 'ModifyLaunchTemplate': {
+      // Authorized on the template, which a request may name by id or by name.
+      const name = form.get('LaunchTemplateName');
+      const id =
+        form.get('LaunchTemplateId') ?? (name ? await facts.launchTemplateId(region, name) : undefined);
+      return [await existing('launch-template', id ?? name ?? '')];
+    }
     case 'CreateTags': {
       const tags = collectTags(form);
       return Promise.all(

@@ -51,6 +51,18 @@ export async function authorizationsFor(request: AwsRequest, scope: RequestScope
       const queueArn = `arn:${partition}:sqs:${region}:${queueAccount}:${queue}`;
       return one(`sqs:${op}`, queueArn, 'queue');
     }
+    case 'autoscaling': {
+      const group = request.form?.get('AutoScalingGroupName') ?? '';
+      if (op !== 'StartInstanceRefresh') return { unmapped: `autoscaling:${op}` };
+      // The group's ARN carries its id; a group that does not exist is named with none.
+      const groupArn =
+        (await scope.facts.autoScalingGroupArn(region, group)) ??
+        arn(
+          'autoscaling',
+          `autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${group}`,
+        );
+      return one('autoscaling:StartInstanceRefresh', groupArn, 'autoScalingGroup');
+    }
     case 'sts':
       // GetCallerIdentity needs no permission; nothing else is called.
       return op === 'GetCallerIdentity' ? [] : { unmapped: `sts:${op}` };

@@ -9,6 +9,8 @@ const facts: AccountFacts = {
   defaultSubnet: async () => 'subnet-0aaa',
   defaultSecurityGroup: async () => 'sg-0bbb',
   roleOfInstanceProfile: async (name) => `arn:aws:iam::123456789012:role/${name}`,
+  launchTemplateId: async (_region, name) => (name === 'web' ? 'lt-0123456789abcdef0' : undefined),
+  autoScalingGroupArn: async () => undefined,
 };
 const scope = { region: 'us-east-1', account: '123456789012', partition: 'aws', facts };
 const form = (entries: Record<string, string>) => new URLSearchParams(entries);
@@ -88,5 +90,20 @@ describe('what IAM authorizes for an EC2 request', () => {
       {},
     );
     expect(context).to.deep.equal({ 'aws:RequestTag/a': '1' });
+  });
+
+  it('authorizes a new launch template version on the template, named by id or by name', async () => {
+    for (const named of [
+      { LaunchTemplateId: 'lt-0123456789abcdef0' },
+      { LaunchTemplateName: 'web' },
+    ] as Record<string, string>[]) {
+      const list = await ec2Authorizations('CreateLaunchTemplateVersion', form(named), scope);
+      expect(Array.isArray(list) && list.map((a) => [a.action, a.resource])).to.deep.equal([
+        [
+          'ec2:CreateLaunchTemplateVersion',
+          'arn:aws:ec2:us-east-1:123456789012:launch-template/lt-0123456789abcdef0',
+        ],
+      ]);
+    }
   });
 });
