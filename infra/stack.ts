@@ -18,6 +18,7 @@ import { functionEnvironments, imageCreateEnvironment, resolveDeployment } from 
 import { artifactsBucketName } from '../deployment/names';
 import { BUILDS_TABLE_SCHEMA, RECIPES_TABLE_SCHEMA } from '../deployment/tables';
 import { SWEEP_ALIAS } from '../functions/ami-image-create/sweep-event';
+import { isLaunchTemplateId } from '../functions/shared/recipe-model';
 import { triggerPolicy } from '../policies/ami-build-trigger';
 import { instanceCreatePolicy } from '../policies/ami-ec2-instance-create';
 import { imageCreatePolicy } from '../policies/ami-image-create';
@@ -143,7 +144,7 @@ export class AmiBakeStack extends TerraformStack {
     // Launch templates that recipes name by name: the policy names their ids, looked up at plan time.
     const templateNames = [
       ...new Set(
-        deployment.recipes.flatMap((r) => r.consumers.launchTemplates.filter((t) => !/^lt-/.test(t))),
+        deployment.recipes.flatMap((r) => r.consumers.launchTemplates.filter((t) => !isLaunchTemplateId(t))),
       ),
     ].sort();
     const launchTemplateIds = Object.fromEntries(

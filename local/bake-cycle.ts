@@ -133,6 +133,28 @@ async function bootAndSettle(
 }
 
 /**
+ * What AWS does between schedules: every instance the deployment launched since (a test instance
+ * the sweep asked for, say) boots and runs its user data, and EC2 finishes the images. Fires no
+ * schedule. The builds it touched are returned.
+ */
+export async function bootLaunched(
+  account: LocalAccount,
+  stack: LocalStack,
+  options: CycleOptions,
+): Promise<BuildRecord[]> {
+  const buildIds = new Set<string>();
+  const { ec2 } = account.emulator;
+  const pendingBefore = ec2.imagesPending;
+  ec2.imagesPending = true;
+  try {
+    await bootAndSettle(account, stack.deployment.names.prefix, buildIds, options, options.say ?? (() => {}));
+  } finally {
+    ec2.imagesPending = pendingBefore;
+  }
+  return buildRecords(account, stack, buildIds);
+}
+
+/**
  * The sweep schedule firing at `time`: reconciles whatever is in flight. The functions' clock
  * reads `time` meanwhile (the sweep judges ages by its own clock, not the event's).
  */

@@ -1,5 +1,6 @@
 import type { Deployment } from '../deployment/model';
 import type { DeploymentNames } from '../deployment/names';
+import { isLaunchTemplateId } from '../functions/shared/recipe-model';
 
 /**
  * What the stack creates and the policies name: in the stack they are Terraform references; in
@@ -120,7 +121,7 @@ export function policyRefs(
       recipes.flatMap((r) =>
         r.consumers.launchTemplates.map(
           (t) =>
-            `arn:${partition}:ec2:${region}:${account}:launch-template/${/^lt-/.test(t) ? t : (launchTemplateIds[t] ?? t)}`,
+            `arn:${partition}:ec2:${region}:${account}:launch-template/${isLaunchTemplateId(t) ? t : (launchTemplateIds[t] ?? t)}`,
         ),
       ),
     ),

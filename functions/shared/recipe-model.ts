@@ -63,6 +63,9 @@ export interface TestSettings {
   keepFailedDays: number;
 }
 
+/** A launch template id (anything else a recipe names in consumers.launchTemplates is a name). */
+export const isLaunchTemplateId = (template: string) => /^lt-[0-9a-f]{17}$/.test(template);
+
 /**
  * Who uses the published image, updated each time it changes (not part of the content hash):
  * launch templates get a new default version with the image, Auto Scaling groups an instance

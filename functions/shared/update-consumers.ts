@@ -1,7 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { newTemplateVersion, refreshGroup } from './aws/consumers';
-import { awsErrorName, describeError } from './errors';
+import { describeError } from './errors';
 import type { Logger } from './logger';
 import type { Consumers } from './recipe';
 
@@ -31,7 +31,7 @@ export async function updateConsumers(
     try {
       updates.push({ kind, name, ok: true, detail: await step() });
     } catch (error) {
-      const detail = `${awsErrorName(error) ?? 'Error'}: ${describeError(error)}`;
+      const detail = describeError(error);
       updates.push({ kind, name, ok: false, detail });
       deps.log.error('consumer not updated', { kind, name, imageId, error: detail });
     }

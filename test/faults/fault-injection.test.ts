@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import Mocha from 'mocha';
 import type { AmiBakeConfig } from '../../deployment/config';
-import { runBakeCycle, runSweep } from '../../local/bake-cycle';
+import { isFinal } from '../../functions/shared/build-record';
+import { bootLaunched, runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { clearBuildData } from '../../local/clear-build-data';
 import { FAULT_KINDS, type Fault, type TracedCall } from '../../local/emulator/fault-injector';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
@@ -10,7 +11,8 @@ import { deployed, publishingConfig, scratchDir, standardConfig } from '../suppo
 
 /**
  * Fault injection over a whole cycle of the deployed stack: for every AWS call the functions make
- * in a clean cycle (trigger, launch, instance, image, and a sweep two hours later), each fault
+ * in a clean cycle (trigger, launch, instance, image, test instance, and a sweep two hours later;
+ * then whatever the sweep launched boots and a second sweep runs), each fault
  * kind in turn, then the account is checked. The clean cycle runs first, and its trace becomes
  * one test per call.
  */
@@ -46,6 +48,12 @@ async function scenario(
   emulator.faults.reset(fault);
   await runBakeCycle(account, stack, { workdir });
   await runSweep(account, stack, new Date(Date.now() + SWEEP_DELAY_MS));
+  // A build the sweep took on (its events lost to the fault) may have launched its test instance:
+  // that instance boots as AWS would boot it, and a later sweep finishes what is left.
+  await bootLaunched(account, stack, { workdir });
+  if ((await allBuilds(emulator.clients, stack)).some((b) => !isFinal(b.status))) {
+    await runSweep(account, stack, new Date(Date.now() + 2 * SWEEP_DELAY_MS));
+  }
   const trace = [...emulator.faults.trace];
   const fired = emulator.faults.fired;
   emulator.faults.reset();

@@ -36,6 +36,7 @@ const FULL_RECIPES = [
       share: { accounts: ['111122223333'] },
     },
     lifecycle: { deprecateAfterDays: 30 },
+    consumers: { launchTemplates: ['lt-0123456789abcdef0', 'web-fleet'], autoScalingGroups: ['web'] },
   },
   {
     name: 'describe-based',
@@ -58,6 +59,7 @@ function refsFor(config: AmiBakeConfig): PolicyRefs {
     buildRoleArn: `arn:aws:iam::${ACCOUNT}:role/amibake-build-instance`,
     failureQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:amibake-failed-launches`,
     topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:amibake-builds`,
+    launchTemplateIds: { 'web-fleet': 'lt-0fedcba9876543210' },
     logGroupArns: {
       trigger: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_build_trigger`,
       instanceCreate: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/amibake_ami_ec2_instance_create`,
@@ -94,6 +96,29 @@ describe('role policies', () => {
       expect(granted(imageCreatePolicy(full))).to.deep.equal(
         sorted([...IMAGE_CREATE_ACTIONS, ...LOGS, ...COPY_KEY_ACTIONS]),
       );
+    });
+
+    it('rolls exactly the launch templates and groups recipes name, and none when none is named', () => {
+      const statements = imageCreatePolicy(full).filter((s) =>
+        ['RollLaunchTemplates', 'RefreshFleets'].includes(s.sid),
+      );
+      expect(statements.map((s) => [s.actions, s.resources])).to.deep.equal([
+        [
+          ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'],
+          [
+            `arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/lt-0123456789abcdef0`,
+            `arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/lt-0fedcba9876543210`,
+          ],
+        ],
+        [
+          ['autoscaling:StartInstanceRefresh'],
+          [`arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/web`],
+        ],
+      ]);
+      expect(granted(imageCreatePolicy(minimal))).to.not.include.members([
+        'ec2:CreateLaunchTemplateVersion',
+        'autoscaling:StartInstanceRefresh',
+      ]);
     });
 
     it('grants image attributes always (IMDSv2 on every image), and deprecation only when a recipe asks for it', () => {

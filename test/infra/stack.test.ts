@@ -416,6 +416,24 @@ describe('AmiBakeStack', () => {
       expect(session.arn).to.match(/^\$\{data\.aws_caller_identity\.account\w*\.arn\}$/);
     });
 
+    it("looks up the launch templates recipes name by name, and grants exactly those templates' ids", () => {
+      const recipes = [
+        {
+          name: 'web',
+          base: { describe: { name: 'al2023-ami-2023.*-x86_64' } },
+          script: 'user_data/ecs-node.sh',
+          consumers: { launchTemplates: ['web-fleet', 'lt-0123456789abcdef0'] },
+        },
+      ];
+      const { tf } = synthStack(stackConfig({}, recipes));
+      const templates = Object.entries(tf.data.aws_launch_template ?? {});
+      expect(templates.map(([, t]) => (t as { name: string }).name)).to.deep.equal(['web-fleet']);
+      const [address] = templates[0] ?? [];
+      const policies = JSON.stringify(tf.resource.aws_iam_role_policy);
+      expect(policies).to.include(`launch-template/\${data.aws_launch_template.${address}.id}`);
+      expect(policies).to.include('launch-template/lt-0123456789abcdef0');
+    });
+
     it('lets the bucket and table go with the stack when retainData is false', () => {
       const other = synthStack(stackConfig({ retainData: false }));
       expect(has(other, 'aws_s3_bucket', { force_destroy: true })).to.equal(true);

@@ -4,15 +4,15 @@ import {
   type EC2Client,
   ModifyLaunchTemplateCommand,
 } from '@aws-sdk/client-ec2';
+import { isLaunchTemplateId } from '../recipe-model';
 
 export const CONSUMERS_ACTIONS = {
   newTemplateVersion: ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'],
   refreshGroup: ['autoscaling:StartInstanceRefresh'],
 } as const;
 
-/** `lt-...` is an id; anything else a name. */
 const templateRef = (template: string) =>
-  /^lt-[0-9a-f]{17}$/.test(template) ? { LaunchTemplateId: template } : { LaunchTemplateName: template };
+  isLaunchTemplateId(template) ? { LaunchTemplateId: template } : { LaunchTemplateName: template };
 
 /**
  * A new version of a launch template: its default version with only the image changed

@@ -88,6 +88,24 @@ describe('parseRecipe', () => {
     ]);
   });
 
+  it('names the consumers to roll, checked, and rolls none by default', () => {
+    const options = { scripts: 'file-or-s3' as const, deployment: 'amibake' };
+    expect(parseRecipe(valid, options).consumers).to.deep.equal({
+      launchTemplates: [],
+      autoScalingGroups: [],
+      minHealthyPercentage: 90,
+    });
+    expect(
+      problemsOf({
+        ...valid,
+        consumers: { launchTemplates: ['lt-123', 'x'], autoScalingGroups: ['web'], minHealthyPercentage: 101 },
+      }),
+    ).to.deep.equal([
+      'recipe "ecs-base": consumers.launchTemplates must be a list of at most 10 launch template ids ("lt-0123456789abcdef0") or names (3-128 of A-Z a-z 0-9 ( ) . - / _) in the home region, got ["lt-123","x"]',
+      'recipe "ecs-base": consumers.minHealthyPercentage must be a whole percentage from 0 to 100 of the group kept in service during the refresh, got 101',
+    ]);
+  });
+
   it('defaults to a Graviton instance type for a parameter whose path names arm64', () => {
     const options = { scripts: 'file-or-s3', deployment: 'amibake' } as const;
     const recipe = (parameter: string) =>
