@@ -96,7 +96,7 @@ async function regionalImages(ctx: StackContext, build: BuildRecord): Promise<Re
     const ec2 = region === ctx.region ? ctx.clients.ec2 : createEc2({ region });
     const [image] = await describeImagesById(ec2, [imageId]);
     const tag = (key: string) => image?.Tags?.find((t) => t.Key === key)?.Value;
-    if (!image || image.State !== 'available' || tag(BUILD_ID_TAG) !== build.buildId) {
+    if (image?.State !== 'available' || tag(BUILD_ID_TAG) !== build.buildId) {
       throw new AmiBakeError(
         `the image of build ${build.buildId} in ${region}, ${imageId}, is ${image ? (image.State === 'available' ? 'not tagged as its own' : image.State) : 'gone (retired)'}: nothing was changed; promote another build`,
         { code: 'PromotionRefused' },

@@ -198,7 +198,11 @@ export function recipeCheck(options: RecipeOptions): Check {
             'a list of at most 10 launch template ids ("lt-0123456789abcdef0") or names (3-128 of A-Z a-z 0-9 ( ) . - / _) in the home region',
         },
         autoScalingGroups: {
-          list: { pattern: /^[^\s:][^:\x00-\x1f]{0,254}$/, min: 0, max: 10 },
+          list: { pattern: /^[^\s:][^:]{0,254}$/, min: 0, max: 10 },
+          custom: (v) =>
+            Array.isArray(v) && v.some((g) => typeof g === 'string' && hasControlCharacter(g))
+              ? ['must hold group names without control characters']
+              : [],
           expect: 'a list of at most 10 Auto Scaling group names in the home region',
         },
         minHealthyPercentage: {

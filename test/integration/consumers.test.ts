@@ -164,7 +164,9 @@ describe('consumers of the published image', function () {
     const bodies = (batch.Messages ?? []).map((m) => JSON.parse(JSON.parse(m.Body ?? '{}').Message));
     const announced = bodies.find((b) => b.buildId === second.buildId);
     expect(announced?.consumers?.[1]).to.deep.include({ name: 'web', ok: false });
-    expect(announced?.consumers?.[1]?.detail).to.match(/^InstanceRefreshInProgressFault: An Instance Refresh is already in progress/);
+    expect(announced?.consumers?.[1]?.detail).to.match(
+      /^InstanceRefreshInProgressFault: An Instance Refresh is already in progress/,
+    );
     for (const r of refreshes) account.emulator.autoscaling.finish(r.id);
 
     const rollback = await runCli(['rollback', 'web', '--prefix', 'consumers']);

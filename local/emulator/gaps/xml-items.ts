@@ -52,7 +52,7 @@ function parseXml(xml: string): XmlNode {
   return root;
 }
 
-const unescape = (text: string) =>
+const xmlText = (text: string) =>
   text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -75,13 +75,13 @@ export function xmlToQuery(xml: string, tag: string, prefix: string): [string, s
     if (items.length > 0 && items.length === node.children.length) {
       const listPath = path.replace(/Set$/, '');
       items.forEach((item, i) => {
-        if (item.children.length === 0) params.push([`${listPath}.${i + 1}`, unescape(item.text.trim())]);
+        if (item.children.length === 0) params.push([`${listPath}.${i + 1}`, xmlText(item.text.trim())]);
         else for (const child of item.children) walk(child, `${listPath}.${i + 1}.${pascal(child.name)}`);
       });
     } else if (node.children.length > 0) {
       for (const child of node.children) walk(child, `${path}.${pascal(child.name)}`);
     } else {
-      params.push([path, unescape(node.text.trim())]);
+      params.push([path, xmlText(node.text.trim())]);
     }
   };
   for (const child of element?.children ?? []) walk(child, `${prefix}.${pascal(child.name)}`);

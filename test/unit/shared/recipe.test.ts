@@ -98,7 +98,11 @@ describe('parseRecipe', () => {
     expect(
       problemsOf({
         ...valid,
-        consumers: { launchTemplates: ['lt-123', 'x'], autoScalingGroups: ['web'], minHealthyPercentage: 101 },
+        consumers: {
+          launchTemplates: ['lt-123', 'x'],
+          autoScalingGroups: ['web'],
+          minHealthyPercentage: 101,
+        },
       }),
     ).to.deep.equal([
       'recipe "ecs-base": consumers.launchTemplates must be a list of at most 10 launch template ids ("lt-0123456789abcdef0") or names (3-128 of A-Z a-z 0-9 ( ) . - / _) in the home region, got ["lt-123","x"]',
