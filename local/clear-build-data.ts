@@ -16,7 +16,7 @@ import {
 import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, ListQueuesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { DeleteParametersCommand, DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand, paginateDescribeParameters } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from './emulator/aws-clients';
 import type { LocalAccount, LocalStack } from './local-account';
@@ -93,9 +93,12 @@ async function clearRegion(clients: AwsClients): Promise<void> {
   for (const template of (await ec2.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []) {
     await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: template.LaunchTemplateId }));
   }
-  const names = (
-    (await ssm.send(new DescribeParametersCommand({ MaxResults: 50 }))).Parameters ?? []
-  ).flatMap((p) => (p.Name && !p.Name.startsWith('/aws/') ? [p.Name] : []));
+  const names: string[] = [];
+  for await (const page of paginateDescribeParameters({ client: ssm, pageSize: 50 }, {})) {
+    names.push(
+      ...(page.Parameters ?? []).flatMap((p) => (p.Name && !p.Name.startsWith('/aws/') ? [p.Name] : [])),
+    );
+  }
   for (let i = 0; i < names.length; i += 10) {
     await ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + 10) }));
   }

@@ -100,8 +100,10 @@ describe('completion by image state events', function () {
     const copyId = build?.copies?.['eu-west-1'];
     expect(copyId).to.match(/^ami-/);
     // The copy's event went to eu-west-1's rule, which forwarded it to the home bus.
+    // (Another deployment of the account, if any, looks at the event too: only this one's rules count.)
     const forwarded = account.events.deliveries
       .slice(delivered)
+      .filter((d) => d.ruleName === stack.deployment.names.imageStateRule)
       .filter((d) => (d.input as { detail?: { ImageId?: string } }).detail?.ImageId === copyId)
       .map((d) => [d.ruleName, d.targetArn.replace(/^arn:aws:/, ''), d.delivered]);
     expect(forwarded).to.deep.equal([
@@ -153,6 +155,7 @@ describe('completion by image state events', function () {
     await account.emulator.lambda.drain(() => {});
     const results = account.emulator.lambda.invocations
       .slice(seen)
+      .filter((r) => r.functionName === stack.deployment.names.functions.imageCreate)
       .map((r) => (r.outcome.ok ? (r.outcome.value as { outcome: string; reason: string }) : r.outcome));
     expect(results).to.deep.equal([
       { outcome: 'ignored', imageId: vendorImage, reason: 'not an image of this deployment' },

@@ -16,7 +16,7 @@ import type { Recipe } from '../../functions/shared/recipe';
 import { retireImages } from '../../functions/shared/retire-images';
 import { STAGE_TAG, TESTS_TAG } from '../../functions/shared/tags';
 import { subscribeQueue } from '../../local/after-build';
-import { runBakeCycle, runSweep } from '../../local/bake-cycle';
+import { type CycleOptions, runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { STAND_IN_TESTS_FAIL } from '../../local/instance-simulator';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { publishNewBase } from '../../local/vendor';
@@ -198,21 +198,21 @@ describe('the test stage', function () {
     expect(await tag(TESTS_TAG, 'failed')).to.equal('allowed');
   });
 
+  /** The build of a cycle after the vendor released a new base. */
+  const buildOnNewBase = async (options: Omit<CycleOptions, 'workdir'> = {}) => {
+    await publishNewBase(
+      clients().ec2,
+      account.emulator.ec2,
+      stack.deployment.recipes[0] as Recipe,
+      new Date(),
+    );
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path, ...options });
+    return builds[0] as BuildRecord;
+  };
+
   describe('channels, promotion and roll-back', () => {
-    /** A build on a newly released base, its stand-in tests passing or failing. */
-    const buildOnNewBase = async (tests: 'pass' | 'fail') => {
-      await publishNewBase(
-        clients().ec2,
-        account.emulator.ec2,
-        stack.deployment.recipes[0] as Recipe,
-        new Date(),
-      );
-      const { builds } = await runBakeCycle(account, stack, {
-        workdir: scratch.path,
-        ...(tests === 'fail' ? { tests: () => STAND_IN_TESTS_FAIL } : {}),
-      });
-      return builds[0] as BuildRecord;
-    };
+    const withTests = (tests: 'pass' | 'fail') =>
+      buildOnNewBase(tests === 'fail' ? { tests: () => STAND_IN_TESTS_FAIL } : {});
     const cli = (...argv: string[]) => runCli(argv);
     const channels = async () => ({
       published: await parameter('/amibake/ecs-node/latest'),
@@ -222,9 +222,9 @@ describe('the test stage', function () {
 
     it('rolls back and promotes tested images in every region, refuses a failed one, and retention keeps the channels', async () => {
       pointCliAt(account);
-      const first = await buildOnNewBase('pass');
-      const second = await buildOnNewBase('pass');
-      const broken = await buildOnNewBase('fail');
+      const first = await withTests('pass');
+      const second = await withTests('pass');
+      const broken = await withTests('fail');
       expect([first.status, second.status, broken.status]).to.deep.equal([
         'succeeded',
         'succeeded',
@@ -274,7 +274,7 @@ describe('the test stage', function () {
 
       // Retention (keep 3) keeps the failed image the candidate holds, and removes the one it no
       // longer holds once its examination days are over.
-      const later = await buildOnNewBase('fail');
+      const later = await withTests('fail');
       const home = {
         ...clients(),
         table: { doc: clients().doc, tableName: stack.deployment.names.buildsTable },
@@ -323,19 +323,7 @@ describe('the test stage', function () {
         ['curl', '7.88.1-10'],
         ['linux-image-6.1.0-26-amd64', '6.1.112-1'],
       ];
-      const build = async (packages: [string, string][]) => {
-        await publishNewBase(
-          clients().ec2,
-          account.emulator.ec2,
-          stack.deployment.recipes[0] as Recipe,
-          new Date(),
-        );
-        const { builds } = await runBakeCycle(account, stack, {
-          workdir: scratch.path,
-          packages: () => packages,
-        });
-        return builds[0] as BuildRecord;
-      };
+      const build = (packages: [string, string][]) => buildOnNewBase({ packages: () => packages });
       const first = await build(base);
       const second = await build([
         ['bash', '5.2.15-2+b7'],

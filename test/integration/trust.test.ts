@@ -249,7 +249,9 @@ describe('attacks on what becomes a golden image', function () {
         new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
       );
       const userData = Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf-8');
-      const url = /^AMIBAKE_STATUS_URL='([^']+)'$/m.exec(userData)?.[1];
+      // The URLs share the session token, written once: an insider splices it back in.
+      const token = /^AMIBAKE_TOKEN='([^']*)'$/m.exec(userData)?.[1] ?? '';
+      const url = /^AMIBAKE_STATUS_URL='(.+)'$/m.exec(userData)?.[1]?.split(`'"$AMIBAKE_TOKEN"'`).join(token);
       expect(url, 'the status URL is in the user data').to.be.a('string');
       return url as string;
     };

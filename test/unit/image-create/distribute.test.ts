@@ -116,10 +116,33 @@ describe('distribute', () => {
       state: 'done',
       images: { 'us-east-1': 'ami-home', 'eu-west-1': 'ami-west' },
     });
-    expect(home.commandCalls(ModifyImageAttributeCommand)[0]?.args[0].input.LaunchPermission).to.deep.equal({
-      Add: [{ UserId: '111122223333' }],
-    });
-    expect(west.commandCalls(ModifyImageAttributeCommand)).to.have.length(1);
+    const inputs = (mock: typeof home) =>
+      mock.commandCalls(ModifyImageAttributeCommand).map((c) => c.args[0].input);
+    // Each image first requires IMDSv2 of its instances, then is shared.
+    expect(inputs(home)).to.deep.equal([
+      { ImageId: 'ami-home', ImdsSupport: { Value: 'v2.0' } },
+      { ImageId: 'ami-home', LaunchPermission: { Add: [{ UserId: '111122223333' }] } },
+    ]);
+    expect(inputs(west).map((i) => Object.keys(i).sort())).to.deep.equal([
+      ['ImageId', 'ImdsSupport'],
+      ['ImageId', 'LaunchPermission'],
+    ]);
+  });
+
+  it('leaves ImdsSupport alone on an image that has it already', async () => {
+    const set = { ...source, ImdsSupport: 'v2.0' as const };
+    home.on(DescribeImagesCommand).resolves({ Images: [set] });
+    west
+      .on(DescribeImagesCommand)
+      .resolves({ Images: [{ ...copyOf('ami-west', 'available'), ImdsSupport: 'v2.0' }] });
+    await distribute(deps(), SETTINGS, build, set);
+    const imds = [
+      ...home.commandCalls(ModifyImageAttributeCommand),
+      ...west.commandCalls(ModifyImageAttributeCommand),
+    ]
+      .map((c) => c.args[0].input)
+      .filter((i) => i.ImdsSupport);
+    expect(imds).to.deep.equal([]);
   });
 
   it('fails, naming it, when an image tagged as the copy was not copied from the build image', async () => {
