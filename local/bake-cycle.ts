@@ -89,16 +89,7 @@ export async function runBakeCycle(
   }
 
   const buildIds = new Set<string>();
-  // EC2 makes images pending first; the cycle lets them become available (settleImages). Images
-  // made outside the cycle (a test's own, a sweep's) are available at once, as moto makes them.
-  const { ec2 } = account.emulator;
-  const pendingBefore = ec2.imagesPending;
-  ec2.imagesPending = true;
-  try {
-    await bootAndSettle(account, names.prefix, buildIds, options, say);
-  } finally {
-    ec2.imagesPending = pendingBefore;
-  }
+  await bootAndSettle(account, names.prefix, buildIds, options, say);
   for (const record of account.emulator.lambda.invocations.slice(seen)) {
     const buildId = (record.event as { buildId?: unknown }).buildId;
     if (typeof buildId === 'string') buildIds.add(buildId);
@@ -111,6 +102,25 @@ export async function runBakeCycle(
  * left: an image that becomes available launches its test instance, which boots in turn.
  */
 async function bootAndSettle(
+  account: LocalAccount,
+  prefix: string,
+  buildIds: Set<string>,
+  options: CycleOptions,
+  say: (line: string) => void,
+): Promise<void> {
+  // EC2 makes images pending first; here they become available (settleImages). Images made
+  // outside (a test's own, a sweep's) are available at once, as moto makes them.
+  const { ec2 } = account.emulator;
+  const pendingBefore = ec2.imagesPending;
+  ec2.imagesPending = true;
+  try {
+    await bootUntilIdle(account, prefix, buildIds, options, say);
+  } finally {
+    ec2.imagesPending = pendingBefore;
+  }
+}
+
+async function bootUntilIdle(
   account: LocalAccount,
   prefix: string,
   buildIds: Set<string>,
@@ -143,14 +153,7 @@ export async function bootLaunched(
   options: CycleOptions,
 ): Promise<BuildRecord[]> {
   const buildIds = new Set<string>();
-  const { ec2 } = account.emulator;
-  const pendingBefore = ec2.imagesPending;
-  ec2.imagesPending = true;
-  try {
-    await bootAndSettle(account, stack.deployment.names.prefix, buildIds, options, options.say ?? (() => {}));
-  } finally {
-    ec2.imagesPending = pendingBefore;
-  }
+  await bootAndSettle(account, stack.deployment.names.prefix, buildIds, options, options.say ?? (() => {}));
   return buildRecords(account, stack, buildIds);
 }
 

@@ -73,9 +73,26 @@ export type CompleteResult =
   | { outcome: 'failed' | 'timed_out'; buildId: string; reason: string }
   | { outcome: 'ignored'; buildId: string; reason: string };
 
+/** What a stop event of each of a build's instances needs: the instance it names, and the build's status. */
+const STOP_STAGES = {
+  build: {
+    instanceOf: (build: BuildRecord) => build.instanceId,
+    statuses: ['building', 'imaging'],
+    what: 'instance',
+    notOurs: (build: BuildRecord) => `this build's (${build.instanceId})`,
+  },
+  test: {
+    instanceOf: (build: BuildRecord) => build.test?.instanceId,
+    statuses: ['testing'],
+    what: 'test instance',
+    notOurs: (build: BuildRecord) => `this build's test instance (${build.test?.instanceId ?? 'none yet'})`,
+  },
+} as const;
+
 /**
- * Handles the stop event of a build instance. Safe to receive any number of times: a build
- * already imaging resumes where it was, and a final build is left alone.
+ * Handles the stop event of a build instance, or of its test instance (whose report decides
+ * whether the image is published). Safe to receive any number of times: a build already
+ * imaging resumes where it was, and a final build is left alone.
  */
 export async function completeBuild(
   deps: CompleteDeps,
@@ -85,55 +102,25 @@ export async function completeBuild(
   const { buildId } = event;
   const build = await getBuild(deps.table, buildId);
   if (!build) return { outcome: 'ignored', buildId, reason: 'no such build' };
-  if (event.stage === 'test') return completeTest(deps, settings, build, event);
-  if (build.instanceId !== event.instanceId) {
+  const stage = STOP_STAGES[event.stage];
+  if (stage.instanceOf(build) !== event.instanceId) {
     return {
       outcome: 'ignored',
       buildId,
-      reason: `instance ${event.instanceId} is not this build's (${build.instanceId})`,
+      reason: `instance ${event.instanceId} is not ${stage.notOurs(build)}`,
     };
   }
-  if (build.status !== 'building' && build.status !== 'imaging') {
+  if (!(stage.statuses as readonly string[]).includes(build.status)) {
     return { outcome: 'ignored', buildId, reason: `build is already ${build.status}` };
   }
   return untilRefused(deps, build, async () => {
-    if (build.status !== 'building') return settleSteps(deps, settings, build);
+    if (build.status === 'imaging') return settleSteps(deps, settings, build);
     const instance = await describeInstance(deps.ec2, event.instanceId);
     if (instance?.State?.Name !== 'stopped') {
       return {
         outcome: 'ignored',
         buildId,
-        reason: `instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
-      };
-    }
-    return settleSteps(deps, settings, build, instance);
-  });
-}
-
-/** Handles the stop event of a build's test instance: the tests' report decides whether the image is published. */
-async function completeTest(
-  deps: CompleteDeps,
-  settings: CompleteSettings,
-  build: BuildRecord,
-  event: StoppedEvent,
-): Promise<CompleteResult> {
-  const { buildId } = build;
-  if (build.status !== 'testing')
-    return { outcome: 'ignored', buildId, reason: `build is ${build.status}, not testing` };
-  if (build.test?.instanceId !== event.instanceId) {
-    return {
-      outcome: 'ignored',
-      buildId,
-      reason: `instance ${event.instanceId} is not this build's test instance (${build.test?.instanceId ?? 'none yet'})`,
-    };
-  }
-  return untilRefused(deps, build, async () => {
-    const instance = await describeInstance(deps.ec2, event.instanceId);
-    if (instance?.State?.Name !== 'stopped') {
-      return {
-        outcome: 'ignored',
-        buildId,
-        reason: `test instance ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
+        reason: `${stage.what} ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
       };
     }
     return settleSteps(deps, settings, build, instance);

@@ -32,6 +32,13 @@ export function recipeCheck(options: RecipeOptions): Check {
     options.scripts === 's3'
       ? 'an s3://bucket/key URL (the stack uploads files from user_data/)'
       : 'a file under user_data/ such as "user_data/hardening.sh", or an s3://bucket/key URL';
+  /** A script reference the options allow (a project file only before the stack uploads it). */
+  const scriptProblems = (what: string) => (v: unknown) => {
+    const ref = typeof v === 'string' ? parseScriptRef(v) : undefined;
+    return ref && (options.scripts === 'file-or-s3' || ref.kind === 's3')
+      ? []
+      : [`must be ${scriptFix}${what}`];
+  };
   return checkObject({
     name: {
       required: true,
@@ -78,15 +85,7 @@ export function recipeCheck(options: RecipeOptions): Check {
         { exactlyOne: ['describe', 'ssmParameter'] },
       ),
     },
-    script: {
-      required: true,
-      custom: (v) =>
-        typeof v === 'string' &&
-        parseScriptRef(v)?.kind !== undefined &&
-        (options.scripts === 'file-or-s3' || parseScriptRef(v)?.kind === 's3')
-          ? []
-          : [`must be ${scriptFix}`],
-    },
+    script: { required: true, custom: scriptProblems('') },
     scriptSha256: {
       pattern: /^[0-9a-f]{64}$/,
       expect:
@@ -167,14 +166,7 @@ export function recipeCheck(options: RecipeOptions): Check {
     },
     test: {
       check: checkObject({
-        script: {
-          custom: (v) =>
-            typeof v === 'string' &&
-            parseScriptRef(v)?.kind !== undefined &&
-            (options.scripts === 'file-or-s3' || parseScriptRef(v)?.kind === 's3')
-              ? []
-              : [`must be ${scriptFix}, the script that tests the new image`],
-        },
+        script: { custom: scriptProblems(', the script that tests the new image') },
         scriptSha256: {
           pattern: /^[0-9a-f]{64}$/,
           expect: 'the hex SHA-256 of the test script (the stack computes it; remove the field)',
