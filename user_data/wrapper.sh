@@ -175,11 +175,15 @@ amibake_clean_login_records() {
 amibake_clean_journal() {
   rm -rf "$AMIBAKE_ROOT"/var/log/journal/*
 }
+amibake_clean_random_seed() {
+  # Every launch would start from the same saved seed of the kernel's random pool.
+  rm -f "$AMIBAKE_ROOT/var/lib/systemd/random-seed" "$AMIBAKE_ROOT/var/lib/random-seed"
+}
 
 # Runs every step the recipe does not keep; prints the steps that failed.
 amibake_hygiene() {
   local step failed=''
-  for step in cloud-init machine-id ssh-host-keys dhcp-leases shell-history tmp login-records journal; do
+  for step in cloud-init machine-id ssh-host-keys dhcp-leases shell-history tmp login-records journal random-seed; do
     case " $AMIBAKE_HYGIENE_KEEP " in
     *" $step "*) amibake_say "hygiene: $step kept (the recipe keeps it)" >&2 ;;
     *)
@@ -194,6 +198,36 @@ amibake_hygiene() {
   done
   printf '%s' "${failed# }"
 }
+
+# Shutdown writes some of it again, after the wrapper has ended: cloud-init its per-instance
+# state as its last stage ends, the network's stop the DHCP lease, systemd the shutdown record in
+# wtmp, the journal and a new random seed. A unit that systemd stops after all of those repeats
+# the hygiene then (a unit in /run, so the image does not keep it). Without systemd, the first
+# pass is all there is.
+amibake_hygiene_at_shutdown() {
+  [ -z "$AMIBAKE_ROOT" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 || return 0
+  mkdir -p /run/amibake || return 1
+  {
+    declare -p AMIBAKE_ROOT AMIBAKE_HYGIENE_KEEP
+    declare -f amibake_now amibake_say amibake_hygiene $(compgen -A function amibake_clean_)
+    echo 'journalctl --relinquish-var >/dev/null 2>&1'
+    echo 'amibake_hygiene >/dev/null'
+  } >/run/amibake/hygiene.sh || return 1
+  printf '%s\n' \
+    '[Unit]' \
+    'Description=amibake image hygiene, after the services that write at shutdown' \
+    'DefaultDependencies=no' \
+    'Conflicts=shutdown.target' \
+    "Before=shutdown.target $AMIBAKE_WRITERS_AT_SHUTDOWN" \
+    '[Service]' \
+    'Type=oneshot' \
+    'RemainAfterExit=yes' \
+    'ExecStart=/bin/true' \
+    'ExecStop=/bin/bash /run/amibake/hygiene.sh' >/run/systemd/system/amibake-hygiene.service || return 1
+  systemctl daemon-reload && systemctl start amibake-hygiene.service
+}
+# Ordered before them, the unit is stopped after them.
+AMIBAKE_WRITERS_AT_SHUTDOWN='cloud-final.service cloud-init.service networking.service network.service systemd-networkd.service NetworkManager.service dhcpcd.service systemd-update-utmp.service systemd-journal-flush.service systemd-random-seed.service'
 
 # What runs: the recipe's customisation, or its tests.
 AMIBAKE_WHAT=customisation
@@ -238,6 +272,8 @@ amibake_main() {
       rm -rf "$AMIBAKE_DIR"
     elif failed="$(amibake_hygiene)" && [ -n "$failed" ]; then
       amibake_report 1 "customisation succeeded, but image hygiene failed for: $failed (see the log)" HygieneFailed
+    elif ! amibake_hygiene_at_shutdown; then
+      amibake_report 1 "customisation succeeded, but the hygiene at shutdown could not be set up (see the log)" HygieneFailed
     else
       amibake_report 0 "customisation succeeded"
       rm -rf "$AMIBAKE_DIR"

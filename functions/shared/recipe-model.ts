@@ -93,6 +93,7 @@ export const HYGIENE_STEPS = [
   'tmp',
   'login-records',
   'journal',
+  'random-seed',
 ] as const;
 export type HygieneStep = (typeof HYGIENE_STEPS)[number];
 

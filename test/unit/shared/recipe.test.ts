@@ -47,7 +47,7 @@ describe('parseRecipe', () => {
     ).to.deep.equal({ keep: ['ssh-host-keys', 'journal'] });
     expect(parseRecipe({ ...valid, hygiene: { keep: [] } }, options)).to.not.have.property('hygiene');
     expect(problemsOf({ ...valid, hygiene: { keep: ['ssh-keys'] } })).to.deep.equal([
-      'recipe "ecs-base": hygiene.keep must be a list of hygiene steps to skip, from "cloud-init", "machine-id", "ssh-host-keys", "dhcp-leases", "shell-history", "tmp", "login-records", "journal", got ["ssh-keys"]',
+      'recipe "ecs-base": hygiene.keep must be a list of hygiene steps to skip, from "cloud-init", "machine-id", "ssh-host-keys", "dhcp-leases", "shell-history", "tmp", "login-records", "journal", "random-seed", got ["ssh-keys"]',
     ]);
   });
 
