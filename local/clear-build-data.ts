@@ -16,7 +16,7 @@ import {
 import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, ListQueuesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { DeleteParametersCommand, paginateDescribeParameters } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from './emulator/aws-clients';
 import type { LocalAccount, LocalStack } from './local-account';
@@ -35,6 +35,9 @@ export async function clearBuildData(account: LocalAccount, stacks: readonly Loc
     ...stacks.flatMap((s) => s.deployment.recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
   ]);
   for (const region of regions) await clearRegion(emulator.clients.inRegion(region));
+  for (const [region, written] of emulator.writtenParameters) {
+    await clearParameters(emulator.clients.inRegion(region), written);
+  }
   const clients = emulator.clients;
   const declaredRules = new Set(
     stacks.flatMap((s) => [s.outputs.schedule_rule, s.outputs.sweep_rule, s.outputs.image_state_rule]),
@@ -71,7 +74,7 @@ export async function clearBuildData(account: LocalAccount, stacks: readonly Loc
 }
 
 async function clearRegion(clients: AwsClients): Promise<void> {
-  const { ec2, ssm } = clients;
+  const { ec2 } = clients;
   const reservations = await ec2.send(
     new DescribeInstancesCommand({
       Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }],
@@ -93,12 +96,13 @@ async function clearRegion(clients: AwsClients): Promise<void> {
   for (const template of (await ec2.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []) {
     await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: template.LaunchTemplateId }));
   }
-  const names: string[] = [];
-  for await (const page of paginateDescribeParameters({ client: ssm, pageSize: 50 }, {})) {
-    names.push(
-      ...(page.Parameters ?? []).flatMap((p) => (p.Name && !p.Name.startsWith('/aws/') ? [p.Name] : [])),
-    );
-  }
+}
+
+/** Deletes the parameters written since the last clearing. */
+async function clearParameters({ ssm }: AwsClients, written: Set<string>): Promise<void> {
+  // AWS's public parameters (/aws/service/...) stay: the emulated vendor publishes its bases there.
+  const names = [...written].filter((name) => !name.startsWith('/aws/'));
+  written.clear();
   for (let i = 0; i < names.length; i += 10) {
     await ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + 10) }));
   }
