@@ -64,7 +64,7 @@ export function runVerdict(
 function emulatorHint(reason: string): string {
   const parameter = /SSM parameter (\/aws\/service\/\S+) does not exist/.exec(reason)?.[1];
   if (!parameter) return '';
-  return ` (an emulator gap: moto ships only some of AWS's public parameters, ECS-optimized and Amazon Linux among them, and ${parameter} is not one; the recipe may well work in AWS. To try it here, select its base by name with base.describe)`;
+  return ` (an emulator gap: moto ships only some of AWS's public parameters, ECS-optimized and Amazon Linux among them, and ${parameter} is not one; the recipe may well work in AWS. To try it here, give it an image the emulator has: npm start -- --seed-parameter ${parameter}=ami-..., or select the base by name with base.describe)`;
 }
 
 /** The `--json` report: the deployment, every cycle's decisions (skipped and not-due included), every build. */

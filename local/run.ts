@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { config } from '../amibake.config';
 import { runCli } from '../cli/main';
 import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
@@ -8,6 +9,7 @@ import { publishedImages, receivedSubjects, subscribeQueue } from './after-build
 import { runBakeCycle } from './bake-cycle';
 import { describeProvider } from './deploy/stack-deployment';
 import { OPERATOR } from './emulator/callers';
+import { seedParameterOptions } from './emulator/gaps/ssm-gaps';
 import { STAND_IN_TESTS_FAIL, STAND_IN_TESTS_PASS } from './instance-simulator';
 import { LocalAccount } from './local-account';
 import { type CycleReport, runReport, runVerdict } from './run-report';
@@ -28,8 +30,15 @@ async function main(): Promise<number> {
   bundleFunctions();
   const workdir = mkdtempSync(join(tmpdir(), 'amibake-local-'));
   say('starting the AWS emulator (moto behind the emulator layer) on a free loopback port');
+  const seeds = seedParameterOptions(process.argv);
   const account = await LocalAccount.start(config.region);
   try {
+    for (const seed of seeds) {
+      await seedParameter(account, seed);
+      say(
+        `seeded ${seed.name} = ${seed.value} (a public parameter the emulator lacks; reads of it answer this)`,
+      );
+    }
     // The vendors' release topics the recipes track exist before the stack subscribes to them.
     for (const recipe of config.recipes) {
       const topic = recipe.base.releaseTopic;
@@ -127,6 +136,24 @@ async function main(): Promise<number> {
     await account.stop();
     rmSync(workdir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Gives a public parameter the emulator lacks a value, refusing an image the emulator does not
+ * have (the trigger would skip the recipe for it, less clearly).
+ */
+async function seedParameter(account: LocalAccount, seed: { name: string; value: string }): Promise<void> {
+  const { ec2 } = account.emulator.clients;
+  const found = await ec2
+    .send(new DescribeImagesCommand({ ImageIds: [seed.value] }))
+    .then((r) => r.Images ?? [])
+    .catch(() => []);
+  if (found.length > 0) return account.emulator.ssm.seed(account.region, seed.name, seed.value);
+  const known = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], MaxResults: 5 }));
+  const examples = (known.Images ?? []).map((i) => `${i.ImageId} (${i.Name})`).join(', ');
+  throw new Error(
+    `--seed-parameter ${seed.name}=${seed.value}: the emulator has no image ${seed.value}; use one it has, such as ${examples}`,
+  );
 }
 
 main().then(

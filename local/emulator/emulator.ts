@@ -15,6 +15,7 @@ import { literalRulePrefix } from './gaps/events-gaps';
 import { FunctionLoggingConfigs } from './gaps/lambda-gaps';
 import { BucketPolicies, lifecycleDefaultHeader } from './gaps/s3-gaps';
 import { SnsGaps } from './gaps/sns-gaps';
+import { SsmGaps } from './gaps/ssm-gaps';
 import { Gateway, knownCallersOnly, type Layer } from './gateway';
 import { accountFacts } from './iam/account-facts';
 import { Authorizer } from './iam/authorizer';
@@ -36,6 +37,8 @@ export interface Emulator {
   callers: CallerRegistry;
   ec2: Ec2Gaps;
   sns: SnsGaps;
+  /** AWS's public parameters that moto lacks, seeded by the local run. */
+  ssm: SsmGaps;
   autoscaling: AutoScalingGaps;
   bucketPolicies: BucketPolicies;
   authorizer: Authorizer;
@@ -80,6 +83,7 @@ export async function startEmulator(options: {
     let gateway: Gateway | undefined;
     const ec2 = new Ec2Gaps((request) => (gateway as Gateway).toMoto(request));
     const sns = new SnsGaps();
+    const ssm = new SsmGaps();
     const autoscaling = new AutoScalingGaps((request) => (gateway as Gateway).toMoto(request));
     const bucketPolicies = new BucketPolicies(async (bucket) => {
       const answer = await moto.request('HEAD', `/${bucket}`);
@@ -160,6 +164,7 @@ export async function startEmulator(options: {
         literalRulePrefix,
         ec2.layer,
         sns.layer,
+        ssm.layer,
         autoscaling.layer,
       ],
       (key) => callers.callerOf(key),
@@ -175,6 +180,7 @@ export async function startEmulator(options: {
       callers,
       ec2,
       sns,
+      ssm,
       autoscaling,
       bucketPolicies,
       authorizer,
