@@ -28,6 +28,11 @@ export interface AmiBakeConfig {
   /** Days build logs are kept in the bucket, and function logs in CloudWatch. */
   logRetentionDays: number;
   architecture: 'arm64' | 'x86_64';
+  /**
+   * The functions' application log level (default info): Lambda's log-level control, with the
+   * JSON log format. Lambda drops the lines below it before they reach CloudWatch.
+   */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
   backend: BackendConfig;
   /**
    * Keep the bucket and the builds table when the stack is destroyed (default true). Set false,

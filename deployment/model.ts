@@ -178,6 +178,7 @@ function settingsProblems(config: AmiBakeConfig): string[] {
       expect: 'a whole number of days from 1 to 3653',
     },
     architecture: { required: true, oneOf: ['arm64', 'x86_64'] },
+    logLevel: { oneOf: ['debug', 'info', 'warn', 'error'] },
     backend: { required: true, custom: backendProblems },
     retainData: { boolean: true },
     notifications: {
@@ -285,7 +286,6 @@ function commonEnvironment(deployment: Deployment, topic: string | undefined): R
   return {
     DEPLOYMENT: deployment.names.prefix,
     BUILDS_TABLE: deployment.names.buildsTable,
-    LOG_LEVEL: 'info',
     ...(topic ? { NOTIFY_TOPIC_ARN: topic } : {}),
   };
 }

@@ -22,6 +22,8 @@ export interface BakeFunctionProps {
   zipFile: string;
   environment: Record<string, string>;
   logRetentionDays: number;
+  /** Lambda's application log level for the function's JSON logs. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
   account: string;
 }
 
@@ -56,7 +58,14 @@ export class BakeFunction extends Construct {
       memorySize: props.settings.memoryMiB,
       timeout: props.settings.timeoutSeconds,
       environment: { variables: props.environment },
-      loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      // JSON logs: Lambda drops lines below the application level before CloudWatch, and its
+      // own platform lines below WARN; the functions' logger reads the level Lambda sets.
+      loggingConfig: {
+        logFormat: 'JSON',
+        applicationLogLevel: props.logLevel.toUpperCase(),
+        systemLogLevel: 'WARN',
+        logGroup: this.logGroup.name,
+      },
       dependsOn: [this.logGroup],
     });
   }

@@ -122,6 +122,7 @@ export class AmiBakeStack extends TerraformStack {
         zipFile: zipOf(props.bundles, role),
         environment,
         logRetentionDays: config.logRetentionDays,
+        logLevel: config.logLevel ?? 'info',
         account,
       });
     const topicArn =

@@ -8,7 +8,8 @@ import {
   createSsm,
 } from '../shared/aws/clients';
 import { integerEnv, optionalEnv, requireEnv } from '../shared/env';
-import { createLogger, parseLogLevel } from '../shared/logger';
+import type { LambdaContext } from '../shared/lambda-context';
+import { createLogger } from '../shared/logger';
 import { topicNotifier } from '../shared/notifier';
 import { recipeStoreFrom } from '../shared/recipe-store-config';
 import { runTrigger } from './run-trigger';
@@ -20,13 +21,14 @@ const s3 = createS3();
 const lambda = createLambda();
 const doc = createDocumentClient();
 const sns = createSns();
-const log = createLogger('ami_build_trigger', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
+const log = createLogger('ami_build_trigger');
 
 /**
  * Scheduled daily (or invoked by hand): starts a build for every recipe that is due. A vendor's
  * release notification runs the recipes that track its topic.
  */
-export async function handler(event: unknown) {
+export async function handler(event: unknown, context?: LambdaContext) {
+  log.startInvocation(context);
   const scope = parseTriggerEvent(event);
   if ('rejected' in scope) {
     log.warn('event rejected', { reason: scope.rejected });

@@ -9,7 +9,8 @@ import {
 } from '../shared/aws/clients';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
-import { createLogger, parseLogLevel } from '../shared/logger';
+import type { LambdaContext } from '../shared/lambda-context';
+import { createLogger } from '../shared/logger';
 import { topicNotifier } from '../shared/notifier';
 import { launchBuild } from './launch-build';
 import { parseLaunchEvent } from './launch-event';
@@ -20,13 +21,14 @@ const presigner = createPresigner();
 const events = createEvents();
 const doc = createDocumentClient();
 const sns = createSns();
-const log = createLogger('ami_ec2_instance_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
+const log = createLogger('ami_ec2_instance_create');
 
 /**
  * Invoked asynchronously by the trigger with `{ "buildId": ... }`, and by ami_image_create with
  * `{ "buildId": ..., "stage": "test" }` once the build's image is available.
  */
-export async function handler(event: unknown) {
+export async function handler(event: unknown, context?: LambdaContext) {
+  log.startInvocation(context);
   let request: ReturnType<typeof parseLaunchEvent>;
   try {
     request = parseLaunchEvent(event);
@@ -35,6 +37,7 @@ export async function handler(event: unknown) {
     log.warn('event rejected', { problems: error.problems });
     return { outcome: 'rejected', reason: error.message };
   }
+  log.startInvocation(context, { buildId: request.buildId });
   const result = await launchBuild(
     {
       ec2,

@@ -479,7 +479,7 @@ async function retireOlder(
       );
     }
   } catch (error) {
-    deps.log.error('retention failed', { buildId: build.buildId, error: describeError(error) });
+    deps.log.error('retention failed', { buildId: build.buildId, error });
   }
 }
 

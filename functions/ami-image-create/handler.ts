@@ -13,7 +13,7 @@ import { BOOT_MARGIN_MINUTES } from '../shared/build-record';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import type { LambdaContext } from '../shared/lambda-context';
-import { createLogger, parseLogLevel } from '../shared/logger';
+import { createLogger } from '../shared/logger';
 import { topicNotifier } from '../shared/notifier';
 import { isScheduledEvent } from '../shared/scheduled-event';
 import { type CompleteDeps, type CompleteSettings, completeBuild, resumeImaging } from './complete-build';
@@ -31,7 +31,7 @@ const ssm = createSsm();
 const sns = createSns();
 const lambda = createLambda();
 const autoscaling = createAutoScaling();
-const log = createLogger('ami_image_create', { level: parseLogLevel(optionalEnv('LOG_LEVEL')) });
+const log = createLogger('ami_image_create');
 
 const regions = new Map<string, RegionalClients>();
 /** Clients of a region (the home region's are the ones above), created once. */
@@ -54,6 +54,7 @@ const LAUNCH_GRACE_MINUTES = 15;
  * It never waits for AWS: each step ends where the next event takes over. Anything else is rejected before any AWS call.
  */
 export async function handler(event: unknown, context?: LambdaContext) {
+  log.startInvocation(context);
   const deps: CompleteDeps = {
     ec2,
     s3,

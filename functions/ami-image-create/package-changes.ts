@@ -3,7 +3,6 @@ import { succeededBuilds } from '../shared/aws/build-queries';
 import type { BuildsTable } from '../shared/aws/builds-table';
 import { getText } from '../shared/aws/objects';
 import { type BuildRecord, buildReportKeys } from '../shared/build-record';
-import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { diffPackages, type PackageDiff, parseManifest } from '../shared/package-manifest';
 
@@ -59,7 +58,7 @@ export async function packageChanges(
     const against = earlier?.after.size ? (previous?.buildId ?? 'base') : 'base';
     return summary(against, diffPackages(earlier?.after.size ? earlier.after : own.before, own.after));
   } catch (error) {
-    deps.log.warn('package changes not read', { buildId: build.buildId, error: describeError(error) });
+    deps.log.warn('package changes not read', { buildId: build.buildId, error });
     return undefined;
   }
 }

@@ -59,7 +59,7 @@ export async function sweep(
       await step();
     } catch (error) {
       errors.push(`${what}: ${describeError(error)}`);
-      deps.log.error('sweep step failed', { step: what, error: describeError(error) });
+      deps.log.error('sweep step failed', { step: what, error });
     }
   };
   for (const action of plan.actions) {

@@ -1,51 +1,75 @@
-/** Structured JSON logs: constant messages, ids as keys. One line per entry on stdout. */
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { LambdaContext } from './lambda-context';
+
+/**
+ * Structured JSON logs, one object per line: constant messages, ids as keys, errors as errors
+ * (name, message, stack, cause). Written by Powertools for AWS Lambda's Logger, which adds what
+ * Lambda users look for: the request id, cold start, function, X-Ray trace id and sampling, and
+ * takes its level from Lambda's log-level controls (AWS_LAMBDA_LOG_LEVEL) or LOG_LEVEL.
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, unknown>;
-
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** A logger whose every line also carries `fields` (a build id, say). */
   child(fields: LogFields): Logger;
 }
 
-export type LogSink = (line: string) => void;
-
-export function parseLogLevel(value: string | undefined): LogLevel {
-  const level = (value ?? 'info').toLowerCase();
-  return level in rank ? (level as LogLevel) : 'info';
+/** A function's logger: what an invocation logs carries that invocation's context. */
+export interface FunctionLogger extends Logger {
+  /**
+   * Starts an invocation: its request id, cold start and function go on every line from now on,
+   * with `keys` (such as the build id of the event), replacing the last invocation's.
+   */
+  startInvocation(context: LambdaContext | undefined, keys?: LogFields): void;
 }
 
+class Structured implements FunctionLogger {
+  constructor(private readonly logger: PowertoolsLogger) {}
+
+  debug(message: string, fields: LogFields = {}): void {
+    this.logger.debug(message, fields);
+  }
+  info(message: string, fields: LogFields = {}): void {
+    this.logger.info(message, fields);
+  }
+  warn(message: string, fields: LogFields = {}): void {
+    this.logger.warn(message, fields);
+  }
+  error(message: string, fields: LogFields = {}): void {
+    this.logger.error(message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new Structured(this.logger.createChild({ persistentKeys: fields }));
+  }
+  startInvocation(context: LambdaContext | undefined, keys: LogFields = {}): void {
+    this.logger.resetKeys();
+    // Powertools reads the context's name, version, memory, ARN and request id (all Lambda gives).
+    if (context) this.logger.addContext(context as Parameters<PowertoolsLogger['addContext']>[0]);
+    this.logger.refreshSampleRateCalculation();
+    if (Object.keys(keys).length > 0) this.logger.appendKeys(keys);
+  }
+}
+
+/**
+ * A logger for `service`. Without `level`, the level is Lambda's application log level
+ * (AWS_LAMBDA_LOG_LEVEL), else LOG_LEVEL, else info.
+ */
 export function createLogger(
   service: string,
-  options: { level?: LogLevel; sink?: LogSink; fields?: LogFields } = {},
-): Logger {
-  const threshold = rank[options.level ?? 'info'];
-  const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const base = { service, ...options.fields };
-  const write = (level: LogLevel, message: string, fields?: LogFields) => {
-    if (rank[level] < threshold) return;
-    sink(
-      JSON.stringify({ time: new Date().toISOString(), level, message, ...base, ...fields }, errorReplacer),
-    );
-  };
-  return {
-    debug: (message, fields) => write('debug', message, fields),
-    info: (message, fields) => write('info', message, fields),
-    warn: (message, fields) => write('warn', message, fields),
-    error: (message, fields) => write('error', message, fields),
-    child: (fields) => createLogger(service, { ...options, fields: { ...options.fields, ...fields } }),
-  };
-}
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
-  }
-  return value;
+  options: { level?: LogLevel; fields?: LogFields } = {},
+): FunctionLogger {
+  return new Structured(
+    new PowertoolsLogger({
+      serviceName: service,
+      ...(options.level ? { logLevel: options.level.toUpperCase() as 'INFO' } : {}),
+      ...(options.fields ? { persistentKeys: options.fields } : {}),
+    }),
+  );
 }
 
 /** A logger that drops everything: for tests and benchmarks that assert on results, not logs. */

@@ -1,6 +1,5 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishNotification } from './aws/notifications';
-import { describeError } from './errors';
 import type { Logger } from './logger';
 import { buildNotification, type Notify } from './notification';
 
@@ -17,7 +16,7 @@ export function topicNotifier(
       const message = buildNotification(build, outcome, { finishedAt: new Date(), region });
       await publishNotification(sns, topicArn, message);
     } catch (error) {
-      log.error('notification not sent', { buildId: build.buildId, error: describeError(error) });
+      log.error('notification not sent', { buildId: build.buildId, error });
     }
   };
 }

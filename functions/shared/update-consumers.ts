@@ -33,7 +33,7 @@ export async function updateConsumers(
     } catch (error) {
       const detail = describeError(error);
       updates.push({ kind, name, ok: false, detail });
-      deps.log.error('consumer not updated', { kind, name, imageId, error: detail });
+      deps.log.error('consumer not updated', { kind, name, imageId, error });
     }
   };
   for (const template of consumers.launchTemplates) {

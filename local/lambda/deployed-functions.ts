@@ -20,6 +20,11 @@ export interface DeployedFunction {
   timeoutSeconds: number;
   roleArn: string;
   environment: Record<string, string>;
+  /**
+   * What Lambda's log-level controls give the runtime (JSON format only): AWS_LAMBDA_LOG_FORMAT
+   * and AWS_LAMBDA_LOG_LEVEL, the application level.
+   */
+  logging: { format: string; applicationLevel: string | undefined };
   /** Lambda's CodeSha256 (base64 SHA-256 of the deployment package). */
   codeSha256: string;
   /** The deployment package Terraform uploaded, checked against codeSha256. */
@@ -150,6 +155,10 @@ export class DeployedFunctions {
       timeoutSeconds: c.Timeout ?? 3,
       roleArn: c.Role,
       environment: c.Environment?.Variables ?? {},
+      logging: {
+        format: c.LoggingConfig?.LogFormat ?? 'Text',
+        applicationLevel: c.LoggingConfig?.ApplicationLogLevel,
+      },
       codeSha256: c.CodeSha256,
       packagePath,
     };

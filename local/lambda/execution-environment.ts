@@ -74,7 +74,12 @@ export class ExecutionEnvironment {
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMiB),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+        AWS_LAMBDA_LOG_FORMAT: fn.logging.format,
+        ...(fn.logging.format === 'JSON' && fn.logging.applicationLevel
+          ? { AWS_LAMBDA_LOG_LEVEL: fn.logging.applicationLevel }
+          : {}),
         LAMBDA_TASK_ROOT: options.taskRoot,
         _HANDLER: fn.handler,
         AWS_ACCESS_KEY_ID: options.credentials.accessKeyId,

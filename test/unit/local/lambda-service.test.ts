@@ -21,6 +21,8 @@ exports.handler = async (event) => {
     env: process.env.SETTING,
     memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     retryDelayScale: process.env.AMIBAKE_RETRY_DELAY_SCALE,
+    logFormat: process.env.AWS_LAMBDA_LOG_FORMAT,
+    logLevel: process.env.AWS_LAMBDA_LOG_LEVEL,
   };
 };
 `;
@@ -39,6 +41,7 @@ describe('the emulated Lambda service', function () {
     timeoutSeconds: 1,
     roleArn: 'arn:aws:iam::123456789012:role/probe',
     environment: { SETTING: 'from-the-deployed-function' },
+    logging: { format: 'JSON', applicationLevel: 'WARN' },
     codeSha256: 'probe-code',
     packagePath,
   };
@@ -69,11 +72,18 @@ describe('the emulated Lambda service', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("runs the handler with the function's environment and memory, in a process of its own", async () => {
+  it("runs the handler with the function's environment, memory and log-level controls, in a process of its own", async () => {
     const outcome = await lambda.invoke('probe', {}, 'test');
     expect(outcome).to.deep.include({
       ok: true,
-      value: { ok: true, env: 'from-the-deployed-function', memory: '192', retryDelayScale: '0.05' },
+      value: {
+        ok: true,
+        env: 'from-the-deployed-function',
+        memory: '192',
+        retryDelayScale: '0.05',
+        logFormat: 'JSON',
+        logLevel: 'WARN',
+      },
     });
     const [pid] = lambda.processesOf('probe');
     expect(pid).to.not.equal(process.pid);
