@@ -13,7 +13,7 @@ export interface Args {
   region: string | undefined;
 }
 
-export const COMMANDS = [
+const COMMANDS = [
   'status',
   'plan',
   'build',

@@ -15,7 +15,7 @@ import type { RecipeStore } from '../functions/shared/aws/recipe-store';
 import { AmiBakeError } from '../functions/shared/errors';
 import { createLogger } from '../functions/shared/logger';
 
-export type Clients = {
+type Clients = {
   ec2: ReturnType<typeof createEc2>;
   s3: ReturnType<typeof createS3>;
   ssm: ReturnType<typeof createSsm>;

@@ -1,4 +1,6 @@
-import type { FunctionName } from '../scripts/bundle-functions';
+/** The three functions: their source folder doubles as their bundle name. */
+export const FUNCTION_NAMES = ['ami-build-trigger', 'ami-ec2-instance-create', 'ami-image-create'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export type FunctionRole = 'trigger' | 'instanceCreate' | 'imageCreate';
 

@@ -11,7 +11,7 @@ import type { AmiBakeConfig } from './config';
 import { type DeploymentNames, deploymentNames } from './names';
 
 /** A customisation script of the project, uploaded by the stack. */
-export interface ScriptObject {
+interface ScriptObject {
   path: string;
   key: string;
   content: string;

@@ -13,7 +13,7 @@ export function readableName(components: readonly string[]): string {
 }
 
 /** The name cdktf gave the same path before (`<path>_<8 hex>`), for the `moved` blocks of an upgrade. */
-export function hashedName(components: readonly string[]): string {
+function hashedName(components: readonly string[]): string {
   return makeUniqueId([...components]);
 }
 

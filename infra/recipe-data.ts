@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { AssetType, Fn, type ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { toItem } from '../deployment/dynamodb-json';
 import type { Deployment } from '../deployment/model';
 import { canonicalJson } from '../functions/shared/canonical-json';
 
@@ -54,7 +54,7 @@ export class RecipeData extends Construct {
       new DynamodbTableItem(this, `recipe-${String(item.name)}`, {
         tableName: props.recipesTable,
         hashKey: 'name',
-        item: canonicalJson(toItem(item)),
+        item: canonicalJson(marshall(item, { removeUndefinedValues: true })),
       });
     }
   }
@@ -77,4 +77,4 @@ export class RecipeData extends Construct {
 const BUCKET_PLACEHOLDER = '@@amibake-bucket@@';
 
 /** The largest recipes document written inline in the stack. */
-export const INLINE_DOCUMENT_BYTES = 64 * 1024;
+const INLINE_DOCUMENT_BYTES = 64 * 1024;

@@ -185,7 +185,7 @@ export async function runSweep(
     : { error: `${run.outcome.errorType}: ${run.outcome.errorMessage}` };
 }
 
-export async function buildRecords(
+async function buildRecords(
   account: LocalAccount,
   stack: LocalStack,
   buildIds: Iterable<string>,

@@ -157,7 +157,7 @@ function runScript(script: string, env: Record<string, string>, timeoutMs: numbe
 }
 
 /** A dpkg database listing these packages under a machine's root, as dpkg-query reads it. */
-export function seedPackages(root: string, packages: readonly (readonly [string, string])[]): void {
+function seedPackages(root: string, packages: readonly (readonly [string, string])[]): void {
   mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
   const entries = packages.map(
     ([name, version]) =>

@@ -41,7 +41,7 @@ export async function publishNewBase(
 }
 
 /** The name with its release date (the last 8-digit run) moved to `now`, or one past it: a.20260226-b -> a.20261124-b. */
-export function laterVersion(name: string, now: Date): string {
+function laterVersion(name: string, now: Date): string {
   const date = now.toISOString().slice(0, 10).replace(/-/g, '');
   const runs = [...name.matchAll(/\d{8}/g)];
   const last = runs[runs.length - 1];

@@ -2,7 +2,7 @@ import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../functions/shared/tag
 import type { Conditions, Statement } from './statement';
 
 /** The Lambda runtime writes the function's logs to its own log group. */
-export const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 export function writeOwnLogs(logGroupArn: string): Statement {
   return {

@@ -75,7 +75,7 @@ export const invokeOnlyInstanceCreate: PolicyRule = (s, refs) =>
     ? [`${s.sid}: lambda:InvokeFunction is allowed on ami_ec2_instance_create only`]
     : [];
 
-export const POLICY_RULES: readonly PolicyRule[] = [
+const POLICY_RULES: readonly PolicyRule[] = [
   noActionWildcard,
   wildcardResourceOnlyForUnscopable,
   everyStatementHasAReason,

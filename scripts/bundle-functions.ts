@@ -1,11 +1,8 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
+import { FUNCTION_NAMES, type FunctionName } from '../deployment/functions';
 import { deterministicZip } from './deterministic-zip';
-
-/** The three functions: their source folder doubles as their bundle name. */
-export const FUNCTION_NAMES = ['ami-build-trigger', 'ami-ec2-instance-create', 'ami-image-create'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 export const DIST = join(PROJECT_ROOT, 'dist', 'functions');

@@ -40,7 +40,7 @@ export interface TriggerSettings {
   scope?: TriggerScope;
 }
 
-export type Decision = 'started' | 'not-due' | 'deferred' | 'skipped' | 'invalid';
+type Decision = 'started' | 'not-due' | 'deferred' | 'skipped' | 'invalid';
 
 export interface RecipeDecision {
   recipe: string;

@@ -15,7 +15,7 @@ export interface LaunchDefaults {
  * Tags that mark everything a build creates: `amibake:build-id` scopes the IAM policies, and
  * `amibake:deployment` (the name prefix) keeps two deployments in one account apart.
  */
-export function buildTags(build: BuildRecord, deployment: string): Tag[] {
+function buildTags(build: BuildRecord, deployment: string): Tag[] {
   return [
     { Key: 'Name', Value: `amibake ${build.recipeName} ${build.buildId}` },
     { Key: DEPLOYMENT_TAG, Value: deployment },

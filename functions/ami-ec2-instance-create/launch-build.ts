@@ -167,7 +167,7 @@ async function armRule(
 }
 
 /** What a test instance runs when the recipe has no test script: the image boots and runs user data. */
-export const BOOT_CHECK_SCRIPT =
+const BOOT_CHECK_SCRIPT =
   '#!/bin/sh\necho "boot check: the image booted and ran its user data (the recipe has no test script)"\n';
 
 /**

@@ -18,7 +18,7 @@ export interface WrapperValues {
 }
 
 /** Quotes a value for a single-quoted bash string. */
-export function shellQuoteInner(value: string): string {
+function shellQuoteInner(value: string): string {
   return value.replace(/'/g, `'\\''`);
 }
 

@@ -1,7 +1,7 @@
 import type { Stage } from '../shared/build-record';
 
 /** The outcome the instance reported through its pre-signed status URL. */
-export interface BuildReport {
+interface BuildReport {
   exitCode: number;
   reason: string;
   startedAt?: string;

@@ -13,7 +13,7 @@ import {
 } from '../shared/tags';
 
 /** Lineage tags on the image and its snapshots. */
-export function imageTags(build: BuildRecord, name: string, deployment: string): Tag[] {
+function imageTags(build: BuildRecord, name: string, deployment: string): Tag[] {
   return [
     ...Object.entries(build.recipe.tags).map(([Key, Value]) => ({ Key, Value })),
     { Key: 'Name', Value: name },

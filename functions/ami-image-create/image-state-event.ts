@@ -14,7 +14,7 @@ export interface ImageStateEvent {
   region: string;
 }
 
-export const IMAGE_STATE_DETAIL_TYPE = 'EC2 AMI State Change';
+const IMAGE_STATE_DETAIL_TYPE = 'EC2 AMI State Change';
 /** The states that end an image's wait; the rules match only these. */
 export const SETTLED_IMAGE_STATES = ['available', 'failed'] as const;
 

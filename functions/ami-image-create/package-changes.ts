@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger';
 import { diffPackages, type PackageDiff, parseManifest } from '../shared/package-manifest';
 
 /** A manifest is a few hundred KB at most (thousands of packages); more is not read. */
-export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
+const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 
 /** What the notification says of a build's packages: counts, and the kernel's change. */
 export interface PackageSummary {

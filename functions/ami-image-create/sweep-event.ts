@@ -4,7 +4,7 @@ import { show } from '../shared/validation';
 /** The alias of ami_image_create that only the sweep schedule may invoke. */
 export const SWEEP_ALIAS = 'sweep';
 /** How far a scheduled event's time may be from the function's clock. */
-export const SWEEP_CLOCK_SKEW_MINUTES = 5;
+const SWEEP_CLOCK_SKEW_MINUTES = 5;
 
 /**
  * Whether a scheduled-shaped event may run the sweep, decided before any call (pure). The

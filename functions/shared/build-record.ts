@@ -7,8 +7,8 @@ import type { Recipe } from './recipe';
  * failed | timed_out.
  */
 export const IN_FLIGHT_STATUSES = ['pending', 'building', 'imaging', 'testing'] as const;
-export const FINAL_STATUSES = ['succeeded', 'failed', 'timed_out'] as const;
-export type InFlightStatus = (typeof IN_FLIGHT_STATUSES)[number];
+const FINAL_STATUSES = ['succeeded', 'failed', 'timed_out'] as const;
+type InFlightStatus = (typeof IN_FLIGHT_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type BuildStatus = InFlightStatus | FinalStatus;
 
@@ -56,8 +56,8 @@ export interface ScriptPin {
  * What the tests of a build found: `boot-only` is the check of a recipe without a test script
  * (the image boots and runs user data).
  */
-export const TEST_OUTCOMES = ['passed', 'boot-only', 'failed', 'timed_out'] as const;
-export type TestOutcome = (typeof TEST_OUTCOMES)[number];
+const TEST_OUTCOMES = ['passed', 'boot-only', 'failed', 'timed_out'] as const;
+type TestOutcome = (typeof TEST_OUTCOMES)[number];
 
 export interface TestStage {
   /** When the image became available and the test launch was requested. */

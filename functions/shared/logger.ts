@@ -71,6 +71,3 @@ export function createLogger(
     }),
   );
 }
-
-/** A logger that drops everything: for tests and benchmarks that assert on results, not logs. */
-export const silentLogger: Logger = createLogger('silent', { level: 'silent' });

@@ -9,7 +9,7 @@ export interface PackageManifest {
   after: Map<string, string>;
 }
 
-export interface PackageChange {
+interface PackageChange {
   name: string;
   from: string;
   to: string;

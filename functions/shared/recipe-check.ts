@@ -18,7 +18,7 @@ const KMS_KEY =
   /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 /** A launch template id, or a name (EC2: 3-128 of letters, digits and `( ) . - / _`). */
-export const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[A-Za-z0-9()./_-]{3,128})$/;
+const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[A-Za-z0-9()./_-]{3,128})$/;
 export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** A base the wrapper cannot customise, as a "must" phrase. */

@@ -21,14 +21,14 @@ export type RootVolumeType = (typeof ROOT_VOLUME_TYPES)[number];
 /** Where the customisation script lives: a file of the project (synth time) or an S3 object. */
 export type ScriptRef = { kind: 'file'; path: string } | { kind: 's3'; bucket: string; key: string };
 
-export interface RootVolume {
+interface RootVolume {
   sizeGiB?: number;
   type: RootVolumeType;
   kmsKeyId?: string;
 }
 
 /** What happens to a recipe's images after a build: not part of its content hash. */
-export interface Lifecycle {
+interface Lifecycle {
   /** The newest images kept; older ones are deregistered with their snapshots. */
   keep: number;
   /** The SSM parameter that holds the newest tested image id (data type aws:ec2:image): the published channel. */

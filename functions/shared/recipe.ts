@@ -178,7 +178,7 @@ export interface RecipeInput {
     share?: { accounts?: string[]; organizations?: string[]; organizationalUnits?: string[] };
   };
 }
-export interface DescribeInput {
+interface DescribeInput {
   owners?: string[];
   name: string;
   architecture?: Architecture;

@@ -2,7 +2,7 @@
  * A small declarative checker for configuration objects. Every problem names the field,
  * what it must be (which says how to fix it) and the value received.
  */
-export interface Problem {
+interface Problem {
   path: string;
   message: string;
 }

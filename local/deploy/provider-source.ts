@@ -47,7 +47,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** The oldest provider the stack is known to deploy with (checked by `terraform validate` in the tests). */
-export const MINIMUM_PROVIDER = '5.100.0';
+const MINIMUM_PROVIDER = '5.100.0';
 
 export type ProviderChoice =
   | { kind: 'pinned'; version: string }

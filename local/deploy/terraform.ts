@@ -69,7 +69,7 @@ export function terraform(
 }
 
 /** Terraform warns on every run when TF_CLI_CONFIG_FILE names a missing file: noise, not news. */
-export function withoutCliConfigWarning(text: string): string {
+function withoutCliConfigWarning(text: string): string {
   return text.replace(
     /There are some problems with the CLI configuration:\n[\s\S]*?does not exist\.\n╵\n?/g,
     '',

@@ -60,7 +60,7 @@ export function parseRequest(
 }
 
 /** The region, service and key a request was signed with (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
-export function credentialScope(
+function credentialScope(
   headers: IncomingHttpHeaders,
   url: URL,
 ): { region: string; service: string; accessKeyId: string | undefined; presigned: boolean } {
@@ -106,7 +106,7 @@ function lambdaOperation(method: string, pathname: string): string {
 }
 
 /** S3 operations by method, path and sub-resource (path-style: /<bucket>/<key>). */
-export function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): string {
+function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): string {
   const { bucket, key } = s3Location(url);
   const has = (name: string) => url.searchParams.has(name);
   if (key) {

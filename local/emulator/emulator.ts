@@ -67,7 +67,7 @@ export interface Emulator {
  * retried after tens of milliseconds instead of seconds. Retry counts and classification are
  * the SDK's own.
  */
-export const EMULATOR_RETRY_DELAY_SCALE = 0.05;
+const EMULATOR_RETRY_DELAY_SCALE = 0.05;
 
 export async function startEmulator(options: {
   region: string;

@@ -4,12 +4,12 @@ import { type AwsRequest, parseRequest } from './aws-request';
 import type { Caller } from './callers';
 
 /** One request in flight through the gateway, and who sent it (undefined: unsigned or unknown key). */
-export interface Call {
+interface Call {
   request: AwsRequest;
   caller: Caller | undefined;
 }
 
-export type Next = () => Promise<Answer>;
+type Next = () => Promise<Answer>;
 
 /**
  * One rule of the emulator layer: answers the call itself, or passes it on with `next()` (and may
@@ -84,7 +84,7 @@ export class Gateway {
   }
 }
 
-export function forward(
+function forward(
   base: string,
   method: string,
   path: string,

@@ -182,7 +182,7 @@ export function imageStateChangeEvent(
 }
 
 /** The event a schedule rule sends (`source: aws.events`, `detail-type: Scheduled Event`). */
-export function scheduledEvent(ruleArn: string, region: string, time: Date): object {
+function scheduledEvent(ruleArn: string, region: string, time: Date): object {
   return {
     version: '0',
     id: randomUUID(),

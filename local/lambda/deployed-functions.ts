@@ -38,7 +38,7 @@ export interface AsyncSettings {
   onFailure: string | undefined;
 }
 
-export const LAMBDA_ASYNC_DEFAULTS: AsyncSettings = {
+const LAMBDA_ASYNC_DEFAULTS: AsyncSettings = {
   maximumRetryAttempts: 2,
   maximumEventAgeSeconds: 6 * 3600,
   onFailure: undefined,

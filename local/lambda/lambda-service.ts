@@ -19,7 +19,7 @@ export interface InvocationRecord {
 }
 
 /** What Lambda does with an asynchronous invocation that failed every attempt. */
-export type FailureDelivery = (fn: DeployedFunction, record: object, destination: string) => Promise<string>;
+type FailureDelivery = (fn: DeployedFunction, record: object, destination: string) => Promise<string>;
 
 interface QueuedEvent {
   functionName: string;

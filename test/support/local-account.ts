@@ -62,7 +62,7 @@ export function pointCliAt(account: LocalAccount): void {
   delete process.env.AWS_PROFILE;
 }
 
-export const ECS_GLOB = 'al2023-ami-ecs-hvm-*-kernel-6.1-x86_64';
+const ECS_GLOB = 'al2023-ami-ecs-hvm-*-kernel-6.1-x86_64';
 
 export function testConfig(recipes: RecipeConfig[], overrides: Partial<AmiBakeConfig> = {}): AmiBakeConfig {
   return { ...sampleConfig, logRetentionDays: 7, retainData: false, ...overrides, recipes };

@@ -52,19 +52,6 @@ export function resourcesBy(
   return Object.fromEntries(Object.values(tf.resource[type] ?? {}).map((r) => [String(r[key]), r]));
 }
 
-/** `type.name` of every resource that differs between two synths (added, removed or changed). */
-export function changedResources(before: TerraformJson, after: TerraformJson): string[] {
-  const flat = (tf: TerraformJson) =>
-    new Map(
-      Object.entries(tf.resource).flatMap(([type, byName]) =>
-        Object.entries(byName).map(([name, body]) => [`${type}.${name}`, JSON.stringify(body)] as const),
-      ),
-    );
-  const a = flat(before);
-  const b = flat(after);
-  return [...new Set([...a.keys(), ...b.keys()])].filter((key) => a.get(key) !== b.get(key)).sort();
-}
-
 /**
  * A Terraform reference to the attribute of the one resource of a type whose property has a
  * value (`${aws_lambda_function.<address>.arn}`): asserts a link without naming generated addresses.

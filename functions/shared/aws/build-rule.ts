@@ -19,7 +19,7 @@ export const BUILD_RULE_ACTIONS = {
   buildRuleTargets: ['events:ListTargetsByRule'],
 } as const;
 
-export const BUILD_RULE_TARGET_ID = 'ami_image_create';
+const BUILD_RULE_TARGET_ID = 'ami_image_create';
 
 export interface BuildRule {
   ruleName: string;

@@ -150,13 +150,6 @@ export async function getBuild(table: BuildsTable, buildId: string): Promise<Bui
   return record as BuildRecord;
 }
 
-export async function inFlightCount(table: BuildsTable): Promise<number> {
-  const result = await table.doc.send(
-    new GetCommand({ TableName: table.tableName, Key: COUNTER_KEY, ConsistentRead: true }),
-  );
-  return Number(result.Item?.inFlight ?? 0);
-}
-
 type Changes = Partial<
   Omit<BuildRecord, 'buildId' | 'recipe' | 'recipeName' | 'recipeHash' | 'baseImageId' | 'createdAt'>
 >;

@@ -1,6 +1,5 @@
 import {
   CopyImageCommand,
-  DeregisterImageCommand,
   type EC2Client,
   type Image,
   ModifyImageAttributeCommand,
@@ -68,8 +67,4 @@ export async function requireImdsV2(
 ): Promise<void> {
   if (image.ImdsSupport === 'v2.0') return;
   await ec2.send(new ModifyImageAttributeCommand({ ImageId: image.ImageId, ImdsSupport: { Value: 'v2.0' } }));
-}
-
-export async function deregisterCopy(ec2: EC2Client, image: Image): Promise<void> {
-  await ec2.send(new DeregisterImageCommand({ ImageId: image.ImageId }));
 }

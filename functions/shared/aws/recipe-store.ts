@@ -42,7 +42,7 @@ export async function loadRecipeEntries(store: RecipeStore): Promise<unknown[]> 
   return parseRecipesDocument(text, where);
 }
 
-export function parseRecipesDocument(text: string, where: string): unknown[] {
+function parseRecipesDocument(text: string, where: string): unknown[] {
   let document: unknown;
   try {
     document = JSON.parse(text);

@@ -10,7 +10,7 @@ import { topLevelItems, xmlToQuery, xmlValue } from './xml-items';
 const CONSOLE_BYTES = 64 * 1024;
 
 /** The account whose images the emulated vendor publishes (the ECS-optimized images' owner). */
-export const VENDOR_ACCOUNT = '591542846629';
+const VENDOR_ACCOUNT = '591542846629';
 
 /** An image whose state this layer keeps (see imagesPending). */
 export interface PendingImage {

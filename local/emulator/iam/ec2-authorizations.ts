@@ -8,7 +8,7 @@ import {
 } from './authorization';
 
 /** The TagSpecifications of an EC2 request, by resource type. */
-export function tagSpecifications(form: URLSearchParams): Map<string, [string, string][]> {
+function tagSpecifications(form: URLSearchParams): Map<string, [string, string][]> {
   const byType = new Map<string, [string, string][]>();
   for (const [key, type] of form) {
     const spec = /^TagSpecification\.(\d+)\.ResourceType$/.exec(key)?.[1];
@@ -147,7 +147,7 @@ function collectTags(form: URLSearchParams): [string, string][] {
 }
 
 /** The resource type of an EC2 id by its prefix. */
-export function typeOfId(id: string): string {
+function typeOfId(id: string): string {
   const prefix = id.split('-')[0];
   const types: Record<string, string> = {
     i: 'instance',

@@ -72,7 +72,7 @@ export async function authorizationsFor(request: AwsRequest, scope: RequestScope
 }
 
 /** `arn:aws:ssm:<region>:<account>:parameter/<name>`; AWS's public parameters have no account. */
-export function parameterArn(name: string, partition: string, region: string, account: string): string {
+function parameterArn(name: string, partition: string, region: string, account: string): string {
   const owner = name.startsWith('/aws/') ? '' : account;
   return `arn:${partition}:ssm:${region}:${owner}:parameter${name.startsWith('/') ? name : `/${name}`}`;
 }

@@ -19,7 +19,7 @@ export function rawQuery(path: string): [string, string][] {
 }
 
 /** SigV4's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ is percent-encoded. */
-export const sigv4Encode = (text: string) =>
+const sigv4Encode = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();

@@ -59,7 +59,7 @@ export function missingTools(): string[] {
 }
 
 /** Where built bases are kept: outside the clone, reused by every later run. */
-export function guestCacheDir(): string {
+function guestCacheDir(): string {
   return process.env.AMIBAKE_BOOT_CACHE ?? join(homedir(), '.cache', 'amibake', 'boot');
 }
 
