@@ -242,6 +242,11 @@ const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
     message: 'configuration: architecture must be one of "arm64", "x86_64", got "i386"',
   },
   {
+    what: 'a log level Lambda does not have',
+    config: stackConfig({ logLevel: 'verbose' as 'info' }),
+    message: 'configuration: logLevel must be one of "debug", "info", "warn", "error", got "verbose"',
+  },
+  {
     what: 'an S3 backend without its bucket',
     config: stackConfig({
       backend: { kind: 's3', key: 'k', region: 'us-east-1' } as AmiBakeConfig['backend'],

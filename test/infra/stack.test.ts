@@ -223,6 +223,20 @@ describe('AmiBakeStack', () => {
       ).to.equal(true);
     });
 
+    it('logs JSON at the configured application level (info by default), platform lines from WARN', () => {
+      const logging = (tf: typeof synth.tf) =>
+        Object.values(resourcesBy(tf, 'aws_lambda_function', 'function_name')).map((f) => f.logging_config);
+      const expected = (level: string) => ({
+        log_format: 'JSON',
+        application_log_level: level,
+        system_log_level: 'WARN',
+      });
+      expect(logging(synth.tf)).to.have.length(3);
+      for (const config of logging(synth.tf)) expect(config).to.deep.include(expected('INFO'));
+      const debug = synthStack(stackConfig({ logLevel: 'debug' }));
+      for (const config of logging(debug.tf)) expect(config).to.deep.include(expected('DEBUG'));
+    });
+
     it('takes another schedule from the configuration', () => {
       const other = synthStack(stackConfig({ schedule: 'cron(0 6 * * ? *)' }));
       expect(has(other, 'aws_cloudwatch_event_rule', { schedule_expression: 'cron(0 6 * * ? *)' })).to.equal(
