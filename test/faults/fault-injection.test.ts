@@ -25,6 +25,22 @@ const describeKind = (kind: string) =>
     kind
   ] ?? kind;
 
+/**
+ * This process's share of the points, `AMIBAKE_FAULT_SHARD=<i>/<n>` (default all): `npm test` runs
+ * the suite as two processes side by side, each with its own emulated account.
+ */
+const SHARD = shardOf(process.env.AMIBAKE_FAULT_SHARD ?? '0/1');
+
+function shardOf(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index >= count) {
+    throw new Error(`AMIBAKE_FAULT_SHARD must be <index>/<count> such as 0/2, got ${JSON.stringify(text)}`);
+  }
+  return { index, count };
+}
+
 /** The sweep runs this long after the cycle: past every launch grace and build timeout. */
 const SWEEP_DELAY_MS = 2 * 3600_000;
 
@@ -106,6 +122,8 @@ function faultSuite(
     this.timeout(120_000);
     const scratch = scratchDir();
     let clean: Scenario;
+    /** Every point of the clean cycle, and this shard's. */
+    let allPoints = 0;
     let points = 0;
     let recovered = 0;
 
@@ -120,10 +138,11 @@ function faultSuite(
       const retried = new Set<string>();
       for (const [index, call] of clean.trace.entries()) {
         if (!select(call)) continue;
-        points++;
         const pair = `${call.fn} ${call.action} ${call.region}`;
         const kinds = retried.has(pair) ? FAULT_KINDS.filter((k) => !SDK_RETRIED.includes(k)) : FAULT_KINDS;
         retried.add(pair);
+        if (allPoints++ % SHARD.count !== SHARD.index) continue;
+        points++;
         const test = new Mocha.Test(
           `#${index + 1} ${call.fn} ${call.action} (${call.region}): survives ${kinds.map(describeKind).join(', ')}`,
           async () => {
@@ -142,7 +161,7 @@ function faultSuite(
     });
     after(() => {
       console.log(
-        `      fault injection: ${recovered}/${points} points recovered from ${FAULT_KINDS.join(', ')}`,
+        `      fault injection: ${recovered}/${points} points recovered from ${FAULT_KINDS.join(', ')}${SHARD.count > 1 ? ` (shard ${SHARD.index + 1} of ${SHARD.count}, ${allPoints} points in all)` : ''}`,
       );
       scratch.remove();
     });
@@ -150,7 +169,7 @@ function faultSuite(
     it('runs a clean cycle that succeeds and leaves nothing', () => {
       expect(clean.problems).to.deep.equal([]);
       expect(clean.statuses).to.deep.equal(['succeeded']);
-      expect(points).to.be.at.least(minPoints);
+      expect(allPoints).to.be.at.least(minPoints);
     });
   });
 }
