@@ -37,7 +37,7 @@ export async function handler(event: unknown, context?: LambdaContext) {
     log.warn('event rejected', { problems: error.problems });
     return { outcome: 'rejected', reason: error.message };
   }
-  log.startInvocation(context, { buildId: request.buildId });
+  log.appendKeys({ buildId: request.buildId });
   const result = await launchBuild(
     {
       ec2,

@@ -26,6 +26,8 @@ export interface FunctionLogger extends Logger {
    * with `keys` (such as the build id of the event), replacing the last invocation's.
    */
   startInvocation(context: LambdaContext | undefined, keys?: LogFields): void;
+  /** Adds keys to every line of the current invocation (a build id learnt from the event). */
+  appendKeys(keys: LogFields): void;
 }
 
 class Structured implements FunctionLogger {
@@ -51,6 +53,9 @@ class Structured implements FunctionLogger {
     // Powertools reads the context's name, version, memory, ARN and request id (all Lambda gives).
     if (context) this.logger.addContext(context as Parameters<PowertoolsLogger['addContext']>[0]);
     this.logger.refreshSampleRateCalculation();
+    this.appendKeys(keys);
+  }
+  appendKeys(keys: LogFields): void {
     if (Object.keys(keys).length > 0) this.logger.appendKeys(keys);
   }
 }

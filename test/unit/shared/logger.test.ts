@@ -61,7 +61,9 @@ describe('the functions’ logger', () => {
       'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     out = capture();
     const log = createLogger('ami_image_create');
-    log.startInvocation(CONTEXT, { buildId: 'ecs-node-20261130060000-abcdef' });
+    log.startInvocation(CONTEXT);
+    // A key learnt from the event joins the invocation's context; the cold start stays.
+    log.appendKeys({ buildId: 'ecs-node-20261130060000-abcdef' });
     log.info('image requested', { imageId: 'ami-0123456789abcdef0' });
     log.startInvocation({ ...CONTEXT, awsRequestId: 'second' });
     log.info('sweep done');
