@@ -23,9 +23,9 @@ export interface Logger {
 export interface FunctionLogger extends Logger {
   /**
    * Starts an invocation: its request id, cold start and function go on every line from now on,
-   * with `keys` (such as the build id of the event), replacing the last invocation's.
+   * and the last invocation's keys go.
    */
-  startInvocation(context: LambdaContext | undefined, keys?: LogFields): void;
+  startInvocation(context: LambdaContext | undefined): void;
   /** Adds keys to every line of the current invocation (a build id learnt from the event). */
   appendKeys(keys: LogFields): void;
 }
@@ -48,15 +48,14 @@ class Structured implements FunctionLogger {
   child(fields: LogFields): Logger {
     return new Structured(this.logger.createChild({ persistentKeys: fields }));
   }
-  startInvocation(context: LambdaContext | undefined, keys: LogFields = {}): void {
+  startInvocation(context: LambdaContext | undefined): void {
     this.logger.resetKeys();
     // Powertools reads the context's name, version, memory, ARN and request id (all Lambda gives).
     if (context) this.logger.addContext(context as Parameters<PowertoolsLogger['addContext']>[0]);
     this.logger.refreshSampleRateCalculation();
-    this.appendKeys(keys);
   }
   appendKeys(keys: LogFields): void {
-    if (Object.keys(keys).length > 0) this.logger.appendKeys(keys);
+    this.logger.appendKeys(keys);
   }
 }
 
