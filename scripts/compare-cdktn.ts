@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from './bundle-functions';
 
 /**
  * `npm run test:cdktn`: the move to CDK Terrain, proven before it is needed. The stack of
- * amibake.config.ts is synthesized twice, with cdktf (the default) and with cdktn (installed
+ * amibake.config.ts is synthesized twice by main.ts, with cdktf (the default) and with cdktn (installed
  * from compat/cdktn, its imports redirected by scripts/cdktn-alias.cjs), and the two Terraform
  * JSON documents are compared: the same resources, data sources and outputs at the same
  * addresses, or the command fails. Bodies that differ are listed (the two libraries pin
@@ -25,13 +25,13 @@ function synth(outdir: string, withCdktn: boolean): TerraformJson {
     ...(withCdktn ? ['-r', join(PROJECT_ROOT, 'scripts', 'cdktn-alias.cjs')] : []),
     '-r',
     'tsx/cjs',
-    join(PROJECT_ROOT, 'scripts', 'synth-stack.ts'),
-    outdir,
+    join(PROJECT_ROOT, 'main.ts'),
   ];
+  // main.ts as `npm run synth` runs it; both libraries' App writes to CDKTF_OUTDIR.
   const run = spawnSync(process.execPath, args, {
     cwd: PROJECT_ROOT,
     encoding: 'utf-8',
-    env: { ...process.env, AMIBAKE_CDKTN_DIR: CDKTN_DIR },
+    env: { ...process.env, AMIBAKE_CDKTN_DIR: CDKTN_DIR, CDKTF_OUTDIR: outdir },
   });
   if (run.status !== 0) {
     throw new Error(`synth with ${withCdktn ? 'cdktn' : 'cdktf'} failed:\n${run.stderr.slice(-3000)}`);
@@ -69,16 +69,24 @@ function main(): number {
   }
   const scratch = mkdtempSync(join(tmpdir(), 'amibake-cdktn-'));
   try {
-    const cdktf = addresses(synth(join(scratch, 'cdktf'), false));
+    const cdktfJson = synth(join(scratch, 'cdktf'), false);
     const cdktnJson = synth(join(scratch, 'cdktn'), true);
+    // Each document names the library that wrote it: a redirection that did not take would
+    // compare cdktf with itself.
+    const writtenBy = (tf: TerraformJson) =>
+      (tf['//'] as { metadata?: { version?: string } } | undefined)?.metadata?.version;
+    const expected = { cdktf: version('cdktf', PROJECT_ROOT), cdktn: version('cdktn', CDKTN_DIR) };
+    if (writtenBy(cdktfJson) !== expected.cdktf || writtenBy(cdktnJson) !== expected.cdktn) {
+      throw new Error(
+        `the synths were written by ${writtenBy(cdktfJson)} and ${writtenBy(cdktnJson)}, not cdktf ${expected.cdktf} and cdktn ${expected.cdktn}`,
+      );
+    }
+    const cdktf = addresses(cdktfJson);
     const cdktn = addresses(cdktnJson);
     const onlyCdktf = [...cdktf.keys()].filter((a) => !cdktn.has(a));
     const onlyCdktn = [...cdktn.keys()].filter((a) => !cdktf.has(a));
     const differing = [...cdktf.keys()].filter((a) => cdktn.has(a) && cdktn.get(a) !== cdktf.get(a));
     const provider = (tf: TerraformJson) => tf.terraform?.required_providers?.aws;
-    const cdktfJson = JSON.parse(
-      readFileSync(join(scratch, 'cdktf', 'stacks', config.namePrefix, 'cdk.tf.json'), 'utf-8'),
-    ) as TerraformJson;
     const say = (line: string) => process.stdout.write(`${line}\n`);
     say(
       `cdktf ${version('cdktf', PROJECT_ROOT)} with @cdktf/provider-aws ${version('@cdktf/provider-aws', PROJECT_ROOT)} (aws ${provider(cdktfJson)?.version}); ` +
