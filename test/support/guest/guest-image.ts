@@ -47,11 +47,10 @@ const TOOLS: readonly (readonly [string, string])[] = [
   ['debugfs', 'e2fsprogs'],
 ];
 
-const onPath = (tool: string) =>
-  (process.env.PATH ?? '')
-    .split(':')
-    .concat(['/usr/sbin', '/sbin'])
-    .some((dir) => dir !== '' && existsSync(join(dir, tool)));
+/** The PATH the tools are looked up in: the caller's, and the system folders e2fsprogs installs to. */
+const TOOL_PATH = [...(process.env.PATH ?? '').split(':').filter((dir) => dir !== ''), '/usr/sbin', '/sbin'];
+
+const onPath = (tool: string) => TOOL_PATH.some((dir) => existsSync(join(dir, tool)));
 
 /** The missing tools, each with how to install it (empty when everything is there). */
 export function missingTools(): string[] {
@@ -63,18 +62,27 @@ function guestCacheDir(): string {
   return process.env.AMIBAKE_BOOT_CACHE ?? join(homedir(), '.cache', 'amibake', 'boot');
 }
 
-/** Runs a command; throws with its output when it fails. */
-export function run(command: string, args: readonly string[], options: { input?: string } = {}): string {
-  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
+/** Runs a tool to its end, whatever its exit status: its output and status. */
+export function runTool(
+  command: string,
+  args: readonly string[],
+  input?: string,
+): { stdout: string; stderr: string; status: number | null } {
   const result = spawnSync(command, args, {
-    env,
+    env: { ...process.env, PATH: TOOL_PATH.join(':') },
     encoding: 'utf-8',
-    input: options.input,
+    input,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error) throw new Error(`${command} could not run: ${result.error.message}`);
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+/** Runs a command; throws with its output when it fails. */
+export function run(command: string, args: readonly string[], options: { input?: string } = {}): string {
+  const result = runTool(command, args, options.input);
   if (result.status !== 0) {
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
+    const output = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-20).join('\n');
     throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${output}`);
   }
   return result.stdout;

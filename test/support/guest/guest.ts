@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GuestBase } from './guest-image';
-import { run } from './guest-image';
+import { run, runTool } from './guest-image';
 
 /**
  * One instance's disk and boot under qemu, with no host mount, loop device or host network
@@ -44,16 +44,20 @@ export function writeSeed(disk: string, instanceId: string, userData: string, sc
   }
 }
 
-/** A file of the guest's disk, or undefined when there is none (debugfs, read-only). */
-export function readGuestFile(disk: string, path: string): string | undefined {
-  const result = spawnSync('debugfs', ['-R', `cat ${path}`, disk], {
-    encoding: 'utf-8',
-    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+/**
+ * What one read-only debugfs request prints about a path of the guest's disk, or undefined when
+ * the path does not exist (debugfs says so on stderr, and exits 0).
+ */
+function debugfsRead(disk: string, request: string, path: string): string | undefined {
+  const result = runTool('debugfs', ['-R', `${request} ${path}`, disk]);
   if (/File not found by ext2_lookup/.test(result.stderr)) return undefined;
   if (result.status !== 0) throw new Error(`debugfs could not read ${path}: ${result.stderr}`);
   return result.stdout;
+}
+
+/** A file of the guest's disk, or undefined when there is none. */
+export function readGuestFile(disk: string, path: string): string | undefined {
+  return debugfsRead(disk, 'cat', path);
 }
 
 export interface GuestEntry {
@@ -65,13 +69,8 @@ export interface GuestEntry {
 
 /** The entries of a directory of the guest's disk, or undefined when it does not exist. */
 export function listGuestDir(disk: string, path: string): GuestEntry[] | undefined {
-  const result = spawnSync('debugfs', ['-R', `ls -p ${path}`, disk], {
-    encoding: 'utf-8',
-    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` },
-  });
-  if (/File not found by ext2_lookup/.test(result.stderr)) return undefined;
-  return result.stdout
-    .split('\n')
+  return debugfsRead(disk, 'ls -p', path)
+    ?.split('\n')
     .map((line) => line.split('/'))
     .filter((f) => f.length >= 7 && f[5] !== '.' && f[5] !== '..')
     .map((f) => ({ name: f[5] ?? '', mode: f[2] ?? '', size: Number(f[6] || 0) }));
