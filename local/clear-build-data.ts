@@ -35,7 +35,7 @@ export async function clearBuildData(account: LocalAccount, stacks: readonly Loc
     ...stacks.flatMap((s) => s.deployment.recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
   ]);
   for (const region of regions) await clearRegion(emulator.clients.inRegion(region));
-  for (const [region, written] of emulator.writtenParameters) {
+  for (const [region, written] of emulator.ssm.written) {
     await clearParameters(emulator.clients.inRegion(region), written);
   }
   const clients = emulator.clients;

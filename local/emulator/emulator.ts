@@ -50,11 +50,6 @@ export interface Emulator {
   problems: string[];
   /** Every call received, by `<service>:<operation>`, whoever made it (cleared by the caller). */
   calls: Map<string, number>;
-  /**
-   * The SSM parameters written through the endpoint, by region: what clearing the account deletes
-   * (moto holds thousands of AWS's public parameters, which listing them all would page through).
-   */
-  writtenParameters: Map<string, Set<string>>;
   /** Scratch space of this emulator (removed by stop()). */
   workdir: string;
   /** Wipes the account and what the layers hold; the Lambda service's environments go too. */
@@ -132,16 +127,9 @@ export async function startEmulator(options: {
       },
     });
     const calls = new Map<string, number>();
-    const writtenParameters = new Map<string, Set<string>>();
     const counter: Layer = (call, next) => {
       const name = callName(call.request);
       calls.set(name, (calls.get(name) ?? 0) + 1);
-      if (name === 'ssm:PutParameter') {
-        const { region } = call.request;
-        const parameter = parameterName(call.request.body);
-        if (parameter)
-          writtenParameters.set(region, (writtenParameters.get(region) ?? new Set()).add(parameter));
-      }
       return next();
     };
     const faults = new FaultInjector(
@@ -190,7 +178,6 @@ export async function startEmulator(options: {
       clients: awsClients(endpoint, options.region),
       problems,
       calls,
-      writtenParameters,
       workdir,
       reset: async () => {
         lambda.stop();
@@ -215,15 +202,5 @@ export async function startEmulator(options: {
     await moto.stop();
     rmSync(workdir, { recursive: true, force: true });
     throw error;
-  }
-}
-
-/** The `Name` of an SSM PutParameter request body (JSON), if it has one. */
-function parameterName(body: Buffer): string | undefined {
-  try {
-    const name = (JSON.parse(body.toString('utf-8')) as { Name?: unknown }).Name;
-    return typeof name === 'string' ? name : undefined;
-  } catch {
-    return undefined;
   }
 }

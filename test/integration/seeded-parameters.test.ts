@@ -29,6 +29,7 @@ describe('public parameters the emulator lacks, seeded by the local run', () => 
         (error: Error) => error.name,
       );
     expect(write).to.not.equal('written');
+    expect(write).to.equal('ValidationException');
   });
 
   it('answers GetParameters and GetParameter with the seeded value, in its region only', async () => {

@@ -22,19 +22,28 @@ interface ParameterAnswer {
  * `/aws` cannot be written through SSM, in AWS as in moto, so the layer answers the reads of a
  * seeded name itself: GetParameter, and GetParameters (a seeded name moves from
  * InvalidParameters to Parameters).
+ *
+ * The layer also keeps the names written through the endpoint, by region: what clearing the
+ * account deletes (moto holds thousands of AWS's public parameters, which listing them all
+ * would page through).
  */
 export class SsmGaps {
   private readonly seeded = new Map<string, Seeded>();
+  readonly written = new Map<string, Set<string>>();
 
   seed(region: string, name: string, value: string, at = new Date()): void {
     this.seeded.set(key(region, name), { value, seededAt: at });
   }
 
   readonly layer: Layer = async ({ request }, next) => {
-    if (request.service !== 'ssm' || this.seeded.size === 0) return next();
+    if (request.service !== 'ssm') return next();
     const { region } = request;
+    const name = request.json?.Name;
+    if (request.operation === 'PutParameter' && typeof name === 'string') {
+      this.written.set(region, (this.written.get(region) ?? new Set()).add(name));
+    }
+    if (this.seeded.size === 0) return next();
     if (request.operation === 'GetParameter') {
-      const name = request.json?.Name;
       const seeded = typeof name === 'string' ? this.answer(region, name) : undefined;
       return seeded ? jsonAnswer(200, { Parameter: seeded }) : next();
     }
