@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
-import { regionProblem, scheduleProblems } from '../functions/shared/aws-facts';
 import { canonicalJson } from '../functions/shared/canonical-json';
 import { InvalidInputError } from '../functions/shared/errors';
 import { parseRecipes, type Recipe, recipeToDocument, type ScriptRef } from '../functions/shared/recipe';
-import { checkObject, checkWith, problemsFor } from '../functions/shared/validation';
-import type { AmiBakeConfig } from './config';
+import { validate } from '../functions/shared/validation';
+import { type AmiBakeConfig, settingsSchema } from './config';
 import { type DeploymentNames, deploymentNames } from './names';
 
 /** A customisation script of the project, uploaded by the stack. */
@@ -135,99 +134,8 @@ function copyRegionProblems(recipe: Recipe, home: string): string[] {
 }
 
 function settingsProblems(config: AmiBakeConfig): string[] {
-  const check = checkObject({
-    namePrefix: {
-      required: true,
-      pattern: /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/,
-      expect: '2-16 characters of a-z 0-9 "-", starting with a letter, such as "amibake"',
-    },
-    region: { required: true, check: checkWith((v) => [regionProblem(v)]) },
-    schedule: { required: true, check: checkWith(scheduleProblems) },
-    recipeStore: { required: true, oneOf: ['s3', 'dynamodb'] },
-    maxInFlight: {
-      required: true,
-      integer: { min: 1, max: 100 },
-      expect: 'a whole number from 1 to 100 (each build holds an EventBridge rule)',
-    },
-    network: {
-      required: true,
-      check: checkObject({
-        subnetId: {
-          pattern: /^subnet-[0-9a-f]{8,17}$/,
-          expect: 'a subnet id such as "subnet-0123456789abcdef0"',
-        },
-        securityGroupIds: {
-          list: { pattern: /^sg-[0-9a-f]{8,17}$/, min: 0, max: 5 },
-          expect: 'a list of at most 5 security group ids',
-        },
-      }),
-    },
-    tags: {
-      required: true,
-      custom: (v) =>
-        v !== null &&
-        typeof v === 'object' &&
-        !Array.isArray(v) &&
-        Object.values(v).every((t) => typeof t === 'string')
-          ? []
-          : ['must be a map of tag keys to string values'],
-    },
-    logRetentionDays: {
-      required: true,
-      integer: { min: 1, max: 3653 },
-      expect: 'a whole number of days from 1 to 3653',
-    },
-    architecture: { required: true, oneOf: ['arm64', 'x86_64'] },
-    logLevel: { oneOf: ['debug', 'info', 'warn', 'error'] },
-    backend: { required: true, custom: backendProblems },
-    retainData: { boolean: true },
-    notifications: {
-      check: checkObject({
-        topicArn: {
-          pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-          expect: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:platform-alerts"',
-        },
-      }),
-    },
-    authors: {
-      list: {
-        pattern: /^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:user|role)\/[\w+=,.@/*-]+)$/,
-        min: 1,
-        max: 20,
-      },
-      expect:
-        'a list of 1 to 20 IAM principal ARNs such as "arn:aws:iam::123456789012:role/platform-ci" (roles, not their sessions)',
-    },
-    buildInstance: {
-      check: checkObject({
-        managedPolicyArns: {
-          list: { pattern: /^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy\/[\w+=,.@/-]+$/, min: 0, max: 10 },
-          expect:
-            'a list of at most 10 managed policy ARNs such as "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"',
-        },
-      }),
-    },
-    recipes: {
-      required: true,
-      custom: (v) => (Array.isArray(v) && v.length > 0 ? [] : ['must be a non-empty list of recipes']),
-    },
-  });
-  return problemsFor('configuration', config, check);
-}
-
-function backendProblems(value: unknown): string[] {
-  const b = (value ?? {}) as Record<string, unknown>;
-  if (b.kind === 'local') return [];
-  if (b.kind === 's3') {
-    return typeof b.bucket === 'string' &&
-      b.bucket !== '' &&
-      typeof b.key === 'string' &&
-      b.key !== '' &&
-      typeof b.region === 'string'
-      ? []
-      : ['must name bucket, key and region for the "s3" backend'];
-  }
-  return ['must be {"kind": "local"} or {"kind": "s3", "bucket": ..., "key": ..., "region": ...}'];
+  const checked = validate('configuration', settingsSchema, config);
+  return checked.ok ? [] : checked.problems;
 }
 
 /** The environment of each function: the only place their settings come from. */

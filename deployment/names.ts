@@ -1,8 +1,6 @@
 import { buildRulePrefix } from '../functions/shared/build-rule-name';
 
 /** Names of everything a deployment holds, derived from the prefix alone. */
-export type RecipeStoreKind = 's3' | 'dynamodb';
-
 export interface DeploymentNames {
   prefix: string;
   buildsTable: string;

@@ -1,4 +1,4 @@
-import { SNS_TOPIC_ARN } from '../shared/recipe-check';
+import { SNS_TOPIC_ARN } from '../shared/recipe-schema';
 import { isScheduledEvent } from '../shared/scheduled-event';
 import { show } from '../shared/validation';
 

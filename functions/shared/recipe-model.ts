@@ -52,7 +52,7 @@ export interface Distribution {
  * wrapper as the build (or only boots and reports, without a script), and the image is
  * published only if it passes. Not part of the content hash: tests do not change the image.
  */
-export interface TestSettings {
+interface TestSettings {
   script?: ScriptRef;
   /** SHA-256 of the test script, set when the stack uploads it. */
   scriptSha256?: string;
@@ -95,7 +95,7 @@ export const HYGIENE_STEPS = [
   'journal',
   'random-seed',
 ] as const;
-export type HygieneStep = (typeof HYGIENE_STEPS)[number];
+type HygieneStep = (typeof HYGIENE_STEPS)[number];
 
 /** A validated recipe with every default applied. */
 export interface Recipe {

@@ -1,23 +1,11 @@
 import { instanceTypeProblems } from './aws-facts';
 import { InvalidInputError } from './errors';
-import { recipeCheck } from './recipe-check';
-import {
-  type Architecture,
-  type BaseSelector,
-  HYGIENE_STEPS,
-  type HygieneStep,
-  parseScriptRef,
-  RECIPE_DEFAULTS,
-  type Recipe,
-  type RecipeOptions,
-  type RootVolumeType,
-  type ScriptRef,
-  scriptUri,
-  type TestSettings,
-} from './recipe-model';
-import { problemsFor } from './validation';
+import { RECIPE_DEFAULTS, type Recipe, type RecipeOptions, scriptUri } from './recipe-model';
+import { recipeSchema } from './recipe-schema';
+import { validate } from './validation';
 
 export * from './recipe-model';
+export type { RecipeInput } from './recipe-schema';
 
 /**
  * Validates one recipe as found in the configuration or the recipes document.
@@ -25,13 +13,14 @@ export * from './recipe-model';
  * the value received and the fix.
  */
 export function parseRecipe(input: unknown, options: RecipeOptions, position = 0): Recipe {
-  const label = recipeLabel(input, position);
+  const subject = `recipe ${recipeLabel(input, position)}`;
+  const checked = validate(subject, recipeSchema(options), input);
   const problems = [
-    ...problemsFor(`recipe ${label}`, input, recipeCheck(options)),
-    ...crossFieldProblems(input).map((p) => `recipe ${label}: ${p}`),
+    ...(checked.ok ? [] : checked.problems),
+    ...crossFieldProblems(input).map((p) => `${subject}: ${p}`),
   ];
-  if (problems.length > 0) throw new InvalidInputError(problems);
-  return normalize(input as RecipeInput, options);
+  if (!checked.ok || problems.length > 0) throw new InvalidInputError(problems);
+  return checked.value;
 }
 
 /** Parses a whole recipes list: the valid recipes, and the problems of the others. */
@@ -112,155 +101,34 @@ function withUniqueParameters(
   return { recipes, rejected };
 }
 
-/** What no single field shows: an instance type of the other architecture than a described base. */
+/**
+ * What no single field shows: exactly one base selector, and an instance type of the
+ * architecture of a described base.
+ */
 function crossFieldProblems(input: unknown): string[] {
   const recipe = (input ?? {}) as {
     instanceType?: unknown;
-    base?: { describe?: { architecture?: unknown } };
+    base?: { describe?: { architecture?: unknown }; ssmParameter?: unknown };
   };
+  const problems: string[] = [];
+  if (recipe.base !== null && typeof recipe.base === 'object' && !Array.isArray(recipe.base)) {
+    const present = (['describe', 'ssmParameter'] as const).filter((k) => recipe.base?.[k] !== undefined);
+    if (present.length !== 1) {
+      problems.push(
+        `base must set exactly one of describe or ssmParameter, got ${present.length === 0 ? 'neither' : present.join(' and ')}`,
+      );
+    }
+  }
   const describe = recipe.base?.describe;
-  if (!describe || typeof recipe.instanceType !== 'string') return [];
+  if (!describe || typeof recipe.instanceType !== 'string') return problems;
   const architecture =
     typeof describe.architecture === 'string' ? describe.architecture : RECIPE_DEFAULTS.architecture;
-  return instanceTypeProblems(recipe.instanceType, architecture);
-}
-
-/**
- * The default instance type for a base: a Graviton one for a described arm64 base, or for a
- * parameter whose path names arm64 (as AWS's public ones do). The trigger checks the type
- * against the image a parameter names before any launch.
- */
-function defaultInstanceType(base: BaseSelector): string {
-  const arm64 =
-    base.kind === 'describe'
-      ? base.architecture === 'arm64'
-      : /(?:^|[/_-])arm64(?:[/_-]|$)/.test(base.parameter);
-  return arm64 ? RECIPE_DEFAULTS.arm64InstanceType : RECIPE_DEFAULTS.instanceType;
+  return [...problems, ...instanceTypeProblems(recipe.instanceType, architecture)];
 }
 
 function recipeLabel(input: unknown, position: number): string {
   const name = (input as { name?: unknown } | null)?.name;
   return typeof name === 'string' && name !== '' ? `"${name}"` : `#${position + 1}`;
-}
-
-/** A recipe as written: every field the recipe check accepts, with its type. */
-export interface RecipeInput {
-  name: string;
-  base: { describe?: DescribeInput; ssmParameter?: string; releaseTopic?: string };
-  script: string;
-  scriptSha256?: string;
-  instanceType?: string;
-  subnetId?: string;
-  securityGroupIds?: string[];
-  instanceProfile?: string;
-  rootVolume?: { sizeGiB?: number; type?: RootVolumeType; kmsKeyId?: string };
-  amiName?: string;
-  description?: string;
-  tags?: Record<string, string>;
-  timeoutMinutes?: number;
-  hygiene?: { keep?: HygieneStep[] };
-  test?: {
-    script?: string;
-    scriptSha256?: string;
-    timeoutMinutes?: number;
-    instanceType?: string;
-    keepFailedDays?: number;
-  };
-  consumers?: { launchTemplates?: string[]; autoScalingGroups?: string[]; minHealthyPercentage?: number };
-  lifecycle?: {
-    keep?: number;
-    parameter?: string;
-    candidateParameter?: string;
-    deprecateAfterDays?: number;
-  };
-  distribution?: {
-    copies?: { region: string; kmsKeyId?: string }[];
-    share?: { accounts?: string[]; organizations?: string[]; organizationalUnits?: string[] };
-  };
-}
-interface DescribeInput {
-  owners?: string[];
-  name: string;
-  architecture?: Architecture;
-  filters?: Record<string, string[]>;
-  includeDeprecated?: boolean;
-}
-
-function normalize(input: RecipeInput, options: RecipeOptions): Recipe {
-  const describe = input.base.describe;
-  const base: BaseSelector = describe
-    ? {
-        kind: 'describe',
-        owners: describe.owners ?? RECIPE_DEFAULTS.owners,
-        name: describe.name,
-        architecture: describe.architecture ?? RECIPE_DEFAULTS.architecture,
-        filters: Object.entries(describe.filters ?? {})
-          .map(([name, values]) => ({ name, values: [...values].sort() }))
-          .sort((a, b) => a.name.localeCompare(b.name)),
-        includeDeprecated: describe.includeDeprecated ?? false,
-      }
-    : { kind: 'ssm', parameter: input.base.ssmParameter ?? '' };
-  const recipe: Recipe = {
-    name: input.name,
-    base,
-    script: parseScriptRef(input.script) as ScriptRef,
-    instanceType: input.instanceType ?? defaultInstanceType(base),
-    securityGroupIds: input.securityGroupIds ?? [],
-    rootVolume: { type: input.rootVolume?.type ?? RECIPE_DEFAULTS.rootVolumeType },
-    amiName: input.amiName ?? RECIPE_DEFAULTS.amiName,
-    tags: input.tags ?? {},
-    timeoutMinutes: input.timeoutMinutes ?? RECIPE_DEFAULTS.timeoutMinutes,
-    // Kept steps in the wrapper's order; none kept leaves the field out (and the hash as it was).
-    ...(input.hygiene?.keep?.length
-      ? { hygiene: { keep: HYGIENE_STEPS.filter((step) => input.hygiene?.keep?.includes(step)) } }
-      : {}),
-    test: testSettings(input.test),
-    consumers: {
-      launchTemplates: input.consumers?.launchTemplates ?? [],
-      autoScalingGroups: input.consumers?.autoScalingGroups ?? [],
-      minHealthyPercentage: input.consumers?.minHealthyPercentage ?? RECIPE_DEFAULTS.minHealthyPercentage,
-    },
-    lifecycle: {
-      keep: input.lifecycle?.keep ?? RECIPE_DEFAULTS.keep,
-      parameter: input.lifecycle?.parameter ?? RECIPE_DEFAULTS.parameter(options.deployment, input.name),
-      candidateParameter:
-        input.lifecycle?.candidateParameter ??
-        RECIPE_DEFAULTS.candidateParameter(options.deployment, input.name),
-      ...(input.lifecycle?.deprecateAfterDays !== undefined
-        ? { deprecateAfterDays: input.lifecycle.deprecateAfterDays }
-        : {}),
-    },
-    distribution: {
-      copies: (input.distribution?.copies ?? []).map((c) => ({
-        region: c.region,
-        ...(c.kmsKeyId !== undefined ? { kmsKeyId: c.kmsKeyId } : {}),
-      })),
-      share: {
-        accounts: input.distribution?.share?.accounts ?? [],
-        organizations: input.distribution?.share?.organizations ?? [],
-        organizationalUnits: input.distribution?.share?.organizationalUnits ?? [],
-      },
-    },
-  };
-  if (input.base.releaseTopic !== undefined) recipe.releaseTopic = input.base.releaseTopic;
-  if (input.scriptSha256 !== undefined) recipe.scriptSha256 = input.scriptSha256;
-  if (input.subnetId !== undefined) recipe.subnetId = input.subnetId;
-  if (input.instanceProfile !== undefined) recipe.instanceProfile = input.instanceProfile;
-  if (input.description !== undefined) recipe.description = input.description;
-  if (input.rootVolume?.sizeGiB !== undefined) recipe.rootVolume.sizeGiB = input.rootVolume.sizeGiB;
-  if (input.rootVolume?.kmsKeyId !== undefined) recipe.rootVolume.kmsKeyId = input.rootVolume.kmsKeyId;
-  return recipe;
-}
-
-function testSettings(input: RecipeInput['test']): TestSettings {
-  const test: TestSettings = {
-    timeoutMinutes: input?.timeoutMinutes ?? RECIPE_DEFAULTS.testTimeoutMinutes,
-    keepFailedDays: input?.keepFailedDays ?? RECIPE_DEFAULTS.keepFailedDays,
-  };
-  if (input?.script !== undefined) test.script = parseScriptRef(input.script) as ScriptRef;
-  if (input?.scriptSha256 !== undefined) test.scriptSha256 = input.scriptSha256;
-  if (input?.instanceType !== undefined) test.instanceType = input.instanceType;
-  return test;
 }
 
 /** The document form of a recipe (what the stack stores), the inverse of parsing. */

@@ -1,32 +1,12 @@
+import * as v from 'valibot';
+
 /**
- * A small declarative checker for configuration objects. Every problem names the field,
- * what it must be (which says how to fix it) and the value received.
+ * The builders amibake's schemas are written with (valibot underneath), and the rendering of
+ * their issues. Every problem names the field, what it must be (which doubles as the fix) and
+ * the value received. The expectation is also the field's description in the JSON Schema.
  */
-interface Problem {
-  path: string;
-  message: string;
-}
-export type Check = (value: unknown, path: string) => Problem[];
 
-/** A check from a function whose messages already name the value received (and its fix). */
-export function checkWith(problems: (value: unknown) => readonly (string | undefined)[]): Check {
-  return (value, path) => problems(value).flatMap((message) => (message ? [{ path, message }] : []));
-}
-
-export interface FieldSpec {
-  required?: boolean;
-  /** Completes "must be ..." and doubles as the fix; defaults from the other options. */
-  expect?: string;
-  pattern?: RegExp;
-  oneOf?: readonly string[];
-  integer?: { min: number; max: number };
-  boolean?: true;
-  list?: { pattern: RegExp; min: number; max?: number };
-  stringListMap?: true;
-  check?: Check;
-  /** Returns "must ..." phrases; empty when the value is fine. */
-  custom?: (value: unknown) => string[];
-}
+type Issue = v.BaseIssue<unknown>;
 
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -34,99 +14,131 @@ export function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+const mustBe = (expect: string) => (issue: Issue) => `must be ${expect}, got ${show(issue.input)}`;
 
-export function checkObject(
-  fields: Record<string, FieldSpec>,
-  options: { exactlyOne?: readonly string[] | undefined } = {},
-): Check {
-  return (value, path) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return [
-        {
-          path,
-          message: `must be an object with the fields ${Object.keys(fields).join(', ')}, got ${show(value)}`,
-        },
-      ];
-    }
-    const record = value as Record<string, unknown>;
-    const problems: Problem[] = [];
-    for (const key of Object.keys(record)) {
-      if (!Object.hasOwn(fields, key)) {
-        problems.push({
-          path: join(path, key),
-          message: `is not a known field, got ${show(record[key])}: remove it or use one of ${Object.keys(fields).join(', ')}`,
-        });
-      }
-    }
-    if (options.exactlyOne) {
-      const present = options.exactlyOne.filter((k) => record[k] !== undefined);
-      if (present.length !== 1) {
-        problems.push({
-          path,
-          message: `must set exactly one of ${options.exactlyOne.join(' or ')}, got ${present.length === 0 ? 'neither' : present.join(' and ')}`,
-        });
-      }
-    }
-    for (const [key, spec] of Object.entries(fields)) {
-      problems.push(...checkField(record[key], join(path, key), spec));
-    }
-    return problems;
-  };
+/** A string matching `pattern`. */
+export function text(pattern: RegExp, expect: string) {
+  return v.pipe(v.string(mustBe(expect)), v.regex(pattern, mustBe(expect)), v.description(expect));
 }
 
-function checkField(value: unknown, path: string, spec: FieldSpec): Problem[] {
-  if (value === undefined) {
-    return spec.required ? [{ path, message: `is required: set it to ${expectation(spec)}` }] : [];
-  }
-  const fail = (extra = '') => [
-    { path, message: `must be ${expectation(spec)}${extra}, got ${show(value)}` },
-  ];
-  if (spec.pattern && (typeof value !== 'string' || !spec.pattern.test(value))) return fail();
-  if (spec.oneOf && (typeof value !== 'string' || !spec.oneOf.includes(value))) return fail();
-  if (spec.boolean && typeof value !== 'boolean') return fail();
-  if (spec.integer) {
-    const { min, max } = spec.integer;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return fail();
-  }
-  if (spec.list && !isStringList(value, spec.list)) return fail();
-  if (spec.stringListMap && !isStringListMap(value)) return fail();
-  if (spec.custom) {
-    return spec.custom(value).map((message) => ({ path, message: `${message}, got ${show(value)}` }));
-  }
-  return spec.check ? spec.check(value, path) : [];
+/** One of a fixed list of strings. */
+export function oneOf<const T extends readonly string[]>(options: T) {
+  const expect = `one of ${options.map((o) => `"${o}"`).join(', ')}`;
+  return v.pipe(v.picklist(options, mustBe(expect)), v.description(expect));
 }
 
-function expectation(spec: FieldSpec): string {
-  if (spec.expect) return spec.expect;
-  if (spec.oneOf) return `one of ${spec.oneOf.map((v) => `"${v}"`).join(', ')}`;
-  if (spec.boolean) return 'true or false';
-  if (spec.integer) return `a whole number from ${spec.integer.min} to ${spec.integer.max}`;
-  return 'set correctly';
+/** A whole number in a range. */
+export function wholeNumber(range: { min: number; max: number }, expect?: string) {
+  const phrase = expect ?? `a whole number from ${range.min} to ${range.max}`;
+  const message = mustBe(phrase);
+  return v.pipe(
+    v.number(message),
+    v.integer(message),
+    v.minValue(range.min, message),
+    v.maxValue(range.max, message),
+    v.description(phrase),
+  );
 }
 
-function isStringList(value: unknown, rule: { pattern: RegExp; min: number; max?: number }): boolean {
-  return (
+export function flag() {
+  return v.pipe(v.boolean(mustBe('true or false')), v.description('true or false'));
+}
+
+/**
+ * A list of strings matching `pattern`. Checked as a whole, so a problem shows the list as
+ * received; the JSON Schema still gets the item pattern.
+ */
+export function textList(pattern: RegExp, size: { min: number; max?: number }, expect: string) {
+  const max = size.max ?? Number.POSITIVE_INFINITY;
+  const isList = (value: unknown): value is string[] =>
     Array.isArray(value) &&
-    value.length >= rule.min &&
-    value.length <= (rule.max ?? Number.POSITIVE_INFINITY) &&
-    value.every((v) => typeof v === 'string' && rule.pattern.test(v))
+    value.length >= size.min &&
+    value.length <= max &&
+    value.every((item) => typeof item === 'string' && pattern.test(item));
+  return v.pipe(
+    v.custom<string[]>(isList, mustBe(expect)),
+    v.description(expect),
+    v.metadata({
+      type: 'array',
+      items: { type: 'string', pattern: pattern.source },
+      ...(size.min > 0 ? { minItems: size.min } : {}),
+      ...(size.max !== undefined ? { maxItems: size.max } : {}),
+    }),
   );
 }
 
-function isStringListMap(value: unknown): boolean {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    !Array.isArray(value) &&
-    Object.entries(value).every(
-      ([k, v]) =>
-        k !== '' && Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== ''),
-    )
+/**
+ * A value checked by a function returning "must ..." phrases, rendered with the value received
+ * (`named: true` when the phrases already name it). `expect` and `json` describe the value in the
+ * JSON Schema.
+ */
+export function checked<T>(
+  problems: (value: unknown) => readonly (string | undefined)[],
+  options: { expect: string; json: Record<string, unknown>; named?: boolean },
+) {
+  return v.pipe(
+    v.custom<T>(() => true),
+    v.rawCheck<T>(({ dataset, addIssue }) => {
+      for (const problem of problems(dataset.value)) {
+        if (problem)
+          addIssue({ message: options.named ? problem : `${problem}, got ${show(dataset.value)}` });
+      }
+    }),
+    v.description(options.expect),
+    v.metadata(options.json),
   );
 }
 
-/** Runs a check and renders its problems as full sentences about `subject`. */
-export function problemsFor(subject: string, value: unknown, check: Check): string[] {
-  return check(value, '').map((p) => `${subject}: ${p.path === '' ? 'the value' : p.path} ${p.message}`);
+/**
+ * An object of known fields: an unknown field is named with the ones allowed, a missing
+ * required one with what to set it to.
+ */
+export function fields<const E extends v.ObjectEntries>(entries: E) {
+  const known = Object.keys(entries).join(', ');
+  return v.strictObject(entries, (issue) => {
+    const [item] = issue.path ?? [];
+    const key = item?.key;
+    if (typeof key === 'string' && issue.expected === 'never') {
+      const others = Object.keys(item?.input as object).filter(
+        (k) => k !== key && !Object.hasOwn(entries, k),
+      );
+      const also = others.length > 0 ? ` (nor are ${others.join(', ')})` : '';
+      return `is not a known field, got ${show(item?.value)}${also}: remove it or use one of ${known}`;
+    }
+    if (typeof key === 'string' && item?.origin === 'key') {
+      const schema = entries[key];
+      return `is required: set it to ${(schema && v.getDescription(schema)) ?? 'a value'}`;
+    }
+    return `must be an object with the fields ${known}, got ${show(issue.input)}`;
+  });
+}
+
+/**
+ * Checks `input` against `schema`, rendering each problem as a sentence about `subject`.
+ * Only the first problem of each field is reported.
+ */
+export function validate<S extends v.GenericSchema>(
+  subject: string,
+  schema: S,
+  input: unknown,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: string[] } {
+  const result = v.safeParse(schema, withoutUndefined(input), { abortPipeEarly: true });
+  if (result.success) return { ok: true, value: result.output };
+  const problems = result.issues.map((issue) => {
+    const path = (issue.path ?? []).map((p) => String(p.key)).join('.');
+    return `${subject}: ${path === '' ? 'the value' : path} ${issue.message}`;
+  });
+  return { ok: false, problems: [...new Set(problems)] };
+}
+
+/** A field set to undefined is absent, as it would be in JSON. */
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUndefined);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype)
+    return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, field]) => field !== undefined)
+      .map(([key, field]) => [key, withoutUndefined(field)]),
+  );
 }

@@ -251,7 +251,8 @@ const CASES: { what: string; config: AmiBakeConfig; message: string }[] = [
     config: stackConfig({
       backend: { kind: 's3', key: 'k', region: 'us-east-1' } as AmiBakeConfig['backend'],
     }),
-    message: 'configuration: backend must name bucket, key and region for the "s3" backend',
+    message:
+      'configuration: backend.bucket is required: set it to the name of the S3 bucket that holds the state',
   },
   {
     what: 'no recipes',

@@ -1,0 +1,40 @@
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
+import { recipeSchema } from '../functions/shared/recipe-schema';
+
+/** Where the generated schema is kept, relative to the project root. */
+export const RECIPES_JSON_SCHEMA_PATH = 'schema/recipes.schema.json';
+
+/**
+ * The JSON Schema of recipes kept outside TypeScript (a recipes file, the stored recipes
+ * document, one DynamoDB item: `#/definitions/recipe`), generated from the recipe schema. It
+ * gives editors completion and the field checks JSON Schema can express; synth still runs the
+ * full checks (instance types, AMI name templates, tags), which are described, not encoded.
+ */
+export function recipesJsonSchema(): Record<string, unknown> {
+  const recipe = toJsonSchema(recipeSchema({ scripts: 'file-or-s3', deployment: 'amibake' }), {
+    typeMode: 'input',
+    // The checks written as functions are described by the metadata beside them.
+    ignoreActions: ['check', 'raw_check'],
+    overrideSchema: ({ valibotSchema }) => (valibotSchema.type === 'custom' ? {} : undefined),
+  });
+  const { $schema, ...definition } = recipe;
+  return {
+    $schema,
+    title: 'amibake recipes',
+    description:
+      'A list of amibake recipes: the README\'s "Recipe reference" says what each field does. amibake.config.ts is checked by the TypeScript compiler instead.',
+    type: 'object',
+    required: ['recipes'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string' },
+      version: {
+        const: RECIPES_DOCUMENT_VERSION,
+        description: 'Set by the stack in the document it stores.',
+      },
+      recipes: { type: 'array', items: { $ref: '#/definitions/recipe' } },
+    },
+    definitions: { recipe: { title: 'recipe', ...definition } },
+  };
+}
