@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DescribeImagesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
-import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
+import type { RecipeDecision } from '../functions/ami-build-trigger/plan-trigger';
 import { attestationsOf } from '../functions/ami-image-create/build-report';
 import { getBuild } from '../functions/shared/aws/builds-table';
 import { findDeploymentInstances } from '../functions/shared/aws/instances';

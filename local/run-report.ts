@@ -1,4 +1,4 @@
-import type { RecipeDecision } from '../functions/ami-build-trigger/run-trigger';
+import type { RecipeDecision } from '../functions/ami-build-trigger/plan-trigger';
 import type { BuildRecord } from '../functions/shared/build-record';
 
 /** One cycle of the local run: what started it, every recipe's decision, the builds it ran. */

@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { evaluateRecipes } from '../../functions/ami-build-trigger/run-trigger';
-import { recordBuildStart } from '../../functions/shared/aws/builds-table';
-import { invokeAsync } from '../../functions/shared/aws/invoke';
-import { type BuildRecord, newBuildId } from '../../functions/shared/build-record';
+import { evaluateRecipes, startBuild } from '../../functions/ami-build-trigger/run-trigger';
 import { AmiBakeError } from '../../functions/shared/errors';
 import type { StackContext } from '../context';
 import { findRecipe } from './recipes';
@@ -14,8 +11,8 @@ import { findRecipe } from './recipes';
 const MAX_IN_FLIGHT = 100;
 
 /**
- * Starts a build of one recipe now, as the trigger would: the same record, lock and counter,
- * then the asynchronous launch. Without --force, a recipe whose base and content are already
+ * Starts a build of one recipe now, as the trigger does (its evaluation and its start: the same
+ * record, lock and counter, then the asynchronous launch). Without --force, a recipe whose base and content are already
  * built (or building) is refused; with it, only one in flight is.
  */
 export async function build(
@@ -40,39 +37,39 @@ export async function build(
     ctx.names.prefix,
     now,
   );
-  const due = evaluation.due.find((c) => c.recipe.name === recipe.name);
+  const candidate =
+    evaluation.due.find((c) => c.recipe.name === recipe.name) ??
+    (force ? evaluation.notDue.find((c) => c.recipe.name === recipe.name) : undefined);
   const decided = evaluation.decisions.find((d) => d.recipe === recipe.name);
-  const candidate = due ?? (force && decided?.decision === 'not-due' ? decided : undefined);
-  if (!candidate?.baseImageId || !candidate.recipeHash) {
+  if (!candidate) {
     throw new AmiBakeError(
       `recipe "${recipe.name}" is not due: ${decided?.reason ?? 'no base image found'}${decided?.decision === 'not-due' ? ' (use --force to build it again)' : ''}`,
       { code: 'NotStarted' },
     );
   }
-  const record: BuildRecord = {
-    buildId: newBuildId(recipe.name, now, randomBytes(3).toString('hex')),
-    recipeName: recipe.name,
-    recipeHash: candidate.recipeHash,
-    recipe,
-    baseImageId: candidate.baseImageId,
-    ...(due?.baseImageName ? { baseImageName: due.baseImageName } : {}),
-    status: 'pending',
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  };
-  const started = await recordBuildStart(table, record, MAX_IN_FLIGHT, { force });
-  if (started !== 'started') {
-    throw new AmiBakeError(
-      `recipe "${recipe.name}" was not started: ${started === 'already-started' ? 'a build of this base and content is in flight' : 'too many builds in flight'}`,
-      {
-        code: 'NotStarted',
-      },
-    );
+  const { decision } = await startBuild(
+    {
+      table,
+      lambda: clients.lambda,
+      log: ctx.log,
+      now: () => now,
+      randomHex: () => randomBytes(3).toString('hex'),
+    },
+    candidate,
+    { maxInFlight: MAX_IN_FLIGHT, instanceCreateFunction: ctx.names.functions.instanceCreate, now, force },
+  );
+  if (decision.decision !== 'started' || !decision.buildId) {
+    const why =
+      decision.decision === 'not-due'
+        ? 'a build of this base and content is in flight'
+        : decision.decision === 'deferred'
+          ? 'too many builds in flight'
+          : decision.reason;
+    throw new AmiBakeError(`recipe "${recipe.name}" was not started: ${why}`, { code: 'NotStarted' });
   }
-  await invokeAsync(clients.lambda, ctx.names.functions.instanceCreate, { buildId: record.buildId });
   return {
-    buildId: record.buildId,
-    baseImageId: record.baseImageId,
-    text: `started ${record.buildId} (base ${record.baseImageId}): follow it with npx amibake history ${recipe.name}`,
+    buildId: decision.buildId,
+    baseImageId: candidate.baseImageId,
+    text: `started ${decision.buildId} (base ${candidate.baseImageId}): follow it with npx amibake history ${recipe.name}`,
   };
 }

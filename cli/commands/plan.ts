@@ -1,4 +1,5 @@
-import { evaluateRecipes, type RecipeDecision } from '../../functions/ami-build-trigger/run-trigger';
+import type { RecipeDecision } from '../../functions/ami-build-trigger/plan-trigger';
+import { evaluateRecipes } from '../../functions/ami-build-trigger/run-trigger';
 import { table } from '../args';
 import type { StackContext } from '../context';
 

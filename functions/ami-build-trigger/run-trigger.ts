@@ -6,16 +6,25 @@ import { type BuildsTable, latestStatuses, lockId, recordBuildStart } from '../s
 import { invokeAsync } from '../shared/aws/invoke';
 import { readObject } from '../shared/aws/objects';
 import { loadRecipeEntries, type RecipeStore } from '../shared/aws/recipe-store';
-import { instanceTypeProblems } from '../shared/aws-facts';
-import { type BuildRecord, newBuildId, type ScriptPin } from '../shared/build-record';
 import { awsErrorName, describeError, InvalidInputError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { parseRecipes, type Recipe, scriptUri } from '../shared/recipe';
-import { recipeHash, selectorKey, sha256Hex } from '../shared/recipe-hash';
-import { type Candidate, planBuilds } from './plan-builds';
-import { type BaseResolution, resolveBases } from './resolve-bases';
+import { sha256Hex } from '../shared/recipe-hash';
+import {
+  afterInvoke,
+  afterRecording,
+  type Candidate,
+  deferred,
+  notDueDecision,
+  pendingBuild,
+  planBuilds,
+  planCandidates,
+  type RecipeDecision,
+  type ScriptIdentity,
+} from './plan-trigger';
+import { resolveBases } from './resolve-bases';
 import type { TriggerScope } from './trigger-event';
 
 export interface TriggerDeps {
@@ -40,17 +49,6 @@ export interface TriggerSettings {
   scope?: TriggerScope;
 }
 
-type Decision = 'started' | 'not-due' | 'deferred' | 'skipped' | 'invalid';
-
-export interface RecipeDecision {
-  recipe: string;
-  decision: Decision;
-  reason: string;
-  buildId?: string;
-  baseImageId?: string;
-  recipeHash?: string;
-}
-
 /** One trigger run: read recipes, resolve bases, decide what is due, start those builds. */
 export async function runTrigger(deps: TriggerDeps, settings: TriggerSettings): Promise<RecipeDecision[]> {
   const now = deps.now();
@@ -65,6 +63,8 @@ export interface Evaluation {
   decisions: RecipeDecision[];
   /** Recipes due, in the recipes' order, with their base and content hash. */
   due: Candidate[];
+  /** Recipes whose build of this base and content succeeded or is in flight (`amibake build --force` may rebuild them). */
+  notDue: Candidate[];
   /** Every valid recipe, as read. */
   recipes: Recipe[];
 }
@@ -76,7 +76,11 @@ function tracks(recipe: Recipe, scope: TriggerScope): boolean {
   );
 }
 
-/** What a trigger run would do, without doing it: the reads of a run and its decisions. */
+/**
+ * What a trigger run would do, without doing it: the reads of a run (recipes, bases, scripts,
+ * the latest build of each candidate) and the plan's decisions. The trigger, `amibake plan` and
+ * `amibake build` all evaluate through here.
+ */
 export async function evaluateRecipes(
   deps: Omit<TriggerDeps, 'lambda' | 'randomHex'>,
   deployment: string,
@@ -89,48 +93,27 @@ export async function evaluateRecipes(
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     deps.log.error('recipes document rejected', { problems: error.problems });
-    return { decisions: [{ recipe: '*', decision: 'invalid', reason: error.message }], due: [], recipes: [] };
+    const decision: RecipeDecision = { recipe: '*', decision: 'invalid', reason: error.message };
+    return { decisions: [decision], due: [], notDue: [], recipes: [] };
   }
   const parsed = parseRecipes(entries, { scripts: 's3', deployment });
-  const { rejected } = parsed;
   const recipes = parsed.recipes.filter((r) => tracks(r, scope));
   if (scope.kind === 'release') {
     deps.log.info('release notification', { topics: scope.topics, recipes: recipes.map((r) => r.name) });
   }
-  const decisions: RecipeDecision[] = rejected.map((r) => {
-    deps.log.warn('recipe rejected', { recipe: r.name, problems: r.problems });
-    return { recipe: r.name, decision: 'invalid', reason: r.problems.join('; ') };
-  });
 
-  const bases = await resolveBases(deps, recipes, now);
-  const scripts = await scriptIdentities(deps, recipes);
-  const candidates: Candidate[] = [];
-  for (const recipe of recipes) {
-    const base = bases.get(selectorKey(recipe.base));
-    const script = scripts.get(scriptUri(recipe.script));
-    if (!base?.ok || !script?.ok) {
-      const reason = skipReason(base, script);
-      decisions.push({ recipe: recipe.name, decision: 'skipped', reason });
-      deps.log.warn('recipe skipped', { recipe: recipe.name, reason });
-      continue;
-    }
-    // An SSM base shows its architecture only now; EC2 would refuse the launch.
-    const mismatch = instanceTypeProblems(recipe.instanceType, base.architecture);
-    if (mismatch.length > 0) {
-      const reason = `recipe "${recipe.name}": ${mismatch.join('; ')} (base ${base.imageId})`;
-      decisions.push({ recipe: recipe.name, decision: 'invalid', reason });
-      deps.log.warn('recipe rejected', { recipe: recipe.name, problems: [reason] });
-      continue;
-    }
-    candidates.push({
-      recipe,
-      baseImageId: base.imageId,
-      ...(base.imageName ? { baseImageName: base.imageName } : {}),
-      recipeHash: recipeHash(recipe, script.identity),
-      script: script.pin,
+  const { decisions, candidates } = planCandidates({
+    recipes,
+    rejected: parsed.rejected,
+    bases: await resolveBases(deps, recipes, now),
+    scripts: await scriptIdentities(deps, recipes),
+  });
+  for (const d of decisions) {
+    deps.log.warn(d.decision === 'skipped' ? 'recipe skipped' : 'recipe rejected', {
+      recipe: d.recipe,
+      reason: d.reason,
     });
   }
-
   const latest = await latestStatuses(
     deps.table,
     candidates.map((c) => ({
@@ -142,10 +125,12 @@ export async function evaluateRecipes(
   const plan = planBuilds(candidates, (c) =>
     latest.get(lockId({ recipeName: c.recipe.name, baseImageId: c.baseImageId, recipeHash: c.recipeHash })),
   );
-  for (const { candidate, status } of plan.notDue) {
-    decisions.push(decisionFor(candidate, 'not-due', `build of this base and recipe hash is ${status}`));
-  }
-  return { decisions, due: plan.due, recipes };
+  return {
+    decisions: [...decisions, ...plan.notDue.map((n) => notDueDecision(n.candidate, n.status))],
+    due: plan.due,
+    notDue: plan.notDue.map((n) => n.candidate),
+    recipes,
+  };
 }
 
 async function startBuilds(
@@ -155,83 +140,49 @@ async function startBuilds(
   now: Date,
 ): Promise<RecipeDecision[]> {
   const decisions: RecipeDecision[] = [];
-  let limitReached = false;
-  for (const candidate of due) {
-    if (limitReached) {
-      decisions.push(decisionFor(candidate, 'deferred', `${settings.maxInFlight} builds already in flight`));
-      continue;
-    }
-    const build = pendingBuild(candidate, now, deps.randomHex());
-    const outcome = await recordBuildStart(deps.table, build, settings.maxInFlight);
-    if (outcome === 'limit-reached') {
-      limitReached = true;
-      decisions.push(decisionFor(candidate, 'deferred', `${settings.maxInFlight} builds already in flight`));
-    } else if (outcome === 'already-started') {
-      decisions.push(decisionFor(candidate, 'not-due', 'another trigger run started this build'));
-    } else {
-      decisions.push(await launch(deps, settings, build, candidate));
+  for (const [position, candidate] of due.entries()) {
+    const started = await startBuild(deps, candidate, { ...settings, now });
+    decisions.push(started.decision);
+    if (started.kind === 'defer') {
+      // The limit holds for the rest of this run: the same recipes wait for the next one.
+      decisions.push(...due.slice(position + 1).map((c) => deferred(c, settings.maxInFlight)));
+      break;
     }
   }
   return decisions;
 }
 
-async function launch(
-  deps: TriggerDeps,
-  settings: TriggerSettings,
-  build: BuildRecord,
+/**
+ * Starts one build of a candidate: its record (which takes the lock of its base and content
+ * and a slot of the in-flight limit), then the asynchronous launch. A launch that cannot be
+ * asked for ends the build `failed` (releasing its slot). The trigger and `amibake build`
+ * (`force`: a build of that base and content may have succeeded) start builds only through here.
+ */
+export async function startBuild(
+  deps: Pick<TriggerDeps, 'table' | 'lambda' | 'log' | 'now' | 'randomHex' | 'notify'>,
   candidate: Candidate,
-): Promise<RecipeDecision> {
+  settings: { maxInFlight: number; instanceCreateFunction: string; now: Date; force?: boolean },
+): Promise<{ kind: 'defer' | 'done'; decision: RecipeDecision }> {
+  const build = pendingBuild(candidate, settings.now, deps.randomHex());
+  const outcome = await recordBuildStart(deps.table, build, settings.maxInFlight, {
+    force: settings.force ?? false,
+  });
+  const step = afterRecording(candidate, outcome, settings.maxInFlight);
+  if (step.kind !== 'invoke') return step;
   try {
     await invokeAsync(deps.lambda, settings.instanceCreateFunction, { buildId: build.buildId });
-    deps.log.info('build started', {
-      buildId: build.buildId,
-      recipe: build.recipeName,
-      baseImageId: build.baseImageId,
-    });
-    return {
-      ...decisionFor(candidate, 'started', 'new base image or recipe change'),
-      buildId: build.buildId,
-    };
   } catch (error) {
     const reason = `could not invoke ${settings.instanceCreateFunction}: ${describeError(error)}`;
     await failBuild(deps, build, reason, awsErrorName(error) ?? 'InvokeFailed');
-    return { ...decisionFor(candidate, 'skipped', reason), buildId: build.buildId };
+    return { kind: 'done', decision: afterInvoke(candidate, build.buildId, reason) };
   }
+  deps.log.info('build started', {
+    buildId: build.buildId,
+    recipe: build.recipeName,
+    baseImageId: build.baseImageId,
+  });
+  return { kind: 'done', decision: afterInvoke(candidate, build.buildId) };
 }
-
-function pendingBuild(candidate: Candidate, now: Date, random: string): BuildRecord {
-  const stamp = now.toISOString();
-  return {
-    buildId: newBuildId(candidate.recipe.name, now, random),
-    recipeName: candidate.recipe.name,
-    recipeHash: candidate.recipeHash,
-    recipe: candidate.recipe,
-    baseImageId: candidate.baseImageId,
-    ...(candidate.baseImageName ? { baseImageName: candidate.baseImageName } : {}),
-    script: candidate.script,
-    status: 'pending',
-    createdAt: stamp,
-    updatedAt: stamp,
-  };
-}
-
-function decisionFor(candidate: Candidate, decision: Decision, reason: string): RecipeDecision {
-  return {
-    recipe: candidate.recipe.name,
-    decision,
-    reason,
-    baseImageId: candidate.baseImageId,
-    recipeHash: candidate.recipeHash,
-  };
-}
-
-function skipReason(base: BaseResolution | undefined, script: ScriptIdentity | undefined): string {
-  if (base && !base.ok) return base.reason;
-  if (script && !script.ok) return script.reason;
-  return 'base image or script not resolved';
-}
-
-type ScriptIdentity = { ok: true; identity: string; pin: ScriptPin } | { ok: false; reason: string };
 
 /**
  * Identity and pin of each distinct script. A script the stack uploaded is known by the SHA-256

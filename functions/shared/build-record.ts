@@ -124,3 +124,6 @@ export function buildReportKeys(
     packages: `${base}packages.txt`,
   };
 }
+
+/** What recording a build's start answered: recorded, or refused by the lock or the in-flight limit. */
+export type StartOutcome = 'started' | 'already-started' | 'limit-reached';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { RecipeDecision } from '../../functions/ami-build-trigger/run-trigger';
+import type { RecipeDecision } from '../../functions/ami-build-trigger/plan-trigger';
 import { drain, runBakeCycle } from '../../local/bake-cycle';
 import { AMAZON_LINUX_ACCOUNT } from '../../local/emulator/gaps/sns-gaps';
 import { publishRelease, snsEvent } from '../../local/events/vendor-topics';

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { BuildRecord, BuildStatus, FinalStatus } from '../build-record';
+import type { BuildRecord, BuildStatus, FinalStatus, StartOutcome } from '../build-record';
 import { IN_FLIGHT_STATUSES } from '../build-record';
 
 /**
@@ -73,8 +73,6 @@ export async function latestStatuses(
 export function lockId(q: LockQuery): string {
   return lockKey(q.recipeName, q.baseImageId, q.recipeHash).pk;
 }
-
-export type StartOutcome = 'started' | 'already-started' | 'limit-reached';
 
 /**
  * Records a new pending build in one transaction: the build, its lock (only when no build of
