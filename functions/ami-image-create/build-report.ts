@@ -15,6 +15,9 @@ export type Outcome =
   | { succeeded: true; report: BuildReport }
   | { succeeded: false; reason: string; errorCode: string };
 
+/** A report as far as the console attests it: an outcome, or a wait for the attestation. */
+export type ReadReport = Outcome | { waiting: string };
+
 /**
  * Decides success from the status object's text (undefined when the instance never reported).
  * The test stage's codes are its own: TestsFailed, TestsTimedOut.

@@ -35,7 +35,3 @@ export async function cleanUp(
     await attempt(`instance ${instance}`, () => terminateInstance(deps.ec2, instance));
   return left;
 }
-
-/** "; left behind: rule x (AccessDeniedException)", or nothing. */
-export const leftBehind = (left: readonly string[]) =>
-  left.length > 0 ? `; left behind: ${left.join(', ')}` : '';

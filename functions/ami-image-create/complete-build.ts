@@ -11,33 +11,35 @@ import {
   findImageByName,
   findImagesByTag,
   markImage,
-  snapshotsExist,
 } from '../shared/aws/images';
 import { describeInstance } from '../shared/aws/instances';
 import { putImageParameter } from '../shared/aws/parameters';
 import { deprecateImage, deregisterWithSnapshots } from '../shared/aws/retention';
-import { type BuildRecord, testsPassed } from '../shared/build-record';
+import type { BuildRecord } from '../shared/build-record';
 import { AmiBakeError, awsErrorName, describeError, isRefusedForGood } from '../shared/errors';
 import { type EndedOutcome, failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { retireImages } from '../shared/retire-images';
-import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../shared/tags';
+import { BUILD_ID_TAG, TESTS_TAG } from '../shared/tags';
 import { updateConsumers } from '../shared/update-consumers';
-import { cleanUp, leftBehind } from './clean-up';
+import { cleanUp } from './clean-up';
 import { distribute, type RegionalClients } from './distribute';
 import { sortImages } from './image-provenance';
 import { createImageInput } from './image-spec';
-import { type ImageStateEvent, SETTLED_IMAGE_STATES } from './image-state-event';
+import type { ImageStateEvent } from './image-state-event';
 import { packageChanges } from './package-changes';
+import {
+  type ImageEventFacts,
+  leftBehind,
+  planImageEvent,
+  planSettle,
+  planStopEvent,
+  type SettleFacts,
+  type SettleStep,
+} from './plan-settle';
 import { readReport } from './read-report';
 import type { StoppedEvent } from './stopped-event';
-
-/**
- * An image CreateImage returned shows in DescribeImages within seconds; one still not visible
- * this long after the build started imaging was deregistered.
- */
-const IMAGE_VISIBILITY_MS = 5 * 60_000;
 
 export interface CompleteDeps {
   ec2: EC2Client;
@@ -73,22 +75,6 @@ export type CompleteResult =
   | { outcome: 'failed' | 'timed_out'; buildId: string; reason: string }
   | { outcome: 'ignored'; buildId: string; reason: string };
 
-/** What a stop event of each of a build's instances needs: the instance it names, and the build's status. */
-const STOP_STAGES = {
-  build: {
-    instanceOf: (build: BuildRecord) => build.instanceId,
-    statuses: ['building', 'imaging'],
-    what: 'instance',
-    notOurs: (build: BuildRecord) => `this build's (${build.instanceId})`,
-  },
-  test: {
-    instanceOf: (build: BuildRecord) => build.test?.instanceId,
-    statuses: ['testing'],
-    what: 'test instance',
-    notOurs: (build: BuildRecord) => `this build's test instance (${build.test?.instanceId ?? 'none yet'})`,
-  },
-} as const;
-
 /**
  * Handles the stop event of a build instance, or of its test instance (whose report decides
  * whether the image is published). Safe to receive any number of times: a build already
@@ -101,29 +87,15 @@ export async function completeBuild(
 ): Promise<CompleteResult> {
   const { buildId } = event;
   const build = await getBuild(deps.table, buildId);
-  if (!build) return { outcome: 'ignored', buildId, reason: 'no such build' };
-  const stage = STOP_STAGES[event.stage];
-  if (stage.instanceOf(build) !== event.instanceId) {
-    return {
-      outcome: 'ignored',
-      buildId,
-      reason: `instance ${event.instanceId} is not ${stage.notOurs(build)}`,
-    };
-  }
-  if (!(stage.statuses as readonly string[]).includes(build.status)) {
-    return { outcome: 'ignored', buildId, reason: `build is already ${build.status}` };
-  }
-  return untilRefused(deps, build, async () => {
-    if (build.status === 'imaging') return settleSteps(deps, settings, build);
+  const first = planStopEvent(event, build);
+  if (first.kind === 'ignore') return { outcome: 'ignored', buildId, reason: first.reason };
+  return untilRefused(deps, first.build, async () => {
+    if (first.kind === 'settle') return settleSteps(deps, settings, first.build);
     const instance = await describeInstance(deps.ec2, event.instanceId);
-    if (instance?.State?.Name !== 'stopped') {
-      return {
-        outcome: 'ignored',
-        buildId,
-        reason: `${stage.what} ${event.instanceId} is ${instance?.State?.Name ?? 'gone'}, not stopped`,
-      };
-    }
-    return settleSteps(deps, settings, build, instance);
+    // Described: the plan now settles or ignores.
+    const next = planStopEvent(event, build, instance?.State?.Name ?? null);
+    if (next.kind === 'ignore') return { outcome: 'ignored', buildId, reason: next.reason };
+    return settleSteps(deps, settings, first.build, instance);
   });
 }
 
@@ -138,38 +110,30 @@ export async function resumeImaging(
   settings: CompleteSettings,
   event: ImageStateEvent,
 ): Promise<CompleteResult | { outcome: 'ignored'; imageId: string; reason: string }> {
-  const { imageId, region } = event;
-  const ignored = (reason: string) => ({ outcome: 'ignored' as const, imageId, reason });
-  if (!(SETTLED_IMAGE_STATES as readonly string[]).includes(event.state)) {
-    return ignored(`state ${event.state} ends no wait`);
+  const facts: ImageEventFacts = { event, deployment: settings.deployment, region: settings.region };
+  for (;;) {
+    const step = planImageEvent(facts);
+    switch (step.kind) {
+      case 'ignore':
+        return step.buildId
+          ? { outcome: 'ignored', buildId: step.buildId, reason: step.reason }
+          : { outcome: 'ignored', imageId: event.imageId, reason: step.reason };
+      case 'describe-image':
+        facts.image = (await describeImage(deps.regional(event.region).ec2, event.imageId)) ?? null;
+        break;
+      case 'read-build':
+        facts.build = (await getBuild(deps.table, step.buildId)) ?? null;
+        break;
+      case 'settle':
+        deps.log.info('image state changed: build resumed', {
+          buildId: step.build.buildId,
+          imageId: event.imageId,
+          region: event.region,
+          state: event.state,
+        });
+        return settleBuild(deps, settings, step.build);
+    }
   }
-  const image = await describeImage(deps.regional(region).ec2, imageId);
-  const tag = (key: string) => image?.Tags?.find((t) => t.Key === key)?.Value;
-  if (!image) return ignored(`not visible in ${region}`);
-  if (tag(DEPLOYMENT_TAG) !== settings.deployment) return ignored('not an image of this deployment');
-  const buildId = tag(BUILD_ID_TAG);
-  const build = buildId ? await getBuild(deps.table, buildId) : undefined;
-  if (!build) return ignored(`no build ${buildId ?? '(untagged)'}`);
-  if (build.status !== 'imaging')
-    return { outcome: 'ignored', buildId: build.buildId, reason: `build is ${build.status}` };
-  const expected =
-    region === settings.region
-      ? build.imageId === imageId
-      : build.recipe.distribution.copies.some((c) => c.region === region);
-  if (!expected) {
-    return {
-      outcome: 'ignored',
-      buildId: build.buildId,
-      reason: `image ${imageId} in ${region} is not one the build waits for`,
-    };
-  }
-  deps.log.info('image state changed: build resumed', {
-    buildId: build.buildId,
-    imageId,
-    region,
-    state: event.state,
-  });
-  return settleBuild(deps, settings, build);
 }
 
 /**
@@ -221,93 +185,83 @@ async function endRefused(deps: CompleteDeps, build: BuildRecord, error: unknown
   return failBuild(deps, latest, reason, awsErrorName(error) ?? 'Refused');
 }
 
-/** `instance`, when the caller has described it already, spares reading it again. */
+/**
+ * Applies the settle plan (plan-settle.ts) until a step ends the invocation. `instance`, when
+ * the caller has described it already, spares reading it again.
+ */
 async function settleSteps(
   deps: CompleteDeps,
   settings: CompleteSettings,
   build: BuildRecord,
   instance?: Instance,
 ): Promise<CompleteResult> {
+  let facts: SettleFacts = { build, now: deps.now() };
+  for (;;) {
+    const step = planSettle(facts);
+    const { buildId } = facts.build;
+    switch (step.kind) {
+      case 'read-report':
+        facts.report = await readReport(deps, settings, facts.build, instance, step.stage);
+        break;
+      case 'make-image':
+        facts.made = await imageOf(deps, settings, facts.build);
+        break;
+      case 'recover-image':
+        facts.recovered = await recoverImage(deps, settings, facts.build);
+        break;
+      case 'describe-image':
+        facts.image = (await describeImage(deps.ec2, step.imageId)) ?? null;
+        break;
+      case 'clean-up':
+        facts.left = await cleanUp(
+          deps,
+          step.of === 'test' ? { ruleName: facts.build.ruleName, test: facts.build.test } : facts.build,
+        );
+        break;
+      case 'wait':
+        if (step.warn) deps.log.warn(step.warn, { ...step.result });
+        return step.result;
+      case 'fail':
+        return failBuild(deps, facts.build, step.reason, step.errorCode, step.status);
+      case 'end-tests':
+        return endTests(deps, facts.build, step.status, step.errorCode, step.reason, step.left);
+      case 'record-tests-passed': {
+        const changes = { status: 'imaging' as const, test: step.test };
+        if (!(await updateBuild(deps.table, buildId, 'testing', changes, deps.now()))) {
+          return { outcome: 'ignored', buildId, reason: 'the build moved on while its tests were read' };
+        }
+        deps.log.info('tests passed', {
+          buildId,
+          outcome: step.test.outcome,
+          instanceId: step.test.instanceId,
+        });
+        // The build goes on as imaging, from what EC2 says now.
+        facts = { build: { ...facts.build, ...changes }, now: deps.now() };
+        instance = undefined;
+        break;
+      }
+      case 'start-tests':
+        return startTests(deps, facts.build, step.image);
+      case 'distribute':
+        facts.distribution = await distribute(deps, settings, facts.build, step.image);
+        break;
+      case 'publish':
+        return publish(deps, settings, facts.build, step);
+    }
+  }
+}
+
+/** The image passed its tests and reached every region: published, recorded, announced. */
+async function publish(
+  deps: CompleteDeps,
+  settings: CompleteSettings,
+  build: BuildRecord,
+  { imageId, images, left }: Extract<SettleStep, { kind: 'publish' }>,
+): Promise<CompleteResult> {
   const { buildId } = build;
-  if (build.status === 'testing') return settleTest(deps, settings, build, instance);
-  let imageId = build.imageId;
-  if (build.status === 'building') {
-    const outcome = await readReport(deps, settings, build, instance);
-    if ('waiting' in outcome) {
-      deps.log.warn('report not attested yet: instance and rule kept', { buildId, reason: outcome.waiting });
-      return { outcome: 'waiting', buildId, reason: outcome.waiting };
-    }
-    if (!outcome.succeeded) {
-      const left = await cleanUp(deps, build);
-      const status = outcome.errorCode === 'CustomisationTimedOut' ? 'timed_out' : 'failed';
-      return failBuild(
-        deps,
-        build,
-        `${outcome.reason}; log: ${build.logLocation ?? 'none'}${leftBehind(left)}`,
-        outcome.errorCode,
-        status,
-      );
-    }
-    const image = await imageOf(deps, settings, build);
-    if ('error' in image) {
-      const left = await cleanUp(deps, build);
-      const { error } = image;
-      const ours = error instanceof AmiBakeError;
-      const reason = `CreateImage failed: ${ours ? error.message : describeError(error)}${leftBehind(left)}`;
-      return failBuild(deps, build, reason, ours ? error.code : (awsErrorName(error) ?? 'CreateImageFailed'));
-    }
-    imageId = image.imageId;
-  }
-  if (!imageId) {
-    const found = await recoverImage(deps, settings, build);
-    if ('error' in found) {
-      const left = await cleanUp(deps, build);
-      return failBuild(deps, build, `${found.error.message}${leftBehind(left)}`, found.error.code);
-    }
-    imageId = found.imageId;
-  }
-  if (!imageId) {
-    const left = await cleanUp(deps, build);
-    return failBuild(
-      deps,
-      build,
-      `the requested image no longer exists (deregistered?)${leftBehind(left)}`,
-      'ImageLost',
-    );
-  }
-  // Described once: the image's state change event resumes the build (the sweep, if it is lost).
-  const image = await describeImage(deps.ec2, imageId);
-  if (!image && deps.now().getTime() - Date.parse(build.updatedAt) > IMAGE_VISIBILITY_MS) {
-    const left = await cleanUp(deps, build);
-    return failBuild(
-      deps,
-      build,
-      `image ${imageId} no longer exists (deregistered?)${leftBehind(left)}`,
-      'ImageLost',
-    );
-  }
-  if (image?.State === 'failed') {
-    const left = await cleanUp(deps, build);
-    const reason = `image ${imageId} failed: ${image.StateReason?.Message ?? 'no reason given'}${leftBehind(left)}`;
-    return failBuild(deps, build, reason, 'ImageFailed');
-  }
-  if (!snapshotsExist(image)) {
-    deps.log.warn('snapshots not ready: instance kept until the next sweep', { buildId, imageId });
-    return { outcome: 'imaging', buildId, imageId, reason: 'snapshots not created yet' };
-  }
-  const left = await cleanUp(deps, build);
-  if (image?.State !== 'available') {
-    return { outcome: 'imaging', buildId, imageId, reason: `image is ${image?.State ?? 'not visible yet'}` };
-  }
-  if (!testsPassed(build.test)) return startTests(deps, build, image);
-  const distributed = await distribute(deps, settings, build, image);
-  if (distributed.state === 'pending')
-    return { outcome: 'imaging', buildId, imageId, reason: distributed.reason };
-  if (distributed.state === 'failed')
-    return failBuild(deps, build, distributed.reason, distributed.errorCode ?? 'ImageCopyFailed');
-  await publishImage(deps, build, distributed.images);
+  await publishImage(deps, build, images);
   if (left.length > 0) deps.log.error('build resources left behind', { buildId, left });
-  const changes = { imageId, copies: distributed.images, reason: `image available${leftBehind(left)}` };
+  const changes = { imageId, copies: images, reason: `image available${leftBehind(left)}` };
   const ended = await finishBuild(deps.table, build, 'succeeded', changes, deps.now());
   deps.log.info('image created', {
     buildId,
@@ -327,7 +281,7 @@ async function settleSteps(
       status: 'succeeded',
       reason: 'image available',
       imageId,
-      images: distributed.images,
+      images,
       ...(packages ? { packages } : {}),
       ...(consumers.length > 0 ? { consumers } : {}),
     });
@@ -359,47 +313,6 @@ async function startTests(deps: CompleteDeps, build: BuildRecord, image: Image):
     candidate: build.recipe.lifecycle.candidateParameter,
   });
   return { outcome: 'testing', buildId, imageId, reason: `${what} requested from ${imageId}` };
-}
-
-/**
- * The test instance stopped (or the sweep found it stopped): a pass returns the build to
- * `imaging` with the outcome recorded and goes on to copies and publication; a failure ends it.
- */
-async function settleTest(
-  deps: CompleteDeps,
-  settings: CompleteSettings,
-  build: BuildRecord,
-  instance: Instance | undefined,
-): Promise<CompleteResult> {
-  const { buildId } = build;
-  const test = build.test;
-  if (!test?.instanceId) return { outcome: 'waiting', buildId, reason: 'test instance not launched yet' };
-  const outcome = await readReport(deps, settings, build, instance, 'test');
-  if ('waiting' in outcome) {
-    deps.log.warn('test report not attested yet: test instance and rule kept', {
-      buildId,
-      reason: outcome.waiting,
-    });
-    return { outcome: 'waiting', buildId, reason: outcome.waiting };
-  }
-  const left = await cleanUp(deps, { ruleName: build.ruleName, test });
-  if (!outcome.succeeded) {
-    const timedOut = outcome.errorCode === 'TestsTimedOut';
-    const own = outcome.errorCode === 'TestsFailed' || timedOut;
-    const reason = `${own ? '' : `${outcome.errorCode}: `}${outcome.reason}`;
-    const code = timedOut ? 'TestsTimedOut' : 'TestsFailed';
-    return endTests(deps, build, timedOut ? 'timed_out' : 'failed', code, reason, left);
-  }
-  const passed = {
-    ...test,
-    outcome: build.recipe.test.script ? ('passed' as const) : ('boot-only' as const),
-  };
-  const changes = { status: 'imaging' as const, test: passed };
-  if (!(await updateBuild(deps.table, buildId, 'testing', changes, deps.now()))) {
-    return { outcome: 'ignored', buildId, reason: 'the build moved on while its tests were read' };
-  }
-  deps.log.info('tests passed', { buildId, outcome: passed.outcome, instanceId: test.instanceId });
-  return settleSteps(deps, settings, { ...build, ...changes });
 }
 
 /**

@@ -6,6 +6,7 @@ import { deregisterWithSnapshots } from '../shared/aws/retention';
 import type { BuildRecord } from '../shared/build-record';
 import { BUILD_ID_TAG } from '../shared/tags';
 import { sortImages } from './image-provenance';
+import type { DistributionResult } from './plan-settle';
 
 export interface RegionalClients {
   ec2: EC2Client;
@@ -15,11 +16,6 @@ export interface RegionalClients {
 export interface DistributeDeps {
   regional: (region: string) => RegionalClients;
 }
-
-export type DistributionResult =
-  | { state: 'done'; images: Record<string, string> }
-  | { state: 'pending'; reason: string }
-  | { state: 'failed'; reason: string; errorCode?: string };
 
 /**
  * Copies an available image to the recipe's other regions and shares the image and its copies.

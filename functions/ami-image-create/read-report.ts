@@ -6,7 +6,7 @@ import { getText } from '../shared/aws/objects';
 import { runsOnNitro } from '../shared/aws-facts';
 import { type BuildRecord, buildReportKeys, type Stage } from '../shared/build-record';
 import { sha256Hex } from '../shared/recipe-hash';
-import { judgeAttestation, type Outcome, outcomeOf } from './build-report';
+import { judgeAttestation, outcomeOf, type ReadReport } from './build-report';
 
 /** The wrapper's status is a few hundred bytes: more than this is not read (and is not JSON). */
 const STATUS_MAX_BYTES = 4096;
@@ -23,8 +23,6 @@ export interface ReportDeps {
   table: BuildsTable;
   now: () => Date;
 }
-
-export type ReadReport = Outcome | { waiting: string };
 
 /**
  * What the build's instance reported, believed only as far as its console attests it: a status

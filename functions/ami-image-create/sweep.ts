@@ -3,8 +3,9 @@ import { buildRuleTargets, listBuildRules, removeBuildRule } from '../shared/aws
 import { findDeploymentInstances, terminateInstance } from '../shared/aws/instances';
 import { AmiBakeError, describeError } from '../shared/errors';
 import { failBuild } from '../shared/fail-build';
-import { cleanUp, leftBehind } from './clean-up';
+import { cleanUp } from './clean-up';
 import { type CompleteDeps, type CompleteSettings, endTests, settleBuild } from './complete-build';
+import { leftBehind } from './plan-settle';
 import { type BuildAction, planSweep, type SweepLimits } from './plan-sweep';
 
 export interface SweepReport {

@@ -104,12 +104,6 @@ export async function createImage(ec2: EC2Client, input: CreateImageCommandInput
   return result.ImageId;
 }
 
-/** True when every EBS volume of the image has its snapshot: the instance may then go. */
-export function snapshotsExist(image: Image | undefined): boolean {
-  const ebs = (image?.BlockDeviceMappings ?? []).filter((m) => m.Ebs);
-  return ebs.length > 0 && ebs.every((m) => Boolean(m.Ebs?.SnapshotId));
-}
-
 /** Adds one tag to an image (the policy allows only the tags amibake marks images with after creation). */
 export async function markImage(ec2: EC2Client, imageId: string, key: string, value: string): Promise<void> {
   await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: key, Value: value }] }));

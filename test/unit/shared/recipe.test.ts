@@ -235,6 +235,15 @@ describe('parseRecipe', () => {
     });
   }
 
+  it('names every unknown field of an object, and a field set to undefined as missing', () => {
+    expect(problemsOf({ ...valid, colour: 'blue', flavour: 'mint' })).to.deep.equal([
+      'recipe "ecs-base": colour is not a known field, got "blue" (nor are flavour): remove it or use one of name, base, script, scriptSha256, instanceType, subnetId, securityGroupIds, instanceProfile, rootVolume, amiName, description, tags, timeoutMinutes, distribution, test, consumers, hygiene, lifecycle',
+    ]);
+    expect(problemsOf({ ...valid, name: undefined })).to.deep.equal([
+      'recipe #1: name is required: set it to 1-24 characters of a-z 0-9 and "-", such as "ecs-base"',
+    ]);
+  });
+
   it('rejects a project file when scripts must already be in S3', () => {
     expect(() => parseRecipe(valid, { scripts: 's3', deployment: 'amibake' })).to.throw(
       InvalidInputError,
