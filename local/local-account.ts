@@ -5,7 +5,7 @@ import { type Deployment, resolveDeployment } from '../deployment/model';
 import { PROJECT_ROOT } from '../scripts/bundle-functions';
 import { type ApplyReport, type PlannedChange, StackDeployment } from './deploy/stack-deployment';
 import { synthStack } from './deploy/stack-synth';
-import { OPERATOR } from './emulator/callers';
+import { type Credentials, OPERATOR } from './emulator/callers';
 import { type Emulator, startEmulator } from './emulator/emulator';
 import { EventBridge } from './events/event-bridge';
 import { forwardingRoleJudge } from './events/forwarding-role';
@@ -27,6 +27,8 @@ export interface DeployOptions {
   projectRoot?: string;
   /** Where the stack is synthesized (default: a directory of the emulator's). */
   outdir?: string;
+  /** What Terraform signs with, the first time a prefix is deployed (default: the operator's). */
+  credentials?: Credentials;
 }
 
 /**
@@ -80,18 +82,18 @@ export class LocalAccount {
     const projectRoot = options.projectRoot ?? PROJECT_ROOT;
     const outdir = options.outdir ?? join(this.emulator.workdir, 'cdktf.out', String(++this.synths));
     const synthesized = synthStack(local, outdir, projectRoot);
-    const terraform = this.stackFor(local.namePrefix);
+    const terraform = this.stackFor(local.namePrefix, options.credentials);
     terraform.stage(synthesized);
     return { local, projectRoot, terraform };
   }
 
   /** The Terraform deployment of a name prefix (one state per prefix, as two real deployments have). */
-  stackFor(prefix: string): StackDeployment {
+  stackFor(prefix: string, credentials: Credentials = OPERATOR): StackDeployment {
     let stack = this.stacks.get(prefix);
     if (!stack) {
       const workdir = join(this.emulator.workdir, 'terraform', prefix);
       mkdirSync(workdir, { recursive: true });
-      stack = new StackDeployment(workdir, { endpoint: this.emulator.endpoint, operator: OPERATOR });
+      stack = new StackDeployment(workdir, { endpoint: this.emulator.endpoint, operator: credentials });
       this.stacks.set(prefix, stack);
     }
     return stack;

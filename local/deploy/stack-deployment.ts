@@ -7,6 +7,7 @@ import { emulatorOverride, OVERRIDE_FILE, providerAliases } from './emulator-ove
 import {
   candidateMirrors,
   chooseProvider,
+  compareVersions,
   mirroredVersions,
   PLUGIN_DIR_SETTING,
   type ProviderChoice,
@@ -87,6 +88,34 @@ export class StackDeployment {
     };
   }
 
+  /** The ARN of every resource the state holds that has one (an event target's names its target: left out). */
+  async resourceArns(): Promise<string[]> {
+    const shown = await terraform(this.stackDir, ['show', '-json', '-no-color']);
+    type Module = {
+      resources?: { mode: string; type: string; values?: { arn?: unknown } }[];
+      child_modules?: Module[];
+    };
+    const state = JSON.parse(shown.stdout) as { values?: { root_module?: Module } };
+    const walk = (module: Module | undefined): string[] => [
+      ...(module?.resources ?? []).flatMap((r) =>
+        r.mode === 'managed' && r.type !== 'aws_cloudwatch_event_target' && typeof r.values?.arn === 'string'
+          ? [r.values.arn]
+          : [],
+      ),
+      ...(module?.child_modules ?? []).flatMap(walk),
+    ];
+    return [...new Set(walk(state.values?.root_module))].sort();
+  }
+
+  /** Destroys what the stack's state holds (`terraform destroy`); the next apply starts afresh. */
+  async destroy(): Promise<{ destroyed: number; seconds: number }> {
+    await this.init();
+    const run = await terraform(this.stackDir, ['destroy', '-auto-approve', '-no-color', '-parallelism=20']);
+    this.appliedDigest = undefined;
+    const destroyed = /Resources: (\d+) destroyed/.exec(run.stdout);
+    return { destroyed: Number(destroyed?.[1] ?? 0), seconds: run.seconds };
+  }
+
   /** The real plan of the staged stack against the emulated account, resource by resource. */
   async plan(): Promise<PlannedChange[]> {
     await this.init();
@@ -147,6 +176,11 @@ export class StackDeployment {
   }
 
   private async initProvider(pinned: string): Promise<NonNullable<StackDeployment['provider']>> {
+    const version = JSON.parse((await terraform(this.stackDir, ['version', '-json'])).stdout) as {
+      terraform_version?: string;
+    };
+    const problem = terraformVersionProblem(version.terraform_version);
+    if (problem) throw new AmiBakeError(problem, { code: 'TerraformTooOld' });
     const setting = process.env[PLUGIN_DIR_SETTING];
     if (setting) return this.initFromMirror(pinned, setting);
     this.writeOverride(undefined);
@@ -199,6 +233,15 @@ function pick(change: { before: PlannedChange['before']; after: PlannedChange['a
 }
 
 /** A sentence for the output: which provider the emulator deployment uses, and why. */
+/** The oldest Terraform the stack is applied with (its `moved` blocks and checks need it). */
+const MINIMUM_TERRAFORM = '1.5.0';
+
+/** Why this Terraform cannot deploy the stack, or undefined. */
+export function terraformVersionProblem(version: string | undefined): string | undefined {
+  if (version && compareVersions(version, MINIMUM_TERRAFORM) >= 0) return undefined;
+  return `Terraform ${MINIMUM_TERRAFORM} or newer is needed, found ${version ?? 'an unknown version'}: install it from https://developer.hashicorp.com/terraform/install (or your package manager) and put it on the PATH`;
+}
+
 export function describeProvider(choice: StackDeployment['provider']): string {
   if (!choice) return 'provider not chosen yet';
   if (choice.kind === 'relaxed') {

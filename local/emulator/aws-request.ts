@@ -90,19 +90,63 @@ function parseJson(body: Buffer): Record<string, unknown> {
   }
 }
 
-/** The Lambda REST operations the functions and the stack use. */
+/** The Lambda REST operations the functions and the stack (Terraform's provider) use. */
 function lambdaOperation(method: string, pathname: string): string {
-  if (/^\/2015-03-31\/functions\/[^/]+\/invocations$/.test(pathname)) return 'Invoke';
-  if (/^\/2015-03-31\/functions\/[^/]+\/policy/.test(pathname))
-    return method === 'POST' ? 'AddPermission' : method === 'DELETE' ? 'RemovePermission' : 'GetPolicy';
-  if (/^\/2015-03-31\/functions\/[^/]+\/configuration$/.test(pathname))
-    return method === 'PUT' ? 'UpdateFunctionConfiguration' : 'GetFunctionConfiguration';
-  if (/^\/2015-03-31\/functions\/[^/]+\/code$/.test(pathname)) return 'UpdateFunctionCode';
-  if (/^\/2015-03-31\/functions\/?$/.test(pathname))
-    return method === 'POST' ? 'CreateFunction' : 'ListFunctions';
-  if (/^\/2015-03-31\/functions\/[^/]+$/.test(pathname))
-    return method === 'DELETE' ? 'DeleteFunction' : 'GetFunction';
-  return `${method} ${pathname}`;
+  const verb = (get: string, others: Record<string, string>) =>
+    method === 'GET' ? get : (others[method] ?? `${method} ${pathname}`);
+  const fn = '/functions/[^/]+';
+  const routes: [RegExp, () => string][] = [
+    [new RegExp(`^/2015-03-31${fn}/invocations$`), () => 'Invoke'],
+    [
+      new RegExp(`^/2015-03-31${fn}/policy`),
+      () => verb('GetPolicy', { POST: 'AddPermission', DELETE: 'RemovePermission' }),
+    ],
+    [
+      new RegExp(`^/2015-03-31${fn}/configuration$`),
+      () => verb('GetFunctionConfiguration', { PUT: 'UpdateFunctionConfiguration' }),
+    ],
+    [new RegExp(`^/2015-03-31${fn}/code$`), () => 'UpdateFunctionCode'],
+    [
+      new RegExp(`^/2015-03-31${fn}/versions$`),
+      () => verb('ListVersionsByFunction', { POST: 'PublishVersion' }),
+    ],
+    [new RegExp(`^/2015-03-31${fn}/aliases$`), () => verb('ListAliases', { POST: 'CreateAlias' })],
+    [
+      new RegExp(`^/2015-03-31${fn}/aliases/[^/]+$`),
+      () => verb('GetAlias', { PUT: 'UpdateAlias', DELETE: 'DeleteAlias' }),
+    ],
+    [
+      new RegExp(`^/2019-09-25${fn}/event-invoke-config$`),
+      () =>
+        verb('GetFunctionEventInvokeConfig', {
+          PUT: 'PutFunctionEventInvokeConfig',
+          POST: 'UpdateFunctionEventInvokeConfig',
+          DELETE: 'DeleteFunctionEventInvokeConfig',
+        }),
+    ],
+    [new RegExp(`^/2020-06-30${fn}/code-signing-config$`), () => verb('GetFunctionCodeSigningConfig', {})],
+    [
+      /^\/20\d\d-\d\d-\d\d\/functions\/[^/]+\/concurrency$/,
+      () =>
+        verb('GetFunctionConcurrency', {
+          PUT: 'PutFunctionConcurrency',
+          DELETE: 'DeleteFunctionConcurrency',
+        }),
+    ],
+    [
+      new RegExp(`^/2021-10-31${fn}/url$`),
+      () =>
+        verb('GetFunctionUrlConfig', {
+          POST: 'CreateFunctionUrlConfig',
+          PUT: 'UpdateFunctionUrlConfig',
+          DELETE: 'DeleteFunctionUrlConfig',
+        }),
+    ],
+    [/^\/2017-03-31\/tags\//, () => verb('ListTags', { POST: 'TagResource', DELETE: 'UntagResource' })],
+    [/^\/2015-03-31\/functions\/?$/, () => verb('ListFunctions', { POST: 'CreateFunction' })],
+    [new RegExp(`^/2015-03-31${fn}$`), () => verb('GetFunction', { DELETE: 'DeleteFunction' })],
+  ];
+  return routes.find(([path]) => path.test(pathname))?.[1]() ?? `${method} ${pathname}`;
 }
 
 /** S3 operations by method, path and sub-resource (path-style: /<bucket>/<key>). */
@@ -117,13 +161,25 @@ function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): st
     return `${method}Object`;
   }
   if (!bucket) return method === 'GET' ? 'ListBuckets' : `${method}Service`;
+  const verb = method === 'GET' ? 'Get' : method === 'DELETE' ? 'Delete' : 'Put';
   for (const sub of ['policy', 'lifecycle', 'versioning', 'encryption', 'tagging', 'ownershipControls']) {
-    if (has(sub)) {
-      const verb = method === 'GET' ? 'Get' : method === 'DELETE' ? 'Delete' : 'Put';
-      return `${verb}Bucket${sub[0]?.toUpperCase()}${sub.slice(1)}`;
-    }
+    if (has(sub)) return `${verb}Bucket${sub[0]?.toUpperCase()}${sub.slice(1)}`;
   }
-  if (has('publicAccessBlock')) return `${method === 'GET' ? 'Get' : 'Put'}PublicAccessBlock`;
+  // The sub-resources the provider reads with every aws_s3_bucket, named as the S3 API names them.
+  const named: Record<string, string> = {
+    acl: 'BucketAcl',
+    cors: 'BucketCors',
+    website: 'BucketWebsite',
+    accelerate: 'BucketAccelerateConfiguration',
+    requestPayment: 'BucketRequestPayment',
+    logging: 'BucketLogging',
+    replication: 'BucketReplication',
+    'object-lock': 'ObjectLockConfiguration',
+    notification: 'BucketNotificationConfiguration',
+    publicAccessBlock: 'PublicAccessBlock',
+  };
+  for (const [sub, name] of Object.entries(named)) if (has(sub)) return `${verb}${name}`;
+  if (method === 'GET' && has('location')) return 'GetBucketLocation';
   if (method === 'POST' && has('delete')) return 'DeleteObjects';
   if (method === 'GET' && has('versions')) return 'ListObjectVersions';
   if (method === 'GET') return url.searchParams.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';

@@ -46,6 +46,14 @@ export class CallerRegistry {
     return { accessKeyId, secretAccessKey, sessionToken: randomBytes(32).toString('base64') };
   }
 
+  /** Credentials of another operator (trusted as the operator is), for telling its calls apart. */
+  issueOperator(): Credentials {
+    const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    const secretAccessKey = randomBytes(20).toString('base64');
+    this.byKey.set(accessKeyId, { caller: { kind: 'operator' }, secret: secretAccessKey });
+    return { accessKeyId, secretAccessKey };
+  }
+
   callerOf(accessKeyId: string | undefined): Caller | undefined {
     return accessKeyId === undefined ? undefined : this.byKey.get(accessKeyId)?.caller;
   }

@@ -19,8 +19,10 @@ import { SsmGaps } from './gaps/ssm-gaps';
 import { Gateway, knownCallersOnly, type Layer } from './gateway';
 import { accountFacts } from './iam/account-facts';
 import { Authorizer } from './iam/authorizer';
+import { iamActionsOf } from './iam/call-actions';
 import { iamLayer, missingKeyLayer } from './iam/iam-layer';
 import { globalContext } from './iam/request-context';
+import { machineMotoPython } from './moto-python';
 import { type MotoServer, startMoto } from './moto-server';
 import { presignedUrlLayer } from './s3/presigned-urls';
 
@@ -50,6 +52,11 @@ export interface Emulator {
   problems: string[];
   /** Every call received, by `<service>:<operation>`, whoever made it (cleared by the caller). */
   calls: Map<string, number>;
+  /**
+   * The IAM actions of every call signed with this access key from now on (each call's action,
+   * and the role it passes and tags it sets: see call-actions.ts).
+   */
+  recordActions(accessKeyId: string): Set<string>;
   /** Scratch space of this emulator (removed by stop()). */
   workdir: string;
   /** Wipes the account and what the layers hold; the Lambda service's environments go too. */
@@ -68,7 +75,7 @@ export async function startEmulator(options: {
   region: string;
   retryDelayScale?: number;
 }): Promise<Emulator> {
-  const moto = await startMoto();
+  const moto = await startMoto({ python: machineMotoPython() });
   const workdir = mkdtempSync(join(tmpdir(), 'amibake-emulator-'));
   try {
     // The emulator's own reads (tags, roles, functions) go to moto directly, past the layers.
@@ -127,9 +134,12 @@ export async function startEmulator(options: {
       },
     });
     const calls = new Map<string, number>();
+    const recorded = new Map<string, Set<string>>();
     const counter: Layer = (call, next) => {
       const name = callName(call.request);
       calls.set(name, (calls.get(name) ?? 0) + 1);
+      const actions = recorded.get(call.request.accessKeyId ?? '');
+      for (const action of actions ? iamActionsOf(call.request) : []) actions?.add(action);
       return next();
     };
     const faults = new FaultInjector(
@@ -178,6 +188,11 @@ export async function startEmulator(options: {
       clients: awsClients(endpoint, options.region),
       problems,
       calls,
+      recordActions: (accessKeyId) => {
+        const actions = new Set<string>();
+        recorded.set(accessKeyId, actions);
+        return actions;
+      },
       workdir,
       reset: async () => {
         lambda.stop();

@@ -45,7 +45,7 @@ export async function startMoto(options: { python?: string; timeoutMs?: number }
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(
-        `moto server exited with ${child.exitCode}: ${stderr.trim() || 'no output'} (is moto installed? pip install 'moto[server]')`,
+        `moto server exited with ${child.exitCode}: ${stderr.trim() || 'no output'} (is moto installed? npm start and npm test install it into .venv-moto when python3 lacks it)`,
       );
     }
     try {

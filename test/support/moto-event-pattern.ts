@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { machineMotoPython } from '../../local/emulator/moto-python';
 
 /** moto's own EventBridge matcher (moto.events.models.EventPattern), run in python3. */
 export function motoMatches(cases: { pattern: object; event: object }[]): boolean[] {
@@ -9,6 +10,6 @@ export function motoMatches(cases: { pattern: object; event: object }[]): boolea
     'print(json.dumps([EventPattern.load(json.dumps(c["pattern"])).matches_event(c["event"]) for c in cases]))',
   ].join('\n');
   return JSON.parse(
-    execFileSync('python3', ['-c', program], { input: JSON.stringify(cases), encoding: 'utf-8' }),
+    execFileSync(machineMotoPython(), ['-c', program], { input: JSON.stringify(cases), encoding: 'utf-8' }),
   );
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { EMULATED_SERVICES, emulatorOverride } from '../../../local/deploy/emulator-override';
 import { chooseProvider, compareVersions, pinnedProvider } from '../../../local/deploy/provider-source';
+import { terraformVersionProblem } from '../../../local/deploy/stack-deployment';
 
 describe('the emulator deployment of the stack', () => {
   const input = {
@@ -65,5 +66,21 @@ describe('the emulator deployment of the stack', () => {
       '6.25.0',
     );
     expect(() => pinnedProvider({ terraform: {} })).to.throw(/pins no hashicorp\/aws version/);
+  });
+});
+
+describe('the Terraform the local deployment needs', () => {
+  it('takes 1.5 or newer, and names the version found and where to get one otherwise', () => {
+    expect(['1.5.0', '1.11.4', '2.0.0'].map(terraformVersionProblem)).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(terraformVersionProblem('1.4.7')).to.equal(
+      'Terraform 1.5.0 or newer is needed, found 1.4.7: install it from https://developer.hashicorp.com/terraform/install (or your package manager) and put it on the PATH',
+    );
+    expect(terraformVersionProblem(undefined)).to.match(
+      /^Terraform 1\.5\.0 or newer is needed, found an unknown version/,
+    );
   });
 });
