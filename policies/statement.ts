@@ -31,6 +31,12 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     'ListRules supports no resource-level permissions; the sweep lists only names starting with the prefix',
 };
 
+/** Whether a policy's resource pattern names an ARN (`*` matches any run of characters, as IAM's does). */
+export function resourceMatches(pattern: string, arn: string): boolean {
+  const literal = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${literal}$`).test(arn);
+}
+
 /** The IAM JSON of a list of statements (reasons dropped, order kept). */
 export function policyJson(statements: readonly Statement[]): string {
   return JSON.stringify({

@@ -6,7 +6,7 @@ import { EMULATED_ACCOUNT } from '../local/emulator/callers';
 import { AMAZON_LINUX_ACCOUNT } from '../local/emulator/gaps/sns-gaps';
 import { LocalAccount } from '../local/local-account';
 import { deployerPolicy } from '../policies/deployer';
-import type { Statement } from '../policies/statement';
+import { resourceMatches, type Statement } from '../policies/statement';
 import { PROJECT_ROOT } from './bundle-functions';
 
 /**
@@ -53,10 +53,6 @@ const SCENARIOS: { name: string; config: AmiBakeConfig }[] = [
     },
   },
 ];
-
-/** `*` in a policy resource matches any run of characters, as IAM's does. */
-const matches = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(arn);
 
 async function main(): Promise<void> {
   const account = await LocalAccount.start();
@@ -125,7 +121,7 @@ function covers(statement: Statement, arn: string): boolean {
   return (
     statement.resources !== '*' &&
     statement.actions.some((a) => a.startsWith(`${service}:`)) &&
-    statement.resources.some((pattern) => matches(pattern, arn))
+    statement.resources.some((pattern) => resourceMatches(pattern, arn))
   );
 }
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { AmiBakeConfig } from '../../deployment/config';
 import { resolveDeployment } from '../../deployment/model';
 import { deployerPolicy } from '../../policies/deployer';
-import type { Statement } from '../../policies/statement';
+import { resourceMatches, type Statement } from '../../policies/statement';
 import { PROJECT_ROOT } from '../../scripts/bundle-functions';
 import { stackConfig } from '../support/stack';
 
@@ -12,8 +12,6 @@ const policyOf = (config: AmiBakeConfig): Statement[] =>
     account: '123456789012',
   });
 const resources = (policy: Statement[]) => policy.flatMap((s) => (s.resources === '*' ? ['*'] : s.resources));
-const matches = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(arn);
 
 describe("the deployer's policy", () => {
   it('names every action and scopes every statement to resources', () => {
@@ -32,7 +30,18 @@ describe("the deployer's policy", () => {
       (arn) => !arn.includes('*') && !arn.includes('${'),
     );
     expect(theirs.length).to.be.greaterThan(10);
-    expect(theirs.filter((arn) => mine.some((pattern) => matches(pattern, arn)))).to.deep.equal([]);
+    expect(theirs.filter((arn) => mine.some((pattern) => resourceMatches(pattern, arn)))).to.deep.equal([]);
+  });
+
+  it('matches resource patterns as IAM does: a star for any run, nothing else', () => {
+    expect(resourceMatches('arn:aws:s3:::bucket/*', 'arn:aws:s3:::bucket/recipes/recipes.json')).to.equal(
+      true,
+    );
+    expect(resourceMatches('arn:aws:s3:::bucket/*', 'arn:aws:s3:::bucket-2/x')).to.equal(false);
+    expect(
+      resourceMatches('arn:aws:lambda:r:1:function:amibake_f', 'arn:aws:lambda:r:1:function:amibake_f2'),
+    ).to.equal(false);
+    expect(resourceMatches('arn:aws:sns:r:1:t.x', 'arn:aws:sns:r:1:tax')).to.equal(false);
   });
 
   it('passes the function roles to Lambda only', () => {
