@@ -54,9 +54,14 @@ export function resolveDeployment(
     }
     const content = readFileSync(file, 'utf-8');
     const syntax = shellSyntaxProblem(content);
+    const lint = syntax ? undefined : shellcheckProblem(content);
     if (syntax) {
       problems.push(
         `recipe "${recipe.name}": ${field} "${ref.path}" is not valid shell: ${syntax}: fix it before deploying (bash -n ${ref.path} shows the same)`,
+      );
+    } else if (lint) {
+      problems.push(
+        `recipe "${recipe.name}": ${field} "${ref.path}" fails shellcheck: ${lint}: fix it before deploying (shellcheck -S error ${ref.path} shows the same)`,
       );
     }
     const script: ScriptObject = { path: ref.path, key: `${names.scriptsPrefix}${ref.path}`, content };
@@ -86,18 +91,41 @@ export function resolveDeployment(
   };
 }
 
+/** The shell a script runs under (a bash or sh shebang, or none: bash), or undefined for another interpreter. */
+function scriptShell(content: string): 'bash' | 'sh' | undefined {
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(content);
+  const interpreter = shebang ? (shebang[1]?.endsWith('/env') ? shebang[2] : shebang[1]) : 'bash';
+  const shell = /(?:^|\/)(bash|sh)$/.exec(interpreter ?? '')?.[1];
+  return shell === 'bash' || shell === 'sh' ? shell : undefined;
+}
+
 /**
  * `bash -n`'s first complaint about a script that bash runs (a bash or sh shebang, or none), or
  * undefined. Scripts for another interpreter, and machines without bash, are not checked.
  */
 export function shellSyntaxProblem(content: string): string | undefined {
-  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(content);
-  const interpreter = shebang ? (shebang[1]?.endsWith('/env') ? shebang[2] : shebang[1]) : 'bash';
-  if (!interpreter || !/(?:^|\/)(?:ba)?sh$/.test(interpreter)) return undefined;
+  if (!scriptShell(content)) return undefined;
   const check = spawnSync('bash', ['-n'], { input: content, encoding: 'utf-8' });
   if (check.error || check.status === 0) return undefined;
   const [first = 'syntax error'] = check.stderr.split('\n').filter((line) => line.trim() !== '');
   return first.replace(/^bash: /, '');
+}
+
+/**
+ * ShellCheck's first error (its `error` severity only: warnings and style do not stop a deploy)
+ * in a shell script, as "line N: message [SCnnnn]"; undefined when there is none, for another
+ * interpreter, or when `shellcheck` is not installed.
+ */
+export function shellcheckProblem(content: string, shellcheck = 'shellcheck'): string | undefined {
+  const shell = scriptShell(content);
+  if (!shell) return undefined;
+  const check = spawnSync(shellcheck, ['--severity=error', '--format=gcc', `--shell=${shell}`, '-'], {
+    input: content,
+    encoding: 'utf-8',
+  });
+  if (check.error || check.status === 0) return undefined;
+  const first = /^-:(\d+):\d+: error: (.*)$/m.exec(check.stdout);
+  return first ? `line ${first[1]}: ${first[2]}` : undefined;
 }
 
 /** What a deployed stack cannot grant least privilege for. */

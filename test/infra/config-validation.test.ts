@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { AmiBakeConfig, RecipeConfig } from '../../deployment/config';
-import { resolveDeployment } from '../../deployment/model';
+import { resolveDeployment, shellcheckProblem } from '../../deployment/model';
 import { InvalidInputError } from '../../functions/shared/errors';
+import { PROJECT_ROOT } from '../../scripts/bundle-functions';
 import { stackConfig, synthStack } from '../support/stack';
 
 const recipe = (fields: Record<string, unknown> = {}): RecipeConfig => ({
@@ -341,6 +343,56 @@ describe('configuration validated at synth', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  describe('ShellCheck, when it is installed', () => {
+    const installed = spawnSync('shellcheck', ['--version']).status === 0;
+    const UNQUOTED = '#!/bin/bash\nx=1\nif [ -n $x ]; then echo yes; fi\n';
+
+    it('reports its first error with the line, and nothing without shellcheck or for another interpreter', () => {
+      const root = mkdtempSync(join(tmpdir(), 'amibake-shellcheck-'));
+      try {
+        // A stand-in shellcheck, to pin how its gcc-format answer is read.
+        const fake = join(root, 'shellcheck');
+        writeFileSync(
+          fake,
+          "#!/bin/sh\necho '-:7:3: warning: ignored [SC2086]'\necho '-:9:1: error: the error [SC1000]'\nexit 1\n",
+          {
+            mode: 0o755,
+          },
+        );
+        expect(shellcheckProblem('#!/bin/bash\necho\n', fake)).to.equal('line 9: the error [SC1000]');
+        expect(shellcheckProblem('#!/usr/bin/env python3\n', fake)).to.equal(undefined);
+        expect(shellcheckProblem(UNQUOTED, join(root, 'not-installed'))).to.equal(undefined);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it('fails a script bash -n accepts but ShellCheck finds an error in, naming the line', function () {
+      // .ci/run installs shellcheck; elsewhere synth runs without it and so does this check.
+      if (!installed) this.skip();
+      expect(shellcheckProblem(UNQUOTED)).to.equal(
+        "line 3: -n doesn't work with unquoted arguments. Quote or use [[ ]]. [SC2070]",
+      );
+      expect(shellcheckProblem(readFileSync(join(PROJECT_ROOT, 'user_data/ecs-node.sh'), 'utf-8'))).to.equal(
+        undefined,
+      );
+      const root = mkdtempSync(join(tmpdir(), 'amibake-scripts-'));
+      try {
+        mkdirSync(join(root, 'user_data'));
+        writeFileSync(join(root, 'user_data/unquoted.sh'), UNQUOTED);
+        const config = stackConfig({}, [recipe({ name: 'unquoted', script: 'user_data/unquoted.sh' })]);
+        expect(() => resolveDeployment(config, { projectRoot: root, bucket: 'a-bucket' }))
+          .to.throw(InvalidInputError)
+          .with.property('problems')
+          .that.deep.equals([
+            'recipe "unquoted": script "user_data/unquoted.sh" fails shellcheck: line 3: -n doesn\'t work with unquoted arguments. Quote or use [[ ]]. [SC2070]: fix it before deploying (shellcheck -S error user_data/unquoted.sh shows the same)',
+          ]);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
   });
 
   it('reports every problem of every recipe at once', () => {
