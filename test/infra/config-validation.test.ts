@@ -350,23 +350,13 @@ describe('configuration validated at synth', () => {
     const UNQUOTED = '#!/bin/bash\nx=1\nif [ -n $x ]; then echo yes; fi\n';
 
     it('reports its first error with the line, and nothing without shellcheck or for another interpreter', () => {
-      const root = mkdtempSync(join(tmpdir(), 'amibake-shellcheck-'));
-      try {
-        // A stand-in shellcheck, to pin how its gcc-format answer is read.
-        const fake = join(root, 'shellcheck');
-        writeFileSync(
-          fake,
-          "#!/bin/sh\necho '-:7:3: warning: ignored [SC2086]'\necho '-:9:1: error: the error [SC1000]'\nexit 1\n",
-          {
-            mode: 0o755,
-          },
-        );
-        expect(shellcheckProblem('#!/bin/bash\necho\n', fake)).to.equal('line 9: the error [SC1000]');
-        expect(shellcheckProblem('#!/usr/bin/env python3\n', fake)).to.equal(undefined);
-        expect(shellcheckProblem(UNQUOTED, join(root, 'not-installed'))).to.equal(undefined);
-      } finally {
-        rmSync(root, { recursive: true, force: true });
-      }
+      // A stand-in shellcheck (committed, not written here: a file just written may not be executable yet).
+      const fake = join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/shellcheck');
+      expect(shellcheckProblem('#!/bin/bash\necho\n', fake)).to.equal('line 9: the error [SC1000]');
+      expect(shellcheckProblem('#!/usr/bin/env python3\n', fake)).to.equal(undefined);
+      expect(
+        shellcheckProblem(UNQUOTED, join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/absent')),
+      ).to.equal(undefined);
     });
 
     it('fails a script bash -n accepts but ShellCheck finds an error in, naming the line', function () {
