@@ -123,8 +123,10 @@ export function shellcheckProblem(content: string, shellcheck = 'shellcheck'): s
     input: content,
     encoding: 'utf-8',
   });
-  if (check.error || check.status === 0) return undefined;
-  const first = /^-:(\d+):\d+: error: (.*)$/m.exec(check.stdout);
+  // Not installed (or not runnable): no check, as without it.
+  if ((check.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' || check.status === 0)
+    return undefined;
+  const first = /^-:(\d+):\d+: error: (.*)$/m.exec(check.stdout ?? '');
   return first ? `line ${first[1]}: ${first[2]}` : undefined;
 }
 
