@@ -1,3 +1,5 @@
+import { globToRegExp } from '../functions/shared/glob';
+
 /**
  * The shape of the policy documents in this folder. Each statement carries the reason it exists;
  * the reason is for reviewers and is left out of the JSON that IAM receives.
@@ -31,10 +33,9 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     'ListRules supports no resource-level permissions; the sweep lists only names starting with the prefix',
 };
 
-/** Whether a policy's resource pattern names an ARN (`*` matches any run of characters, as IAM's does). */
+/** Whether a policy's resource pattern names an ARN: `*` matches any run of characters, `?` one, as in IAM. */
 export function resourceMatches(pattern: string, arn: string): boolean {
-  const literal = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${literal}$`).test(arn);
+  return globToRegExp(pattern).test(arn);
 }
 
 /** The IAM JSON of a list of statements (reasons dropped, order kept). */

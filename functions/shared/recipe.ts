@@ -13,8 +13,12 @@ export type { RecipeInput } from './recipe-schema';
  * the value received and the fix.
  */
 export function parseRecipe(input: unknown, options: RecipeOptions, position = 0): Recipe {
+  return parseWith(recipeSchema(options), input, position);
+}
+
+function parseWith(schema: ReturnType<typeof recipeSchema>, input: unknown, position: number): Recipe {
   const subject = `recipe ${recipeLabel(input, position)}`;
-  const checked = validate(subject, recipeSchema(options), input);
+  const checked = validate(subject, schema, input);
   const problems = [
     ...(checked.ok ? [] : checked.problems),
     ...crossFieldProblems(input).map((p) => `${subject}: ${p}`),
@@ -40,6 +44,7 @@ export function parseRecipes(
   }
   const recipes: Recipe[] = [];
   const rejected: { name: string; problems: string[] }[] = [];
+  const schema = recipeSchema(options);
   inputs.forEach((input, position) => {
     const label = recipeLabel(input, position);
     const rawName = (input as { name?: unknown } | null)?.name;
@@ -55,7 +60,7 @@ export function parseRecipes(
       return;
     }
     try {
-      recipes.push(parseRecipe(input, options, position));
+      recipes.push(parseWith(schema, input, position));
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
       rejected.push({ name, problems: [...error.problems] });

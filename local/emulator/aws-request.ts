@@ -23,7 +23,7 @@ export interface AwsRequest {
   operation: string;
   /** The form of a query-protocol request. */
   form: URLSearchParams | undefined;
-  /** The body of a JSON-protocol request. */
+  /** The body of a JSON or REST-JSON (Lambda) request. */
   json: Record<string, unknown> | undefined;
 }
 
@@ -54,7 +54,12 @@ export function parseRequest(
     };
   }
   if (scope.service === 'lambda' || url.pathname.startsWith('/20')) {
-    return { ...base, protocol: 'rest-json', operation: lambdaOperation(method, url.pathname) };
+    return {
+      ...base,
+      protocol: 'rest-json',
+      operation: lambdaOperation(method, url.pathname),
+      json: parseJson(body),
+    };
   }
   return { ...base, protocol: 's3', operation: s3Operation(method, url, headers) };
 }

@@ -2,17 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AmiBakeError } from '../../functions/shared/errors';
-
-/** The project's root (package.json's folder). */
-const ROOT = join(__dirname, '..', '..');
+import { PROJECT_ROOT } from '../../scripts/bundle-functions';
 
 /** The moto version the emulator layer is written against: package.json's `config.motoVersion` (CI installs the same). */
 export const MOTO_VERSION: string = (
-  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')) as { config: { motoVersion: string } }
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf-8')) as { config: { motoVersion: string } }
 ).config.motoVersion;
 
 /** The project-local virtual environment moto is installed into when the machine's python3 lacks it. */
-export const MOTO_VENV = join(ROOT, '.venv-moto');
+export const MOTO_VENV = join(PROJECT_ROOT, '.venv-moto');
 
 const PROBE = 'import moto, moto.server; print(moto.__version__)';
 

@@ -21,10 +21,7 @@ export class FunctionLoggingConfigs {
     if (request.protocol !== 'rest-json' || request.service !== 'lambda') return next();
     const name = functionNameOf(request);
     if (request.operation === 'CreateFunction' || request.operation === 'UpdateFunctionConfiguration') {
-      const body = JSON.parse(request.body.toString('utf-8') || '{}') as {
-        FunctionName?: string;
-        LoggingConfig?: LoggingConfig;
-      };
+      const body = (request.json ?? {}) as { FunctionName?: string; LoggingConfig?: LoggingConfig };
       const answer = await next();
       const key = name ?? body.FunctionName;
       if (answer.status < 300 && key && body.LoggingConfig)

@@ -74,12 +74,12 @@ export function iamActionsOf(request: AwsRequest): string[] {
 
 function carriesTags(request: AwsRequest): boolean {
   if (request.form) return [...request.form.keys()].some((k) => /^Tags?\b|^tags\./i.test(k));
-  const json = request.json ?? parseBody(request);
+  const json = request.json ?? {};
   return Object.keys(json).some((k) => /^tags$/i.test(k) && nonEmpty(json[k]));
 }
 
 function passesRole(request: AwsRequest): boolean {
-  const json = request.json ?? parseBody(request);
+  const json = request.json ?? {};
   if (request.operation === 'CreateFunction' || request.operation === 'UpdateFunctionConfiguration')
     return typeof json.Role === 'string';
   if (request.operation === 'PutTargets')
@@ -93,15 +93,4 @@ function passesRole(request: AwsRequest): boolean {
 function nonEmpty(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
   return value !== null && typeof value === 'object' && Object.keys(value).length > 0;
-}
-
-/** A REST-JSON body (Lambda's), which the gateway does not parse. */
-function parseBody(request: AwsRequest): Record<string, unknown> {
-  if (request.body.length === 0 || request.protocol === 's3') return {};
-  try {
-    const value = JSON.parse(request.body.toString('utf-8')) as unknown;
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
