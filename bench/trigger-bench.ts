@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { config } from '../amibake.config';
-import { FUNCTION_SETTINGS } from '../deployment/functions';
+import { FUNCTION_SETTINGS, LAMBDA_RUNTIME } from '../deployment/functions';
 import type { Architecture } from '../functions/shared/recipe';
-import { LocalAccount } from '../local/local-account';
+import { LocalAccount, projectRuntimes } from '../local/local-account';
 import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { type BuildCost, buildCost, largestWithinTimeout, type ScaleRun, scaleRuns } from './events-bench';
 import { originalTrigger } from './original-trigger';
@@ -215,15 +215,13 @@ async function main(): Promise<void> {
 function coldLoad(file: string): number {
   const times = Array.from({ length: 5 }, () => {
     const out = spawnSync(
-      process.execPath,
+      // The Node of the functions' runtime, as Lambda loads them.
+      projectRuntimes()(LAMBDA_RUNTIME),
       [
         '-e',
         `const t = process.hrtime.bigint(); require(${JSON.stringify(file)}); console.log(Number(process.hrtime.bigint() - t) / 1e6)`,
       ],
-      {
-        encoding: 'utf-8',
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      },
+      { encoding: 'utf-8' },
     );
     return Number(out.stdout.trim());
   }).sort((a, b) => a - b);

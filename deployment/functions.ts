@@ -25,4 +25,9 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionRole, FunctionSettings>>
 /** Launches that fail every attempt go to the on-failure queue. */
 export const INSTANCE_CREATE_ASYNC = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 };
 
-export const LAMBDA_RUNTIME = 'nodejs22.x';
+/**
+ * The Lambda runtime of the three functions (supported until 30 April 2028; Lambda Developer
+ * Guide, "Building Lambda functions with Node.js"), and the Node.js major esbuild targets.
+ */
+export const LAMBDA_RUNTIME = 'nodejs24.x';
+export const BUNDLE_TARGET = `node${/^nodejs(\d+)\.x$/.exec(LAMBDA_RUNTIME)?.[1]}`;

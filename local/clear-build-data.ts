@@ -1,10 +1,4 @@
 import {
-  DeleteRuleCommand,
-  ListRulesCommand,
-  ListTargetsByRuleCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-cloudwatch-events';
-import {
   DeleteLaunchTemplateCommand,
   DeleteSnapshotCommand,
   DeregisterImageCommand,
@@ -13,6 +7,12 @@ import {
   DescribeLaunchTemplatesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  DeleteRuleCommand,
+  ListRulesCommand,
+  ListTargetsByRuleCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, ListQueuesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';

@@ -1,14 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Runtime, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import type { AmiBakeConfig } from '../deployment/config';
 import { type Deployment, resolveDeployment } from '../deployment/model';
 import { PROJECT_ROOT } from '../scripts/bundle-functions';
+import { nodeBinary } from '../scripts/node-toolchain.cjs';
 import { type ApplyReport, type PlannedChange, StackDeployment } from './deploy/stack-deployment';
 import { synthStack } from './deploy/stack-synth';
 import { type Credentials, OPERATOR } from './emulator/callers';
 import { type Emulator, startEmulator } from './emulator/emulator';
 import { EventBridge } from './events/event-bridge';
 import { forwardingRoleJudge } from './events/forwarding-role';
+import { runtimeBinaries } from './lambda/node-runtimes';
+
+/** Each function runs on its runtime's Node major: the release package.json pins, fetched once. */
+export function projectRuntimes() {
+  return runtimeBinaries({ binaryFor: (major) => nodeBinary(major) });
+}
 
 /** A stack deployed into the emulated account with Terraform, and what the harness knows of it. */
 export interface LocalStack {
@@ -52,7 +60,7 @@ export class LocalAccount {
   }
 
   static async start(region = 'us-east-1'): Promise<LocalAccount> {
-    return new LocalAccount(await startEmulator({ region }));
+    return new LocalAccount(await startEmulator({ region, runtimes: projectRuntimes() }));
   }
 
   get region(): string {
@@ -63,6 +71,7 @@ export class LocalAccount {
     const { local, projectRoot, terraform } = this.staged(config, options);
     const apply = await terraform.apply();
     if (apply.applied) {
+      await this.setDeclaredRuntimes(terraform);
       this.emulator.functions.forget();
       this.emulator.authorizer.forget();
     }
@@ -70,6 +79,21 @@ export class LocalAccount {
     const outputs = await terraform.outputs();
     const deployment = resolveDeployment(local, { projectRoot, bucket: outputs.artifacts_bucket ?? '' });
     return { config: local, deployment, outputs, terraform, apply };
+  }
+
+  /**
+   * The runtimes the override file planned as another (the provider could not express them) are
+   * set to what the stack declares, so that the functions run here as they would in AWS.
+   */
+  private async setDeclaredRuntimes(terraform: StackDeployment): Promise<void> {
+    for (const o of terraform.overrides) {
+      await this.emulator.clients.lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: o.functionName,
+          Runtime: o.declared as Runtime,
+        }),
+      );
+    }
   }
 
   /** Terraform's plan of a configuration against what the account holds now; nothing is applied. */

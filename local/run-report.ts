@@ -1,5 +1,6 @@
 import type { RecipeDecision } from '../functions/ami-build-trigger/plan-trigger';
 import type { BuildRecord } from '../functions/shared/build-record';
+import type { RuntimeOverride } from './deploy/emulator-override';
 
 /** One cycle of the local run: what started it, every recipe's decision, the builds it ran. */
 export interface CycleReport {
@@ -69,7 +70,7 @@ function emulatorHint(reason: string): string {
 
 /** The `--json` report: the deployment, every cycle's decisions (skipped and not-due included), every build. */
 export function runReport(
-  deployment: { resources: number; seconds: number },
+  deployment: { resources: number; seconds: number; overrides: readonly RuntimeOverride[] },
   cycles: readonly CycleReport[],
 ): object {
   return {

@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     const stack = await account.deploy(config, { outdir: join(PROJECT_ROOT, 'cdktf.out') });
     say(`  terraform apply: ${stack.apply.created} resources created in ${stack.apply.seconds.toFixed(1)} s`);
     say(`  provider: ${describeProvider(stack.terraform.provider)}`);
+    for (const o of stack.terraform.overrides) say(`  override: ${o.resource}.${o.attribute}: ${o.reason}`);
     say(
       `  bucket ${stack.outputs.artifacts_bucket}, table ${stack.outputs.builds_table}, ${stack.deployment.recipes.length} recipe(s) in ${config.recipeStore}`,
     );
@@ -128,7 +129,14 @@ async function main(): Promise<number> {
     });
     for (const line of verdict.lines) say(`  ${line}`);
     if (json) {
-      const report = runReport({ resources: stack.apply.created, seconds: stack.apply.seconds }, cycles);
+      const report = runReport(
+        {
+          resources: stack.apply.created,
+          seconds: stack.apply.seconds,
+          overrides: stack.terraform.overrides,
+        },
+        cycles,
+      );
       process.stdout.write(`${JSON.stringify(report)}\n`);
     }
     return verdict.code;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import { FUNCTION_NAMES, type FunctionName } from '../deployment/functions';
+import { BUNDLE_TARGET, FUNCTION_NAMES, type FunctionName } from '../deployment/functions';
 import { deterministicZip } from './deterministic-zip';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
@@ -30,7 +30,7 @@ export function bundleFunctions(): Bundle[] {
       bundle: true,
       minify: true,
       platform: 'node',
-      target: 'node22',
+      target: BUNDLE_TARGET,
       format: 'cjs',
       write: false,
       legalComments: 'none',

@@ -14,6 +14,13 @@ const RUNS: { name: string; script: string; env: Record<string, string> }[] = [
   { name: 'tests', script: 'test:unit-infra-integration', env: {} },
 ];
 
+/**
+ * The AWS SDK's warning about a Node.js it stops supporting: no process of the suite may print
+ * it (the suite runs on package.json's floor or newer).
+ */
+const UNSUPPORTED_NODE = 'NodeVersionSupportWarning';
+const warned: string[] = [];
+
 function run(name: string, script: string, env: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn('npm', ['run', '--silent', script], {
@@ -22,7 +29,10 @@ function run(name: string, script: string, env: Record<string, string>): Promise
       env: { ...process.env, ...env },
     });
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+      createInterface({ input: stream }).on('line', (line) => {
+        if (line.includes(UNSUPPORTED_NODE)) warned.push(name);
+        process.stdout.write(`[${name}] ${line}\n`);
+      });
     }
     child.on('close', (code) => resolve(code ?? 1));
   });
@@ -35,8 +45,10 @@ async function main(): Promise<number> {
   RUNS.forEach((r, i) => {
     process.stdout.write(`${r.name}: ${codes[i] === 0 ? 'passed' : `failed (exit ${codes[i]})`}\n`);
   });
-  process.stdout.write(`test layers finished in ${seconds} s\n`);
-  return codes.every((c) => c === 0) ? 0 : 1;
+  process.stdout.write(`test layers finished in ${seconds} s on Node ${process.version}\n`);
+  if (warned.length > 0)
+    process.stdout.write(`${UNSUPPORTED_NODE} printed by ${[...new Set(warned)].join(', ')}\n`);
+  return codes.every((c) => c === 0) && warned.length === 0 ? 0 : 1;
 }
 
 main().then((code) => process.exit(code));

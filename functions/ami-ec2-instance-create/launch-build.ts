@@ -1,5 +1,5 @@
-import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client, Image } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { putBuildRule, removeBuildRule } from '../shared/aws/build-rule';
 import { type BuildsTable, getBuild, updateBuild } from '../shared/aws/builds-table';
@@ -23,7 +23,7 @@ export interface LaunchDeps {
   s3: S3Client;
   /** Signs the build instance's URLs (see createPresigner). */
   presigner: S3Client;
-  events: CloudWatchEventsClient;
+  events: EventBridgeClient;
   table: BuildsTable;
   log: Logger;
   now: () => Date;

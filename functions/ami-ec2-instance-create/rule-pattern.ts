@@ -1,4 +1,4 @@
-import type { InputTransformer } from '@aws-sdk/client-cloudwatch-events';
+import type { InputTransformer } from '@aws-sdk/client-eventbridge';
 import type { Stage } from '../shared/build-record';
 
 /** The pattern of the EC2 Instance State-change Notification for one instance reaching "stopped". */

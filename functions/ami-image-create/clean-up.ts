@@ -1,5 +1,5 @@
-import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { removeBuildRule } from '../shared/aws/build-rule';
 import { terminateInstance } from '../shared/aws/instances';
 import type { BuildRecord } from '../shared/build-record';
@@ -11,7 +11,7 @@ import { awsErrorName, isRefusedForGood } from '../shared/errors';
  * notification, and the sweep tries again; any other error throws, for Lambda to retry.
  */
 export async function cleanUp(
-  deps: { ec2: EC2Client; events: CloudWatchEventsClient },
+  deps: { ec2: EC2Client; events: EventBridgeClient },
   build: Pick<BuildRecord, 'ruleName' | 'instanceId' | 'test'>,
   extra: { ruleNames?: string[]; instanceIds?: string[] } = {},
 ): Promise<string[]> {

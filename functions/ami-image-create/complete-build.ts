@@ -1,6 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import type { EC2Client, Image, Instance } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type BuildsTable, finishBuild, getBuild, updateBuild } from '../shared/aws/builds-table';
@@ -45,7 +45,7 @@ export interface CompleteDeps {
   ec2: EC2Client;
   s3: S3Client;
   ssm: SSMClient;
-  events: CloudWatchEventsClient;
+  events: EventBridgeClient;
   table: BuildsTable;
   log: Logger;
   now: () => Date;

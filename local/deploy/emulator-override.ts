@@ -1,3 +1,5 @@
+import { compareVersions } from './provider-source';
+
 /**
  * The Terraform override file that points a copy of the synthesized stack at the emulator.
  * Terraform merges `*_override.tf.json` files over the configuration: the stack itself is never
@@ -32,6 +34,58 @@ export interface EmulatorOverrideInput {
   providerVersion?: string | undefined;
   /** The aliases of the stack's other aws providers (one per copy region): each is pointed at the emulator too. */
   aliases?: readonly string[];
+  /** Runtimes the provider cannot express, planned as one it can (see runtimeOverrides). */
+  runtimes?: readonly RuntimeOverride[];
+}
+
+/**
+ * The first hashicorp/aws version that accepts each Lambda runtime in `aws_lambda_function`
+ * (its CHANGELOG: nodejs24.x from 6.19.0, documented in 6.20.0), and the runtime an older one
+ * is planned with instead: the newest of the same language that 5.100.0 accepts.
+ */
+const RUNTIMES_SINCE: Readonly<Record<string, { since: string; olderProviders: string }>> = {
+  'nodejs24.x': { since: '6.19.0', olderProviders: 'nodejs22.x' },
+};
+
+/** One function whose declared runtime the emulator deployment's provider cannot plan. */
+export interface RuntimeOverride {
+  /** The Terraform address: `aws_lambda_function.<name>`. */
+  resource: string;
+  functionName: string;
+  attribute: 'runtime';
+  /** What the stack declares, and what the emulated function is set to after the apply. */
+  declared: string;
+  /** What Terraform plans instead (the override file), and ignores afterwards. */
+  planned: string;
+  reason: string;
+}
+
+/**
+ * The functions whose runtime `providerVersion` does not know. The override plans them with a
+ * runtime it knows and ignores later changes of it; after the apply the emulated function is set
+ * to the declared runtime (UpdateFunctionConfiguration), so that it runs as it would in AWS.
+ */
+export function runtimeOverrides(
+  stack: {
+    resource?: { aws_lambda_function?: Record<string, { function_name?: string; runtime?: string }> };
+  },
+  providerVersion: string | undefined,
+): RuntimeOverride[] {
+  if (!providerVersion) return [];
+  return Object.entries(stack.resource?.aws_lambda_function ?? {}).flatMap(([name, fn]) => {
+    const known = fn.runtime ? RUNTIMES_SINCE[fn.runtime] : undefined;
+    if (!fn.runtime || !known || compareVersions(providerVersion, known.since) >= 0) return [];
+    return [
+      {
+        resource: `aws_lambda_function.${name}`,
+        functionName: fn.function_name ?? name,
+        attribute: 'runtime' as const,
+        declared: fn.runtime,
+        planned: known.olderProviders,
+        reason: `hashicorp/aws ${providerVersion} accepts ${fn.runtime} from ${known.since} on: planned as ${known.olderProviders}, then set to ${fn.runtime} in the emulated account`,
+      },
+    ];
+  });
 }
 
 export const OVERRIDE_FILE = 'zz_emulator_override.tf.json';
@@ -57,6 +111,18 @@ export function emulatorOverride(input: EmulatorOverrideInput): object {
         endpoints: [Object.fromEntries(EMULATED_SERVICES.map((service) => [service, input.endpoint]))],
       })),
     },
+    ...(input.runtimes?.length
+      ? {
+          resource: {
+            aws_lambda_function: Object.fromEntries(
+              input.runtimes.map((r) => [
+                r.resource.split('.')[1],
+                { runtime: r.planned, lifecycle: { ignore_changes: ['runtime'] } },
+              ]),
+            ),
+          },
+        }
+      : {}),
   };
 }
 

@@ -3,7 +3,13 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { AmiBakeError } from '../../functions/shared/errors';
 import type { Credentials } from '../emulator/callers';
-import { emulatorOverride, OVERRIDE_FILE, providerAliases } from './emulator-override';
+import {
+  emulatorOverride,
+  OVERRIDE_FILE,
+  providerAliases,
+  type RuntimeOverride,
+  runtimeOverrides,
+} from './emulator-override';
 import {
   candidateMirrors,
   chooseProvider,
@@ -43,6 +49,8 @@ export class StackDeployment {
   readonly stackDir: string;
   readonly statePath: string;
   provider: ProviderChoice | { kind: 'default'; version: string } | undefined;
+  /** What the override file replaces of the stack because the provider cannot express it. */
+  overrides: RuntimeOverride[] = [];
   private appliedDigest: string | undefined;
 
   constructor(
@@ -216,8 +224,10 @@ export class StackDeployment {
 
   private writeOverride(providerVersion: string | undefined): void {
     const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8'));
+    this.overrides = runtimeOverrides(stack, providerVersion);
     const override = emulatorOverride({
       aliases: providerAliases(stack),
+      runtimes: this.overrides,
       endpoint: this.emulator.endpoint,
       accessKeyId: this.emulator.operator.accessKeyId,
       secretAccessKey: this.emulator.operator.secretAccessKey,

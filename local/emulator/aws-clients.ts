@@ -1,7 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,7 +21,7 @@ export interface AwsClients {
   ssm: SSMClient;
   dynamodb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
-  events: CloudWatchEventsClient;
+  events: EventBridgeClient;
   iam: IAMClient;
   lambda: LambdaClient;
   sns: SNSClient;
@@ -52,7 +52,7 @@ export function awsClients(
       ssm: new SSMClient(config),
       dynamodb,
       doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-      events: new CloudWatchEventsClient(config),
+      events: new EventBridgeClient(config),
       iam: new IAMClient(config),
       lambda: new LambdaClient(config),
       sns: new SNSClient(config),

@@ -5,6 +5,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeployedFunctions } from '../lambda/deployed-functions';
 import { lambdaInvokeLayer } from '../lambda/invoke-layer';
 import { LambdaService } from '../lambda/lambda-service';
+import { type RuntimeBinaries, runtimeBinaries } from '../lambda/node-runtimes';
 import { type AwsClients, awsClients } from './aws-clients';
 import { callName } from './aws-request';
 import { CallerRegistry, EMULATED_ACCOUNT, principalArn } from './callers';
@@ -74,6 +75,11 @@ const EMULATOR_RETRY_DELAY_SCALE = 0.05;
 export async function startEmulator(options: {
   region: string;
   retryDelayScale?: number;
+  /**
+   * The Node.js each Lambda runtime runs on. Without it, functions run only on a runtime of this
+   * process's own Node major, and any other is refused.
+   */
+  runtimes?: RuntimeBinaries;
 }): Promise<Emulator> {
   const moto = await startMoto({ python: machineMotoPython() });
   const workdir = mkdtempSync(join(tmpdir(), 'amibake-emulator-'));
@@ -112,6 +118,15 @@ export async function startEmulator(options: {
       callers,
       functions,
       workdir: join(workdir, 'lambda'),
+      runtimes:
+        options.runtimes ??
+        runtimeBinaries({
+          binaryFor: (major) => {
+            throw new Error(
+              `this emulator was started without a Node ${major} (startEmulator's runtimes option)`,
+            );
+          },
+        }),
       deliverFailure: async (fn, record, destination) => {
         const principal = principalArn({
           kind: 'function',

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type CloudWatchEventsClient,
   DescribeRuleCommand,
+  type EventBridgeClient,
   ListRulesCommand,
   type ListRulesCommandOutput,
   ListTargetsByRuleCommand,
   type Target,
-} from '@aws-sdk/client-cloudwatch-events';
+} from '@aws-sdk/client-eventbridge';
 import { EMULATED_ACCOUNT } from '../emulator/callers';
 import type { DeployedFunctions } from '../lambda/deployed-functions';
 import type { LambdaService } from '../lambda/lambda-service';
@@ -43,7 +43,7 @@ export class EventBridge {
   readonly deliveries: Delivery[] = [];
 
   constructor(
-    private readonly eventsIn: (region: string) => CloudWatchEventsClient,
+    private readonly eventsIn: (region: string) => EventBridgeClient,
     private readonly lambda: Pick<LambdaService, 'invokeAsync'>,
     private readonly functions: Pick<DeployedFunctions, 'get' | 'policy'>,
     private readonly region: string,

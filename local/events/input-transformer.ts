@@ -1,4 +1,4 @@
-import type { InputTransformer } from '@aws-sdk/client-cloudwatch-events';
+import type { InputTransformer } from '@aws-sdk/client-eventbridge';
 
 /** What a target receives: the constant Input, the InputPath part, the transformed event, or the event. */
 export function targetInput(

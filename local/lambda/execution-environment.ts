@@ -24,6 +24,8 @@ export interface EnvironmentOptions {
   /** The unpacked package (LAMBDA_TASK_ROOT). */
   taskRoot: string;
   workerScript: string;
+  /** The Node.js binary of the function's runtime (a Node 24 for nodejs24.x). */
+  nodeBinary: string;
   credentials: Credentials;
   endpoint: string;
   region: string;
@@ -36,8 +38,8 @@ export interface EnvironmentOptions {
 }
 
 /**
- * One execution environment of a function: a Node.js process with the function's environment,
- * memory limit and role credentials, running one invocation at a time. It is frozen (SIGSTOP)
+ * One execution environment of a function: a process of its runtime's Node.js major with the
+ * function's environment, memory limit and role credentials, running one invocation at a time. It is frozen (SIGSTOP)
  * between invocations, as Lambda freezes it, and killed when an invocation runs past the
  * function's timeout.
  */
@@ -62,6 +64,7 @@ export class ExecutionEnvironment {
     this.clockOffsetMs = options.clockOffsetMs;
     this.child = fork(options.workerScript, [], {
       cwd: options.taskRoot,
+      execPath: options.nodeBinary,
       execArgv: [`--max-old-space-size=${Math.max(64, fn.memoryMiB)}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
@@ -88,7 +91,6 @@ export class ExecutionEnvironment {
         // The emulator's differences from Lambda: the SDK's endpoint, and shorter retry delays.
         AWS_ENDPOINT_URL: options.endpoint,
         [RETRY_DELAY_SCALE_VARIABLE]: String(options.retryDelayScale),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {

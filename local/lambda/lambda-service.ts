@@ -5,6 +5,7 @@ import { buildSync } from 'esbuild';
 import type { CallerRegistry } from '../emulator/callers';
 import type { DeployedFunction, DeployedFunctions } from './deployed-functions';
 import { configurationDigest, ExecutionEnvironment, type InvocationOutcome } from './execution-environment';
+import type { RuntimeBinaries } from './node-runtimes';
 import { unzip } from './unzip';
 
 /** One invocation as the emulated Lambda service ran it. */
@@ -39,6 +40,8 @@ export interface LambdaServiceOptions {
   functions: Pick<DeployedFunctions, 'get' | 'asyncSettings' | 'qualifiedArn'>;
   /** Scratch space: unpacked packages and the runtime's worker script. */
   workdir: string;
+  /** The Node.js binary each runtime runs on. */
+  runtimes: RuntimeBinaries;
   deliverFailure: FailureDelivery;
 }
 
@@ -72,7 +75,8 @@ export class LambdaService {
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      target: 'node20',
+      // The oldest Node the worker may run on: the nodejs22.x runtime's.
+      target: 'node22',
       logLevel: 'warning',
     });
   }
@@ -187,6 +191,7 @@ export class LambdaService {
       fn,
       taskRoot: this.unpack(fn),
       workerScript: this.workerScript,
+      nodeBinary: this.options.runtimes(fn.runtime),
       credentials: this.options.callers.issue({
         kind: 'function',
         functionName: fn.name,

@@ -38,6 +38,13 @@ class AccountDate extends MachineDate {
 globalThis.Date = AccountDate as DateConstructor;
 let current: string | undefined;
 
+/**
+ * What Lambda's Node.js 24 runtime and later answer for a handler that takes a callback: they
+ * run async handlers only, and tell a callback handler by its arity (three parameters or more).
+ */
+const CALLBACK_REMOVED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
+
 function load(): Handler {
   const root = process.env.LAMBDA_TASK_ROOT ?? '.';
   const spec = process.env._HANDLER ?? 'index.handler';
@@ -49,7 +56,16 @@ function load(): Handler {
       name: 'Runtime.HandlerNotFound',
     });
   }
-  return fn as Handler;
+  if (fn.length < 3) return fn as Handler;
+  const runtimeMajor = Number(/nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0);
+  if (runtimeMajor >= 24) {
+    throw Object.assign(new Error(CALLBACK_REMOVED), { name: 'Runtime.CallbackHandlerDeprecated' });
+  }
+  // Older runtimes end the invocation when the handler calls back.
+  return (event, context) =>
+    new Promise((resolve, reject) => {
+      fn(event, context, (error: unknown, value: unknown) => (error ? reject(error) : resolve(value)));
+    });
 }
 
 function reply(message: object): void {

@@ -32,11 +32,11 @@ describe('AmiBakeStack', () => {
       { name: 'amibake_ami_image_create', memory: 256, timeout: 900 },
     ];
     for (const f of functions) {
-      it(`declares ${f.name} on nodejs22.x arm64 with ${f.memory} MiB and ${f.timeout} s`, () => {
+      it(`declares ${f.name} on nodejs24.x arm64 with ${f.memory} MiB and ${f.timeout} s`, () => {
         expect(
           has(synth, 'aws_lambda_function', {
             function_name: f.name,
-            runtime: 'nodejs22.x',
+            runtime: 'nodejs24.x',
             architectures: ['arm64'],
             handler: 'index.handler',
             memory_size: f.memory,

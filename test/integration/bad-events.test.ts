@@ -1,5 +1,5 @@
-import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';

@@ -1,5 +1,5 @@
-import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
 import { runBakeCycle, runSweep } from '../../local/bake-cycle';

@@ -1,11 +1,4 @@
 import {
-  DeleteRuleCommand,
-  ListRulesCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-cloudwatch-events';
-import {
   CreateImageCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
@@ -13,6 +6,13 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  DeleteRuleCommand,
+  ListRulesCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { expect } from 'chai';
 import { createImageInput } from '../../functions/ami-image-create/image-spec';
 import { drain, runBakeCycle, runSweep } from '../../local/bake-cycle';

@@ -1,11 +1,4 @@
 import {
-  DeleteRuleCommand,
-  DescribeRuleCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-cloudwatch-events';
-import {
   CreateTagsCommand,
   DescribeInstancesCommand,
   GetConsoleOutputCommand,
@@ -13,6 +6,13 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  DeleteRuleCommand,
+  DescribeRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
@@ -471,7 +471,7 @@ describe('the emulator layer holds the functions to what AWS enforces', function
     });
   });
 
-  it('runs each function as deployed: its environment, memory and handler come from Lambda, in a process of its own', async () => {
+  it("runs each function as deployed: its environment, memory, handler and runtime's Node come from Lambda, in a process of its own", async () => {
     const trigger = await account.emulator.lambda.describe(stack.deployment.names.functions.trigger);
     await account.emulator.lambda.invoke(trigger.name, {}, 'test');
     await drain(account, () => {});
@@ -487,7 +487,10 @@ describe('the emulator layer holds the functions to what AWS enforces', function
       memoryMiB: 512,
       timeoutSeconds: 300,
       handler: 'index.handler',
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
     });
+    const { execFileSync } = await import('node:child_process');
+    const node = execFileSync(`/proc/${pid}/exe`, ['--version'], { encoding: 'utf-8' });
+    expect(node, "the process runs the runtime's Node major").to.match(/^v24\./);
   });
 });

@@ -1,5 +1,5 @@
-import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type BuildRecord, isFinal } from '../../functions/shared/build-record';
 import { BUILD_ID_TAG, DEPLOYMENT_TAG } from '../../functions/shared/tags';

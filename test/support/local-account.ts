@@ -1,5 +1,5 @@
-import { ListRulesCommand } from '@aws-sdk/client-cloudwatch-events';
 import { DescribeImagesCommand, DescribeInstancesCommand, type Image } from '@aws-sdk/client-ec2';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { config as sampleConfig } from '../../amibake.config';
 import type { AmiBakeConfig, RecipeConfig } from '../../deployment/config';
 import type { FunctionRole } from '../../deployment/functions';

@@ -1,13 +1,13 @@
 import {
-  type CloudWatchEventsClient,
   DeleteRuleCommand,
+  type EventBridgeClient,
   type InputTransformer,
   ListRulesCommand,
   ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
-} from '@aws-sdk/client-cloudwatch-events';
+} from '@aws-sdk/client-eventbridge';
 import { buildRulePrefix } from '../build-rule-name';
 import { AmiBakeError } from '../errors';
 
@@ -29,7 +29,7 @@ export interface BuildRule {
   input: InputTransformer;
 }
 
-export async function putBuildRule(events: CloudWatchEventsClient, rule: BuildRule): Promise<void> {
+export async function putBuildRule(events: EventBridgeClient, rule: BuildRule): Promise<void> {
   await events.send(
     new PutRuleCommand({
       Name: rule.ruleName,
@@ -56,7 +56,7 @@ export async function putBuildRule(events: CloudWatchEventsClient, rule: BuildRu
 }
 
 /** Removes the rule and its target; a rule that is already gone is not an error. */
-export async function removeBuildRule(events: CloudWatchEventsClient, ruleName: string): Promise<void> {
+export async function removeBuildRule(events: EventBridgeClient, ruleName: string): Promise<void> {
   try {
     await events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: [BUILD_RULE_TARGET_ID] }));
     await events.send(new DeleteRuleCommand({ Name: ruleName }));
@@ -66,7 +66,7 @@ export async function removeBuildRule(events: CloudWatchEventsClient, ruleName: 
 }
 
 /** The ARNs a rule delivers to (an empty list for a rule that is gone). */
-export async function buildRuleTargets(events: CloudWatchEventsClient, ruleName: string): Promise<string[]> {
+export async function buildRuleTargets(events: EventBridgeClient, ruleName: string): Promise<string[]> {
   const arns: string[] = [];
   let token: string | undefined;
   try {
@@ -82,7 +82,7 @@ export async function buildRuleTargets(events: CloudWatchEventsClient, ruleName:
 }
 
 /** The names of every rule named `<deployment>.…` (the build rules of the deployment). */
-export async function listBuildRules(events: CloudWatchEventsClient, deployment: string): Promise<string[]> {
+export async function listBuildRules(events: EventBridgeClient, deployment: string): Promise<string[]> {
   const names: string[] = [];
   let token: string | undefined;
   do {

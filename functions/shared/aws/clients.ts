@@ -1,7 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchEventsClient } from '@aws-sdk/client-cloudwatch-events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -27,7 +27,7 @@ export const createPresigner = () =>
 export const createSsm = (options: { region?: string } = {}) => new SSMClient({ ...retry(), ...options });
 export const createSns = () => new SNSClient(retry());
 export const createLambda = () => new LambdaClient(retry());
-export const createEvents = () => new CloudWatchEventsClient(retry());
+export const createEvents = () => new EventBridgeClient(retry());
 export const createAutoScaling = () => new AutoScalingClient(retry());
 export const createDocumentClient = () =>
   DynamoDBDocumentClient.from(new DynamoDBClient(retry()), {

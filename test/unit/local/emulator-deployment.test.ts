@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { EMULATED_SERVICES, emulatorOverride } from '../../../local/deploy/emulator-override';
+import {
+  EMULATED_SERVICES,
+  emulatorOverride,
+  runtimeOverrides,
+} from '../../../local/deploy/emulator-override';
 import { chooseProvider, compareVersions, pinnedProvider } from '../../../local/deploy/provider-source';
 import { terraformVersionProblem } from '../../../local/deploy/stack-deployment';
 
@@ -33,6 +37,38 @@ describe('the emulator deployment of the stack', () => {
     expect(override.terraform.required_providers).to.deep.equal({
       aws: { source: 'aws', version: '5.100.0' },
     });
+  });
+
+  it('plans a runtime the relaxed provider cannot express as one it can, and names what it replaced', () => {
+    const stack = {
+      resource: {
+        aws_lambda_function: {
+          trigger: { function_name: 'amibake_ami_build_trigger', runtime: 'nodejs24.x' },
+          older: { function_name: 'amibake_other', runtime: 'nodejs22.x' },
+        },
+      },
+    };
+    const overrides = runtimeOverrides(stack, '5.100.0');
+    expect(overrides).to.deep.equal([
+      {
+        resource: 'aws_lambda_function.trigger',
+        functionName: 'amibake_ami_build_trigger',
+        attribute: 'runtime',
+        declared: 'nodejs24.x',
+        planned: 'nodejs22.x',
+        reason:
+          'hashicorp/aws 5.100.0 accepts nodejs24.x from 6.19.0 on: planned as nodejs22.x, then set to nodejs24.x in the emulated account',
+      },
+    ]);
+    expect(runtimeOverrides(stack, '6.19.0'), 'a provider that knows it').to.deep.equal([]);
+    expect(runtimeOverrides(stack, undefined), "the stack's own pin").to.deep.equal([]);
+    const override = emulatorOverride({ ...input, providerVersion: '5.100.0', runtimes: overrides }) as {
+      resource: { aws_lambda_function: Record<string, unknown> };
+    };
+    expect(override.resource.aws_lambda_function).to.deep.equal({
+      trigger: { runtime: 'nodejs22.x', lifecycle: { ignore_changes: ['runtime'] } },
+    });
+    expect(emulatorOverride(input)).to.not.have.property('resource');
   });
 
   it("keeps the stack's pin when the mirror has it, else relaxes to the newest usable version", () => {

@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import { CallerRegistry } from '../../../local/emulator/callers';
 import type { AsyncSettings, DeployedFunction } from '../../../local/lambda/deployed-functions';
 import { LambdaService } from '../../../local/lambda/lambda-service';
+import { runtimeBinaries } from '../../../local/lambda/node-runtimes';
 import { deterministicZip } from '../../../scripts/deterministic-zip';
+import { nodeBinary } from '../../../scripts/node-toolchain.cjs';
 
 /** A function package whose handler does what the event says, as a deployed function's would. */
 const HANDLER = `
@@ -62,6 +64,7 @@ describe('the emulated Lambda service', function () {
       qualifiedArn: async (_name: string, qualifier: string) => `${fn.arn}:${qualifier}`,
     },
     workdir: join(dir, 'work'),
+    runtimes: runtimeBinaries({ binaryFor: (major) => nodeBinary(major) }),
     deliverFailure: async (_fn, record) => {
       failures.push(record);
       return 'delivered';

@@ -71,7 +71,17 @@ describe('the local run verdict and report', () => {
   });
 
   it('reports every decision of every cycle, not-due and skipped included, and every build', () => {
-    const report = runReport({ resources: 38, seconds: 65 }, [
+    const overrides = [
+      {
+        resource: 'aws_lambda_function.trigger',
+        functionName: 'amibake_ami_build_trigger',
+        attribute: 'runtime' as const,
+        declared: 'nodejs24.x',
+        planned: 'nodejs22.x',
+        reason: 'hashicorp/aws 5.100.0 accepts nodejs24.x from 6.19.0 on',
+      },
+    ];
+    const report = runReport({ resources: 38, seconds: 65, overrides }, [
       cycle(
         [{ recipe: 'ecs', decision: 'started', reason: 'new base', buildId: 'b', baseImageId: 'ami-1' }],
         [build('ecs', 'failed')],
@@ -79,7 +89,7 @@ describe('the local run verdict and report', () => {
       { ...cycle([{ recipe: 'ecs', decision: 'not-due', reason: 'built' }]), cycle: 2, startedBy: 'release' },
     ]);
     expect(report).to.deep.equal({
-      deployment: { tool: 'terraform', resources: 38, seconds: 65 },
+      deployment: { tool: 'terraform', resources: 38, seconds: 65, overrides },
       cycles: [
         {
           cycle: 1,
@@ -129,7 +139,8 @@ describe('the local run verdict and report', () => {
     expect(
       runVerdict([{ ...cycle([], [build('ecs', 'failed')]), failingTests: ['ecs'] }], options).code,
     ).to.equal(1);
-    const builds = (runReport({ resources: 38, seconds: 65 }, cycles) as { builds: object[] }).builds;
+    const builds = (runReport({ resources: 38, seconds: 65, overrides: [] }, cycles) as { builds: object[] })
+      .builds;
     expect(builds.map((b) => ({ ...b }))).to.deep.include.members([
       {
         recipe: 'ecs',

@@ -1,10 +1,6 @@
-import {
-  CloudWatchEventsClient,
-  DeleteRuleCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-cloudwatch-events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteRuleCommand, EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,7 +17,7 @@ import { parseRecipe } from '../../../functions/shared/recipe';
 // mockClient(Class) patches the class for the whole process: create in before(), restore in after().
 let ec2: AwsClientStub<EC2Client>;
 let ssm: AwsClientStub<SSMClient>;
-let events: AwsClientStub<CloudWatchEventsClient>;
+let events: AwsClientStub<EventBridgeClient>;
 let lambda: AwsClientStub<LambdaClient>;
 let doc: AwsClientStub<DynamoDBDocumentClient>;
 
@@ -32,7 +28,7 @@ describe('AWS adapters', () => {
   before(() => {
     ec2 = mockClient(EC2Client);
     ssm = mockClient(SSMClient);
-    events = mockClient(CloudWatchEventsClient);
+    events = mockClient(EventBridgeClient);
     lambda = mockClient(LambdaClient);
     doc = mockClient(DynamoDBDocumentClient);
   });
@@ -119,7 +115,7 @@ describe('AWS adapters', () => {
 
   describe('removeBuildRule', () => {
     it('removes the target before the rule', async () => {
-      await removeBuildRule(new CloudWatchEventsClient({}), 'amibake-x');
+      await removeBuildRule(new EventBridgeClient({}), 'amibake-x');
       expect(events.calls().map((c) => c.args[0].constructor.name)).to.deep.equal([
         'RemoveTargetsCommand',
         'DeleteRuleCommand',
@@ -128,7 +124,7 @@ describe('AWS adapters', () => {
 
     it('treats a rule that is already gone as removed', async () => {
       events.on(RemoveTargetsCommand).rejects(awsError('ResourceNotFoundException'));
-      await removeBuildRule(new CloudWatchEventsClient({}), 'amibake-x');
+      await removeBuildRule(new EventBridgeClient({}), 'amibake-x');
       expect(events.commandCalls(DeleteRuleCommand)).to.have.length(0);
     });
   });
