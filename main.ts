@@ -10,8 +10,13 @@ import { bundleFunctions, PROJECT_ROOT } from './scripts/bundle-functions';
 // The composition root: bundle the functions, declare the stack from the one configuration, synth.
 try {
   const app = new App();
-  new AmiBakeStack(app, config.namePrefix, { config, projectRoot: PROJECT_ROOT, bundles: bundleFunctions() });
+  const stack = new AmiBakeStack(app, config.namePrefix, {
+    config,
+    projectRoot: PROJECT_ROOT,
+    bundles: bundleFunctions(),
+  });
   app.synth();
+  for (const notice of stack.notices) console.error(`amibake: ${notice}`);
   const stackDir = join(app.outdir, 'stacks', config.namePrefix);
   const tf = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf-8'));
   console.log(synthSummary(config, tf, relative(process.cwd(), stackDir) || stackDir));

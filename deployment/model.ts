@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
@@ -8,6 +7,7 @@ import { parseRecipes, type Recipe, recipeToDocument, type ScriptRef } from '../
 import { validate } from '../functions/shared/validation';
 import { type AmiBakeConfig, settingsSchema } from './config';
 import { type DeploymentNames, deploymentNames } from './names';
+import { SHELLCHECK_MISSING, scriptProblems } from './script-checks';
 
 /** A customisation script of the project, uploaded by the stack. */
 interface ScriptObject {
@@ -27,11 +27,13 @@ export interface Deployment {
   recipesDocument: string;
   /** One DynamoDB item per recipe (the same recipes as the document). */
   recipeItems: Record<string, unknown>[];
+  /** What synth could not check, said once (ShellCheck missing). */
+  notices: string[];
 }
 
 export function resolveDeployment(
   config: AmiBakeConfig,
-  options: { projectRoot: string; bucket: string },
+  options: { projectRoot: string; bucket: string; shellcheck?: string },
 ): Deployment {
   const { recipes, rejected } = parseRecipes(Array.isArray(config.recipes) ? config.recipes : [], {
     scripts: 'file-or-s3',
@@ -39,6 +41,7 @@ export function resolveDeployment(
   });
   const problems = [...settingsProblems(config), ...rejected.flatMap((r) => r.problems)];
   const names = deploymentNames(config.namePrefix);
+  const notices: string[] = [];
   const scripts = new Map<string, ScriptObject>();
   /** A project file as the S3 object the stack uploads; recipes that share a file read and check it once. */
   const uploaded = (recipe: Recipe, field: string, ref: ScriptRef): ScriptRef => {
@@ -53,17 +56,10 @@ export function resolveDeployment(
       return ref;
     }
     const content = readFileSync(file, 'utf-8');
-    const syntax = shellSyntaxProblem(content);
-    const lint = syntax ? undefined : shellcheckProblem(content);
-    if (syntax) {
-      problems.push(
-        `recipe "${recipe.name}": ${field} "${ref.path}" is not valid shell: ${syntax}: fix it before deploying (bash -n ${ref.path} shows the same)`,
-      );
-    } else if (lint) {
-      problems.push(
-        `recipe "${recipe.name}": ${field} "${ref.path}" fails shellcheck: ${lint}: fix it before deploying (shellcheck -S error ${ref.path} shows the same)`,
-      );
-    }
+    const checked = scriptProblems(content, ref.path, options.shellcheck);
+    for (const problem of checked.problems)
+      problems.push(`recipe "${recipe.name}": ${field} "${ref.path}" ${problem}`);
+    if (!checked.linted && !notices.includes(SHELLCHECK_MISSING)) notices.push(SHELLCHECK_MISSING);
     const script: ScriptObject = { path: ref.path, key: `${names.scriptsPrefix}${ref.path}`, content };
     scripts.set(script.path, script);
     // The script's S3 version, not a hash in the document, tells the trigger it changed: a script
@@ -88,46 +84,8 @@ export function resolveDeployment(
     scripts: [...scripts.values()].sort((a, b) => a.path.localeCompare(b.path)),
     recipesDocument: `${JSON.stringify(JSON.parse(canonicalJson({ version: RECIPES_DOCUMENT_VERSION, recipes: documents })), null, 2)}\n`,
     recipeItems: documents,
+    notices,
   };
-}
-
-/** The shell a script runs under (a bash or sh shebang, or none: bash), or undefined for another interpreter. */
-function scriptShell(content: string): 'bash' | 'sh' | undefined {
-  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(content);
-  const interpreter = shebang ? (shebang[1]?.endsWith('/env') ? shebang[2] : shebang[1]) : 'bash';
-  const shell = /(?:^|\/)(bash|sh)$/.exec(interpreter ?? '')?.[1];
-  return shell === 'bash' || shell === 'sh' ? shell : undefined;
-}
-
-/**
- * `bash -n`'s first complaint about a script that bash runs (a bash or sh shebang, or none), or
- * undefined. Scripts for another interpreter, and machines without bash, are not checked.
- */
-export function shellSyntaxProblem(content: string): string | undefined {
-  if (!scriptShell(content)) return undefined;
-  const check = spawnSync('bash', ['-n'], { input: content, encoding: 'utf-8' });
-  if (check.error || check.status === 0) return undefined;
-  const [first = 'syntax error'] = check.stderr.split('\n').filter((line) => line.trim() !== '');
-  return first.replace(/^bash: /, '');
-}
-
-/**
- * ShellCheck's first error (its `error` severity only: warnings and style do not stop a deploy)
- * in a shell script, as "line N: message [SCnnnn]"; undefined when there is none, for another
- * interpreter, or when `shellcheck` is not installed.
- */
-export function shellcheckProblem(content: string, shellcheck = 'shellcheck'): string | undefined {
-  const shell = scriptShell(content);
-  if (!shell) return undefined;
-  const check = spawnSync(shellcheck, ['--severity=error', '--format=gcc', `--shell=${shell}`, '-'], {
-    input: content,
-    encoding: 'utf-8',
-  });
-  // Not installed (or not runnable): no check, as without it.
-  if ((check.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' || check.status === 0)
-    return undefined;
-  const first = /^-:(\d+):\d+: error: (.*)$/m.exec(check.stdout ?? '');
-  return first ? `line ${first[1]}: ${first[2]}` : undefined;
 }
 
 /** What a deployed stack cannot grant least privilege for. */

@@ -55,6 +55,8 @@ const NONCURRENT_VERSION_DAYS = 90;
 export class AmiBakeStack extends TerraformStack {
   /** Each readable Terraform name given, with the construct path it names. */
   private readonly names = new Map<string, readonly string[]>();
+  /** What synth could not check (ShellCheck missing), for the synth summary. */
+  readonly notices: readonly string[];
 
   constructor(scope: Construct, id: string, props: AmiBakeStackProps) {
     super(scope, id);
@@ -66,6 +68,7 @@ export class AmiBakeStack extends TerraformStack {
     const partition = new DataAwsPartition(this, 'partition').partition;
     const bucketName = artifactsBucketName(config.namePrefix, account, config.region);
     const deployment = resolveDeployment(config, { projectRoot: props.projectRoot, bucket: bucketName });
+    this.notices = deployment.notices;
     const { names } = deployment;
     const retain = config.retainData ?? true;
 

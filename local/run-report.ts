@@ -34,10 +34,14 @@ export function runVerdict(
   const failedAsPlanned = cycles.flatMap((c) =>
     c.builds.filter((b) => c.failingTests?.includes(b.recipeName) && b.errorCode === 'TestsFailed'),
   ).length;
+  // A recipe skipped or refused in any cycle fails the run, even if a later cycle built it.
   const skipped = new Map<string, string>();
+  const refused = new Map<string, string>();
   for (const d of cycles.flatMap((c) => c.decisions)) {
     if (d.decision === 'skipped') skipped.set(d.recipe, d.reason);
+    if (d.decision === 'invalid') refused.set(d.recipe, d.reason);
   }
+  const invalid = [...refused].map(([recipe, reason]) => ({ recipe, reason }));
   const planned = failedAsPlanned > 0 ? `, ${failedAsPlanned} failed its tests as the scenario has it` : '';
   const lines = [
     `${builds.length} build(s), ${succeeded} succeeded${planned}, in ${options.seconds.toFixed(1)} s`,
@@ -52,13 +56,29 @@ export function runVerdict(
         : `${skipped.size} recipe(s) skipped: the run fails (pass --allow-skipped to accept it)`,
     );
   }
+  for (const a of invalid) lines.push(`invalid: ${a.recipe}: ${a.reason}`);
+  if (invalid.length > 0) lines.push(`${invalid.length} recipe(s) invalid at run time: the run fails`);
   for (const problem of options.problems) lines.push(`emulator problem: ${problem}`);
   const ok =
     builds.length > 0 &&
     succeeded + failedAsPlanned === builds.length &&
     options.problems.length === 0 &&
+    invalid.length === 0 &&
     (skipped.size === 0 || options.allowSkipped);
   return { code: ok ? 0 : 1, lines };
+}
+
+/** The recipes the last cycle that decided them skipped or refused: what the trigger announces. */
+function needsAttention(
+  cycles: readonly CycleReport[],
+): { recipe: string; decision: string; reason: string }[] {
+  const last = new Map<string, { recipe: string; decision: string; reason: string }>();
+  for (const d of cycles.flatMap((c) => c.decisions)) {
+    if (d.decision === 'skipped' || d.decision === 'invalid')
+      last.set(d.recipe, { recipe: d.recipe, decision: d.decision, reason: d.reason });
+    else last.delete(d.recipe);
+  }
+  return [...last.values()];
 }
 
 /** What to do when the emulator, not the recipe, is why a base could not be read. */
@@ -86,6 +106,7 @@ export function runReport(
         ...(d.baseImageId ? { baseImageId: d.baseImageId } : {}),
       })),
     })),
+    needsAttention: needsAttention(cycles),
     builds: cycles
       .flatMap((c) => c.builds)
       .map((b) => ({

@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     const stack = await account.deploy(config, { outdir: join(PROJECT_ROOT, 'cdktf.out') });
     say(`  terraform apply: ${stack.apply.created} resources created in ${stack.apply.seconds.toFixed(1)} s`);
     say(`  provider: ${describeProvider(stack.terraform.provider)}`);
+    for (const notice of stack.deployment.notices) say(`  ${notice}`);
     for (const o of stack.terraform.overrides) say(`  override: ${o.resource}.${o.attribute}: ${o.reason}`);
     say(
       `  bucket ${stack.outputs.artifacts_bucket}, table ${stack.outputs.builds_table}, ${stack.deployment.recipes.length} recipe(s) in ${config.recipeStore}`,

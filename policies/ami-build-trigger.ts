@@ -53,8 +53,15 @@ export function triggerPolicy(refs: PolicyRefs): Statement[] {
       : []),
     {
       sid: 'RecordBuilds',
-      reason: 'reads the latest build of each recipe and starts builds in one conditional transaction',
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      reason:
+        'reads the latest build of each recipe and starts builds in one conditional transaction; lists, records and clears the recipes that need attention',
+      actions: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        'dynamodb:DeleteItem',
+      ],
       resources: [refs.buildsTableArn],
     },
     {

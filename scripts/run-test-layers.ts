@@ -18,7 +18,7 @@ const RUNS: { name: string; script: string; env: Record<string, string> }[] = [
  * The AWS SDK's warning about a Node.js it stops supporting: no process of the suite may print
  * it (the suite runs on package.json's floor or newer).
  */
-const UNSUPPORTED_NODE = 'NodeVersionSupportWarning';
+const UNSUPPORTED_NODE = 'NodeVersionSupportWarning: The AWS SDK';
 const warned: string[] = [];
 
 function run(name: string, script: string, env: Record<string, string>): Promise<number> {

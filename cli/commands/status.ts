@@ -1,4 +1,6 @@
 import { resolveBases } from '../../functions/ami-build-trigger/resolve-bases';
+import type { RecipeAttention } from '../../functions/shared/attention';
+import { listAttention } from '../../functions/shared/aws/attention';
 import { recipeHistory } from '../../functions/shared/aws/build-queries';
 import { getParameterValues } from '../../functions/shared/aws/parameters';
 import { selectorKey } from '../../functions/shared/recipe-hash';
@@ -16,6 +18,8 @@ export interface StatusRow {
   currentImage: string | undefined;
   /** The candidate channel: the newest image, before its tests. */
   candidateImage: string | undefined;
+  /** Why the trigger skips the recipe or refuses it, as it announced. */
+  attention?: RecipeAttention;
 }
 
 /** One row per recipe: the base its current image came from, the newest base, the last build, the current image. */
@@ -27,6 +31,8 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
     clients.ssm,
     recipes.flatMap((r) => [r.lifecycle.parameter, r.lifecycle.candidateParameter]),
   );
+  const builds = { doc: clients.doc, tableName: ctx.names.buildsTable };
+  const attention = new Map((await listAttention(builds)).map((a) => [a.recipe, a]));
   const rows: StatusRow[] = [];
   for (const recipe of recipes) {
     const history = await recipeHistory(
@@ -45,6 +51,21 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
       lastStatus: last?.status,
       currentImage: parameters.get(recipe.lifecycle.parameter) ?? lastGood?.imageId,
       candidateImage: parameters.get(recipe.lifecycle.candidateParameter),
+      ...(attention.has(recipe.name) ? { attention: attention.get(recipe.name) } : {}),
+    });
+  }
+  // Recipes the trigger refused as invalid are not among the valid recipes read above.
+  for (const [name, a] of attention) {
+    if (rows.some((r) => r.recipe === name)) continue;
+    rows.push({
+      recipe: name,
+      baseInUse: undefined,
+      newestBase: undefined,
+      lastBuild: undefined,
+      lastStatus: undefined,
+      currentImage: undefined,
+      candidateImage: undefined,
+      attention: a,
     });
   }
   const text = table(
@@ -58,7 +79,7 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
           ? `${r.newestBase} (same)`
           : r.newestBase,
       r.lastBuild ?? '-',
-      r.lastStatus ?? 'never built',
+      r.attention?.decision ?? r.lastStatus ?? 'never built',
       r.currentImage ?? '-',
       r.candidateImage === undefined
         ? '-'
@@ -67,5 +88,13 @@ export async function status(ctx: StackContext): Promise<{ rows: StatusRow[]; te
           : r.candidateImage,
     ]),
   );
-  return { rows, text };
+  const notes = rows.flatMap((r) =>
+    r.attention
+      ? [`${r.recipe}: ${r.attention.decision} since ${r.attention.since}: ${r.attention.reason}`]
+      : [],
+  );
+  return {
+    rows,
+    text: notes.length > 0 ? `${text}\n\nneeds attention:\n${notes.map((n) => `  ${n}`).join('\n')}\n` : text,
+  };
 }

@@ -10,7 +10,7 @@ import {
 import { integerEnv, optionalEnv, requireEnv } from '../shared/env';
 import type { LambdaContext } from '../shared/lambda-context';
 import { createLogger } from '../shared/logger';
-import { topicNotifier } from '../shared/notifier';
+import { topicAnnouncer, topicNotifier } from '../shared/notifier';
 import { recipeStoreFrom } from '../shared/recipe-store-config';
 import { runTrigger } from './run-trigger';
 import { parseTriggerEvent } from './trigger-event';
@@ -54,6 +54,7 @@ export async function handler(event: unknown, context?: LambdaContext) {
       now: () => new Date(),
       randomHex: () => randomBytes(3).toString('hex'),
       notify: topicNotifier(sns, optionalEnv('NOTIFY_TOPIC_ARN'), requireEnv('AWS_REGION'), log),
+      announce: topicAnnouncer(sns, optionalEnv('NOTIFY_TOPIC_ARN'), log),
     },
     {
       maxInFlight: integerEnv('MAX_IN_FLIGHT', 5),

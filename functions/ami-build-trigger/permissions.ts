@@ -1,3 +1,4 @@
+import { ATTENTION_ACTIONS as attention } from '../shared/aws/attention';
 import { BUILDS_TABLE_ACTIONS as table } from '../shared/aws/builds-table';
 import { IMAGES_ACTIONS as images } from '../shared/aws/images';
 import { INVOKE_ACTIONS as invoke } from '../shared/aws/invoke';
@@ -18,6 +19,9 @@ export function triggerActions(recipeStore: 's3' | 'dynamodb'): string[] {
     table.latestStatuses,
     table.recordBuildStart,
     table.finishBuild,
+    attention.listAttention,
+    attention.recordAttention,
+    attention.clearAttention,
     invoke.invokeAsync,
     notifications.publishNotification,
   );

@@ -2,8 +2,11 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { attentionNotification } from '../shared/attention';
+import { clearAttention, listAttention, recordAttention } from '../shared/aws/attention';
 import { type BuildsTable, latestStatuses, lockId, recordBuildStart } from '../shared/aws/builds-table';
 import { invokeAsync } from '../shared/aws/invoke';
+import type { Notification } from '../shared/aws/notifications';
 import { readObject } from '../shared/aws/objects';
 import { loadRecipeEntries, type RecipeStore } from '../shared/aws/recipe-store';
 import { awsErrorName, describeError, InvalidInputError } from '../shared/errors';
@@ -12,6 +15,7 @@ import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
 import { parseRecipes, type Recipe, scriptUri } from '../shared/recipe';
 import { sha256Hex } from '../shared/recipe-hash';
+import { planAttention } from './plan-attention';
 import {
   afterInvoke,
   afterRecording,
@@ -38,6 +42,8 @@ export interface TriggerDeps {
   now: () => Date;
   randomHex: () => string;
   notify?: Notify | undefined;
+  /** Publishes an announcement to the notifications topic, when one is configured. */
+  announce?: ((notification: Notification) => Promise<void>) | undefined;
 }
 
 export interface TriggerSettings {
@@ -55,7 +61,27 @@ export async function runTrigger(deps: TriggerDeps, settings: TriggerSettings): 
   const evaluation = await evaluateRecipes(deps, settings.deployment, now, settings.scope);
   const decisions = [...evaluation.decisions, ...(await startBuilds(deps, settings, evaluation.due, now))];
   for (const d of decisions) deps.log.info('recipe decision', { ...d });
+  await attend(deps, decisions, now);
   return decisions;
+}
+
+/**
+ * Announces each recipe that needs attention once per reason, and forgets those that build
+ * again. It never fails the run: the builds have started, and the next run tries again.
+ */
+async function attend(deps: TriggerDeps, decisions: readonly RecipeDecision[], now: Date): Promise<void> {
+  try {
+    const announced = new Map((await listAttention(deps.table)).map((a) => [a.recipe, a]));
+    const plan = planAttention(decisions, announced, now);
+    for (const recipe of plan.clear) await clearAttention(deps.table, recipe);
+    for (const attention of plan.announce) {
+      if (!(await recordAttention(deps.table, attention, announced.get(attention.recipe)?.digest))) continue;
+      deps.log.warn('recipe needs attention', { recipe: attention.recipe, decision: attention.decision });
+      await deps.announce?.(attentionNotification(attention));
+    }
+  } catch (error) {
+    deps.log.error('recipe attention not recorded', { error });
+  }
 }
 
 export interface Evaluation {

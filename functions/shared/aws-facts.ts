@@ -115,6 +115,18 @@ export function runsOnNitro(instanceType: string): boolean {
   return size === 'metal' || !XEN_FAMILIES.has(family);
 }
 
+/**
+ * The architecture an SSM parameter's path names, as AWS's public ones do
+ * (`.../al2023-ami-kernel-default-x86_64`, `.../amazon-linux-2023/arm64/recommended/image_id`,
+ * Canonical's `.../amd64/hvm/...`), or undefined when it names none.
+ */
+export function parameterArchitecture(parameter: string): 'x86_64' | 'arm64' | undefined {
+  const named = (word: string) => new RegExp(`(?:^|[/_-])${word}(?:[/_-]|$)`).test(parameter);
+  if (named('arm64') || named('aarch64')) return 'arm64';
+  if (named('x86_64') || named('amd64')) return 'x86_64';
+  return undefined;
+}
+
 /** Problems of an instance type for a base of `architecture` (none when they match). */
 export function instanceTypeProblems(instanceType: string, architecture: string): string[] {
   const runs = instanceArchitecture(instanceType);

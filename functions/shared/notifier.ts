@@ -1,5 +1,5 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { publishNotification } from './aws/notifications';
+import { type Notification, publishNotification } from './aws/notifications';
 import type { Logger } from './logger';
 import { buildNotification, type Notify } from './notification';
 
@@ -17,6 +17,22 @@ export function topicNotifier(
       await publishNotification(sns, topicArn, message);
     } catch (error) {
       log.error('notification not sent', { buildId: build.buildId, error });
+    }
+  };
+}
+
+/** Publishes any announcement to the topic when one is configured; logs what it could not. */
+export function topicAnnouncer(
+  sns: SNSClient,
+  topicArn: string | undefined,
+  log: Logger,
+): ((notification: Notification) => Promise<void>) | undefined {
+  if (!topicArn) return undefined;
+  return async (notification) => {
+    try {
+      await publishNotification(sns, topicArn, notification);
+    } catch (error) {
+      log.error('notification not sent', { subject: notification.subject, error });
     }
   };
 }

@@ -1,6 +1,13 @@
 import * as v from 'valibot';
 import { amiNameTemplateProblems } from './ami-name';
-import { hasControlCharacter, instanceTypeProblem, regionProblem, unsupportedBase } from './aws-facts';
+import {
+  hasControlCharacter,
+  instanceTypeProblem,
+  parameterArchitecture,
+  regionProblem,
+  unsupportedBase,
+} from './aws-facts';
+import { regexStyleGlob } from './glob';
 import {
   ARCHITECTURES,
   type BaseSelector,
@@ -46,6 +53,16 @@ function also<T>(problems: (value: T) => readonly string[]) {
   });
 }
 
+/** A glob written as a regular expression, as a "must" phrase with the glob fixed. */
+function regexGlobPhrase(glob: string): string[] {
+  const regex = regexStyleGlob(glob);
+  return regex
+    ? [
+        `must use EC2's wildcards only (* for any run of characters, ? for one; . [ ] ^ $ + | are not wildcards), such as "${regex.fixed}"`,
+      ]
+    : [];
+}
+
 /** A base the wrapper cannot customise, as a "must" phrase. */
 function unsupportedPhrase(nameOrParameter: string): string[] {
   const why = unsupportedBase({ name: nameOrParameter });
@@ -89,6 +106,7 @@ const describeSchema = fields({
   ),
   name: v.pipe(
     text(/^\S+$/, 'a non-empty glob such as "al2023-ami-ecs-hvm-*-x86_64"'),
+    also(regexGlobPhrase),
     also(unsupportedPhrase),
   ),
   architecture: v.optional(oneOf(ARCHITECTURES), RECIPE_DEFAULTS.architecture),
@@ -434,7 +452,7 @@ function defaultInstanceType(base: BaseSelector): string {
   const arm64 =
     base.kind === 'describe'
       ? base.architecture === 'arm64'
-      : /(?:^|[/_-])arm64(?:[/_-]|$)/.test(base.parameter);
+      : parameterArchitecture(base.parameter) === 'arm64';
   return arm64 ? RECIPE_DEFAULTS.arm64InstanceType : RECIPE_DEFAULTS.instanceType;
 }
 

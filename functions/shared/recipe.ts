@@ -1,4 +1,4 @@
-import { instanceTypeProblems } from './aws-facts';
+import { instanceTypeProblems, parameterArchitecture } from './aws-facts';
 import { InvalidInputError } from './errors';
 import { RECIPE_DEFAULTS, type Recipe, type RecipeOptions, scriptUri } from './recipe-model';
 import { recipeSchema } from './recipe-schema';
@@ -107,12 +107,13 @@ function withUniqueParameters(
 }
 
 /**
- * What no single field shows: exactly one base selector, and an instance type of the
- * architecture of a described base.
+ * What no single field shows: exactly one base selector, and build and test instance types of
+ * the base's architecture (a described base's, or the one its SSM parameter's path names).
  */
 function crossFieldProblems(input: unknown): string[] {
   const recipe = (input ?? {}) as {
     instanceType?: unknown;
+    test?: { instanceType?: unknown };
     base?: { describe?: { architecture?: unknown }; ssmParameter?: unknown };
   };
   const problems: string[] = [];
@@ -124,11 +125,35 @@ function crossFieldProblems(input: unknown): string[] {
       );
     }
   }
-  const describe = recipe.base?.describe;
-  if (!describe || typeof recipe.instanceType !== 'string') return problems;
-  const architecture =
-    typeof describe.architecture === 'string' ? describe.architecture : RECIPE_DEFAULTS.architecture;
-  return [...problems, ...instanceTypeProblems(recipe.instanceType, architecture)];
+  const architecture = baseArchitecture(recipe.base);
+  if (!architecture) return problems;
+  const types = [
+    ['instanceType', recipe.instanceType],
+    ['test.instanceType', recipe.test?.instanceType],
+  ] as const;
+  for (const [field, type] of types) {
+    if (typeof type !== 'string') continue;
+    for (const problem of instanceTypeProblems(type, architecture.name)) {
+      problems.push(`${field === 'instanceType' ? '' : 'test.'}${problem}${architecture.why}`);
+    }
+  }
+  return problems;
+}
+
+/** The architecture of a described base, or the one an SSM parameter's path names. */
+function baseArchitecture(
+  base: { describe?: { architecture?: unknown }; ssmParameter?: unknown } | undefined,
+) {
+  if (base?.describe) {
+    const name =
+      typeof base.describe.architecture === 'string'
+        ? base.describe.architecture
+        : RECIPE_DEFAULTS.architecture;
+    return { name, why: '' };
+  }
+  if (typeof base?.ssmParameter !== 'string') return undefined;
+  const named = parameterArchitecture(base.ssmParameter);
+  return named ? { name: named, why: ` (its parameter ${base.ssmParameter} names ${named})` } : undefined;
 }
 
 function recipeLabel(input: unknown, position: number): string {

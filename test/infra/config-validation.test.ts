@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { AmiBakeConfig, RecipeConfig } from '../../deployment/config';
-import { resolveDeployment, shellcheckProblem } from '../../deployment/model';
+import { resolveDeployment } from '../../deployment/model';
+import { SHELLCHECK_MISSING, scriptProblems, shellcheckErrors } from '../../deployment/script-checks';
 import { InvalidInputError } from '../../functions/shared/errors';
 import { PROJECT_ROOT } from '../../scripts/bundle-functions';
 import { stackConfig, synthStack } from '../support/stack';
@@ -349,25 +350,92 @@ describe('configuration validated at synth', () => {
     const installed = spawnSync('shellcheck', ['--version']).status === 0;
     const UNQUOTED = '#!/bin/bash\nx=1\nif [ -n $x ]; then echo yes; fi\n';
 
-    it('reports its first error with the line, and nothing without shellcheck or for another interpreter', () => {
+    it('reports every error with its line, and says when there is no shellcheck to run', () => {
       // A stand-in shellcheck (committed, not written here: a file just written may not be executable yet).
       const fake = join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/shellcheck');
-      expect(shellcheckProblem('#!/bin/bash\necho\n', fake)).to.equal('line 9: the error [SC1000]');
-      expect(shellcheckProblem('#!/usr/bin/env python3\n', fake)).to.equal(undefined);
-      expect(
-        shellcheckProblem(UNQUOTED, join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/absent')),
-      ).to.equal(undefined);
+      expect(shellcheckErrors('#!/bin/bash\necho\n', fake)).to.deep.equal({
+        installed: true,
+        errors: ['line 9: the error [SC1000]', 'line 12: another error [SC1001]'],
+      });
+      expect(scriptProblems('#!/bin/bash\necho\n', 'user_data/x.sh', fake).problems).to.deep.equal([
+        'fails shellcheck: line 9: the error [SC1000]: fix it before deploying (shellcheck -S error user_data/x.sh shows the same)',
+        'fails shellcheck: line 12: another error [SC1001]: fix it before deploying (shellcheck -S error user_data/x.sh shows the same)',
+      ]);
+      expect(shellcheckErrors('#!/usr/bin/env python3\n', fake)).to.deep.equal({
+        installed: true,
+        errors: [],
+      });
+      const absent = join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/absent');
+      expect(shellcheckErrors(UNQUOTED, absent)).to.deep.equal({ installed: false, errors: [] });
+      expect(scriptProblems(UNQUOTED, 'user_data/x.sh', absent)).to.deep.equal({
+        problems: [],
+        linted: false,
+      });
+    });
+
+    it('says once per synth that scripts were not linted when shellcheck is missing', () => {
+      const root = mkdtempSync(join(tmpdir(), 'amibake-scripts-'));
+      try {
+        mkdirSync(join(root, 'user_data'));
+        for (const name of ['a', 'b'])
+          writeFileSync(join(root, `user_data/${name}.sh`), '#!/bin/bash\necho ok\n');
+        const config = stackConfig({}, [
+          recipe({ name: 'a', script: 'user_data/a.sh' }),
+          recipe({ name: 'b', script: 'user_data/b.sh' }),
+        ]);
+        const absent = join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/absent');
+        const without = resolveDeployment(config, {
+          projectRoot: root,
+          bucket: 'a-bucket',
+          shellcheck: absent,
+        });
+        expect(without.notices).to.deep.equal([SHELLCHECK_MISSING]);
+        expect(SHELLCHECK_MISSING).to.match(
+          /^shellcheck not found: .*install it \(apt-get install shellcheck/,
+        );
+        const fake = join(PROJECT_ROOT, 'test/fixtures/fake-shellcheck/shellcheck');
+        expect(() => resolveDeployment(config, { projectRoot: root, bucket: 'a-bucket', shellcheck: fake }))
+          .to.throw(InvalidInputError)
+          .with.property('problems')
+          .that.has.length(4);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses a shell script with Windows line endings, with the fix', () => {
+      const root = mkdtempSync(join(tmpdir(), 'amibake-scripts-'));
+      try {
+        mkdirSync(join(root, 'user_data'));
+        writeFileSync(join(root, 'user_data/crlf.sh'), '#!/bin/bash\nset -e\r\necho ok\r\n');
+        writeFileSync(join(root, 'user_data/crlf.py'), '#!/usr/bin/env python3\r\nprint(1)\r\n');
+        const config = stackConfig({}, [
+          recipe({ name: 'crlf', script: 'user_data/crlf.sh' }),
+          recipe({ name: 'python', script: 'user_data/crlf.py' }),
+        ]);
+        expect(() => resolveDeployment(config, { projectRoot: root, bucket: 'a-bucket' }))
+          .to.throw(InvalidInputError)
+          .with.property('problems')
+          .that.deep.equals([
+            `recipe "crlf": script "user_data/crlf.sh" has Windows (CRLF) line endings from line 2 on, which bash reads as part of each command: convert it to LF (sed -i 's/\\r$//' user_data/crlf.sh, or your editor's line-ending setting)`,
+          ]);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     });
 
     it('fails a script bash -n accepts but ShellCheck finds an error in, naming the line', function () {
       // .ci/run installs shellcheck; elsewhere synth runs without it and so does this check.
       if (!installed) this.skip();
-      expect(shellcheckProblem(UNQUOTED)).to.equal(
+      expect(shellcheckErrors(UNQUOTED).errors).to.deep.equal([
         "line 3: -n doesn't work with unquoted arguments. Quote or use [[ ]]. [SC2070]",
-      );
-      expect(shellcheckProblem(readFileSync(join(PROJECT_ROOT, 'user_data/ecs-node.sh'), 'utf-8'))).to.equal(
-        undefined,
-      );
+      ]);
+      expect(
+        shellcheckErrors(readFileSync(join(PROJECT_ROOT, 'user_data/ecs-node.sh'), 'utf-8')),
+      ).to.deep.equal({
+        installed: true,
+        errors: [],
+      });
       const root = mkdtempSync(join(tmpdir(), 'amibake-scripts-'));
       try {
         mkdirSync(join(root, 'user_data'));

@@ -2,6 +2,8 @@ import { DescribeImagesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
+import { listAttention } from '../../functions/shared/aws/attention';
+import { receivedSubjects, subscribeQueue } from '../../local/after-build';
 import { runBakeCycle } from '../../local/bake-cycle';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { publishNewBase } from '../../local/vendor';
@@ -204,6 +206,7 @@ describe('a bake cycle of the deployed stack', function () {
         new PutParameterCommand({ Name, Value: arm64Image, Type: 'String', Overwrite: true }),
       );
     }
+    const inbox = await subscribeQueue(clients(), stack);
     const { decisions } = (await invoke(account, stack, 'trigger', {})) as {
       decisions: { recipe: string; decision: string; reason?: string }[];
     };
@@ -211,10 +214,19 @@ describe('a bake cycle of the deployed stack', function () {
       ['arm-untyped', 'invalid'],
       ['arm-by-path', 'started'],
     ]);
-    expect(decisions[0]?.reason).to.equal(
-      `recipe "arm-untyped": instanceType "t3.small" runs x86_64 but the base is arm64: choose an arm64 type such as t4g.small, m7g.large, or a base of the other architecture (base ${arm64Image})`,
-    );
+    const mismatch = `recipe "arm-untyped": instanceType "t3.small" runs x86_64 but the base is arm64: choose an arm64 type such as t4g.small, m7g.large, or a base of the other architecture (base ${arm64Image})`;
+    expect(decisions[0]?.reason).to.equal(mismatch);
     const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    // The refused recipe is announced once, recorded for status, and not announced again.
+    await invoke(account, stack, 'trigger', {});
+    const table = { doc: clients().doc, tableName: stack.outputs.builds_table ?? '' };
+    expect((await listAttention(table)).map((a) => [a.recipe, a.decision, a.reason])).to.deep.equal([
+      ['arm-untyped', 'invalid', mismatch],
+    ]);
+    const subjects = await receivedSubjects(clients(), inbox);
+    expect(subjects.filter((s) => s.includes('arm-untyped'))).to.deep.equal([
+      '[amibake] invalid: arm-untyped (needs attention)',
+    ]);
     const [build] = builds;
     expect([build?.recipeName, build?.status, build?.recipe.instanceType]).to.deep.equal([
       'arm-by-path',

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { shellSyntaxProblem } from '../../../deployment/model';
+import { shellSyntaxProblem } from '../../../deployment/script-checks';
 import {
   fitsUserData,
   renderFetching,

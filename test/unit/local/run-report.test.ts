@@ -55,6 +55,33 @@ describe('the local run verdict and report', () => {
     expect(allowed.lines[2]).to.equal('1 recipe(s) skipped, allowed by --allow-skipped');
   });
 
+  it('fails on a recipe refused at run time, and reports what still needs attention after the last cycle', () => {
+    const mismatch = 'recipe "arm": instanceType "t3.small" runs x86_64 but the base is arm64 (base ami-arm)';
+    const cycles = [
+      cycle(
+        [
+          { recipe: 'ecs', decision: 'skipped', reason: MISSING },
+          { recipe: 'arm', decision: 'invalid', reason: mismatch },
+        ],
+        [],
+      ),
+      {
+        ...cycle([{ recipe: 'ecs', decision: 'started', reason: 'new base' }], [build('ecs', 'succeeded')]),
+        cycle: 2,
+      },
+    ];
+    const verdict = runVerdict(cycles, { ...options, allowSkipped: true });
+    expect(verdict.code).to.equal(1);
+    expect(verdict.lines).to.include.members([
+      `invalid: arm: ${mismatch}`,
+      '1 recipe(s) invalid at run time: the run fails',
+    ]);
+    const report = runReport({ resources: 38, seconds: 65, overrides: [] }, cycles) as {
+      needsAttention: object[];
+    };
+    expect(report.needsAttention).to.deep.equal([{ recipe: 'arm', decision: 'invalid', reason: mismatch }]);
+  });
+
   it('fails when a build failed, when nothing was built, or when the emulator met a call it could not judge', () => {
     expect(runVerdict([cycle([], [build('ecs', 'failed')])], options).code).to.equal(1);
     expect(
@@ -90,6 +117,7 @@ describe('the local run verdict and report', () => {
     ]);
     expect(report).to.deep.equal({
       deployment: { tool: 'terraform', resources: 38, seconds: 65, overrides },
+      needsAttention: [],
       cycles: [
         {
           cycle: 1,

@@ -251,6 +251,49 @@ describe('parseRecipe', () => {
     );
   });
 
+  it("refuses a glob written as a regular expression, with the glob fixed in EC2's wildcards", () => {
+    const globs = [
+      ['al2023-ami-ecs-hvm-.*-kernel-6.1-x86_64', 'al2023-ami-ecs-hvm-*-kernel-6.1-x86_64'],
+      ['al2023-ami-[0-9*', 'al2023-ami-*'],
+      ['^al2023-ami-ecs-hvm-.*$', 'al2023-ami-ecs-hvm-*'],
+      ['al2023-ami-[0-9]+\\.[0-9]+-x86_64', 'al2023-ami-*-x86_64'],
+      ['debian-12-(amd64|arm64)-*', 'debian-12-*-*'],
+      ['al2023-ami-ecs-hvm-20??.?-kernel-[56].1-x86_64', 'al2023-ami-ecs-hvm-20??.?-kernel-?.1-x86_64'],
+    ];
+    for (const [glob, fixed] of globs) {
+      expect(problemsOf({ ...valid, base: { describe: { name: glob } } }), glob).to.deep.equal([
+        `recipe "ecs-base": base.describe.name must use EC2's wildcards only (* for any run of characters, ? for one; . [ ] ^ $ + | are not wildcards), such as "${fixed}", got ${JSON.stringify(glob)}`,
+      ]);
+    }
+    // A dot that belongs to the name stays a dot.
+    for (const glob of [
+      'amzn2-ami-hvm-2.0.*-x86_64-gp2',
+      'al2023-ami-2023.*-kernel-6.1-x86_64',
+      'ubuntu/images/*',
+    ]) {
+      expect(problemsOf({ ...valid, base: { describe: { name: glob } } }), glob).to.deep.equal([]);
+    }
+  });
+
+  it("refuses build and test instance types of the other architecture than an SSM base's path names", () => {
+    const arm = '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id';
+    const x86 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+    expect(problemsOf({ ...valid, base: { ssmParameter: x86 }, instanceType: 'm7g.large' })).to.deep.equal([
+      `recipe "ecs-base": instanceType "m7g.large" runs arm64 but the base is x86_64: choose an x86_64 type such as t3.small, m7i.large, or a base of the other architecture (its parameter ${x86} names x86_64)`,
+    ]);
+    expect(
+      problemsOf({ ...valid, base: { ssmParameter: arm }, test: { instanceType: 't3.small' } }).join('\n'),
+    ).to.include('recipe "ecs-base": test.instanceType "t3.small" runs x86_64 but the base is arm64');
+    expect(problemsOf({ ...valid, base: { ssmParameter: arm }, instanceType: 'c7g.large' })).to.deep.equal(
+      [],
+    );
+    // A path that names no architecture is checked by the trigger, against the image it names.
+    const unnamed = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+    expect(
+      problemsOf({ ...valid, base: { ssmParameter: unnamed }, instanceType: 'm7g.large' }),
+    ).to.deep.equal([]);
+  });
+
   it('reports every problem of a recipe at once', () => {
     expect(problemsOf({ ...valid, instanceType: 'x', timeoutMinutes: 0 })).to.have.length(2);
   });
