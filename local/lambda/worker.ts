@@ -5,6 +5,7 @@
  * between invocations, so nothing runs after a handler returns.
  */
 import { join } from 'node:path';
+import { runtimeNodeMajor } from './node-runtimes';
 
 type Handler = (event: unknown, context: object) => Promise<unknown>;
 
@@ -57,8 +58,8 @@ function load(): Handler {
     });
   }
   if (fn.length < 3) return fn as Handler;
-  const runtimeMajor = Number(/nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV ?? '')?.[1] ?? 0);
-  if (runtimeMajor >= 24) {
+  const runtime = (process.env.AWS_EXECUTION_ENV ?? '').replace(/^AWS_Lambda_/, '');
+  if ((runtimeNodeMajor(runtime) ?? 0) >= 24) {
     throw Object.assign(new Error(CALLBACK_REMOVED), { name: 'Runtime.CallbackHandlerDeprecated' });
   }
   // Older runtimes end the invocation when the handler calls back.
