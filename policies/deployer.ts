@@ -1,6 +1,6 @@
 import type { Deployment } from '../deployment/model';
 import { artifactsBucketName } from '../deployment/names';
-import type { Statement } from './statement';
+import { packPolicies, type Statement } from './statement';
 
 /**
  * What the principal that runs `cdktf deploy` (and `destroy`) for one deployment needs: the
@@ -129,7 +129,7 @@ export function deployerPolicy(
       resources: [...logGroups, ...logGroups.map((g) => `${g}:*`)],
     },
     {
-      sid: 'ReadLogGroups',
+      sid: 'ListLogGroups',
       reason: 'DescribeLogGroups is authorized on the log groups of the account and region, not on one group',
       actions: ['logs:DescribeLogGroups'],
       resources: [arn('logs', 'log-group:*')],
@@ -272,6 +272,92 @@ export function deployerPolicy(
       actions: ['iam:GetUser'],
       resources: [`arn:${partition}:iam::${account}:user/\${aws:username}`],
     },
+  ];
+}
+
+/**
+ * What a principal that only reviews needs to run `cdktf diff` (`terraform plan`) for the same
+ * deployment: the reads of the deployer's statements, on the same resources, which the plan's
+ * refresh makes, and the state read. Nothing here creates, changes, tags or deletes a resource
+ * of the stack; with an S3 backend and a lock table, the plan still takes Terraform's state lock in
+ * it, which `terraform plan -lock=false` does without.
+ * `npm run test:deployer` plans each stack with this policy's principal and fails when the plan
+ * called an action it lacks or it grants one the plan never called.
+ */
+export function deployerReadOnlyPolicy(
+  deployment: Pick<Deployment, 'config' | 'names' | 'recipes'>,
+  scope: { partition: string; account: string },
+): Statement[] {
+  const stack = deployerPolicy(
+    { ...deployment, config: { ...deployment.config, backend: { kind: 'local' } } },
+    scope,
+  ).flatMap((s): Statement[] => {
+    const actions = s.actions.filter((a) => READ_ACTION.test(a) && !NOT_READ_BY_A_PLAN.has(a));
+    if (actions.length === 0) return [];
+    return [
+      {
+        ...s,
+        sid: s.sid.startsWith('Read') ? s.sid : `Read${s.sid.replace(/^(?:Manage|SubscribeTo)/, '')}`,
+        actions,
+      },
+    ];
+  });
+  return [...stack, ...stateBackendForPlan(deployment.config.backend, scope.partition, scope.account)];
+}
+
+/** The deployer's statements packed into managed policies within IAM's size limit. */
+export function deployerPolicies(
+  statements: readonly Statement[],
+  prefix: string,
+  kind: 'deployer' | 'reviewer',
+): { name: string; statements: Statement[] }[] {
+  return packPolicies(statements).map((document, i, all) => ({
+    name: all.length === 1 ? `${prefix}-${kind}` : `${prefix}-${kind}-${i + 1}`,
+    statements: document,
+  }));
+}
+
+/** An action that reads: IAM's own naming of read and list access. */
+const READ_ACTION = /^[a-z0-9-]+:(?:Get|Describe|List)/;
+
+/**
+ * Reads the deployer makes that a plan never does, both before a delete: a destroy lists the
+ * bucket's object versions to empty it, and a role's instance profiles to detach it.
+ */
+const NOT_READ_BY_A_PLAN = new Set(['s3:ListBucketVersions', 'iam:ListInstanceProfilesForRole']);
+
+function stateBackendForPlan(
+  backend: Deployment['config']['backend'],
+  partition: string,
+  account: string,
+): Statement[] {
+  if (backend.kind !== 's3') return [];
+  const bucket = `arn:${partition}:s3:::${backend.bucket}`;
+  return [
+    {
+      sid: 'ReadStateBucket',
+      reason: "Terraform's S3 backend lists the state bucket",
+      actions: ['s3:ListBucket'],
+      resources: [bucket],
+    },
+    {
+      sid: 'ReadState',
+      reason: 'the plan reads the state object',
+      actions: ['s3:GetObject'],
+      resources: [`${bucket}/${backend.key}`],
+    },
+    ...(backend.dynamodbTable
+      ? [
+          {
+            sid: 'LockState',
+            reason: 'the plan takes the state lock in the lock table (not with -lock=false)',
+            actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            resources: [
+              `arn:${partition}:dynamodb:${backend.region}:${account}:table/${backend.dynamodbTable}`,
+            ],
+          },
+        ]
+      : []),
   ];
 }
 

@@ -5,8 +5,13 @@ import { resolveDeployment } from '../deployment/model';
 import { EMULATED_ACCOUNT } from '../local/emulator/callers';
 import { AMAZON_LINUX_ACCOUNT } from '../local/emulator/gaps/sns-gaps';
 import { LocalAccount } from '../local/local-account';
-import { deployerPolicy } from '../policies/deployer';
-import { resourceMatches, type Statement } from '../policies/statement';
+import { deployerPolicies, deployerPolicy, deployerReadOnlyPolicy } from '../policies/deployer';
+import {
+  MANAGED_POLICY_CHARACTERS,
+  policyCharacters,
+  resourceMatches,
+  type Statement,
+} from '../policies/statement';
 import { PROJECT_ROOT } from './bundle-functions';
 
 /**
@@ -17,7 +22,8 @@ import { PROJECT_ROOT } from './bundle-functions';
  * emulator records the IAM action of every call Terraform signed (local/emulator/iam/call-actions.ts:
  * the call's action, the role it passes, the tags it sets on create). It fails when Terraform
  * called an action the policy lacks, when the policy grants an action Terraform never called,
- * or when a resource the stack created is outside the policy's resources.
+ * or when a resource the stack created is outside the policy's resources. A reviewer's plan of
+ * each deployed stack, with credentials of its own, is held to the read-only policy the same way.
  */
 
 /** A managed policy of the account for the build instance (moto holds none of AWS's own). */
@@ -74,6 +80,10 @@ async function main(): Promise<void> {
       const started = Date.now();
       const stack = await account.deploy(scenario.config, { credentials });
       const arns = await stack.terraform.resourceArns();
+      // A reviewer's `cdktf diff` of the deployed stack: the plan refreshes every resource.
+      const reviewer = account.emulator.callers.issueOperator();
+      const read = account.emulator.recordActions(reviewer.accessKeyId);
+      const planned = await stack.terraform.plan({ credentials: reviewer });
       const update: AmiBakeConfig = {
         ...scenario.config,
         schedule: 'rate(12 hours)',
@@ -87,6 +97,8 @@ async function main(): Promise<void> {
       const deployment = resolveDeployment(scenario.config, { projectRoot: PROJECT_ROOT, bucket: '' });
       const policy = deployerPolicy(deployment, { partition: 'aws', account: EMULATED_ACCOUNT });
       const granted = new Set(policy.flatMap((s) => s.actions));
+      const readOnly = deployerReadOnlyPolicy(deployment, { partition: 'aws', account: EMULATED_ACCOUNT });
+      const readable = new Set(readOnly.flatMap((s) => s.actions));
       const missing = [...called].filter((a) => !granted.has(a) && !NO_PERMISSION_NEEDED.has(a)).sort();
       const unused = [...granted].filter((a) => !called.has(a)).sort();
       const outside = arns.filter((arn) => !policy.some((s) => covers(s, arn)));
@@ -95,9 +107,28 @@ async function main(): Promise<void> {
       for (const a of unused)
         problems.push(`${scenario.name}: the policy grants ${a}, which Terraform never called`);
       for (const arn of outside) problems.push(`${scenario.name}: ${arn} is outside the policy's resources`);
+      if (planned.length > 0)
+        problems.push(
+          `${scenario.name}: the reviewer's plan of the deployed stack has changes: ${planned.map((c) => c.address).join(', ')}`,
+        );
+      for (const a of [...read].filter((a) => !readable.has(a) && !NO_PERMISSION_NEEDED.has(a)).sort())
+        problems.push(`${scenario.name}: the plan called ${a}, which the read-only policy lacks`);
+      for (const a of [...readable].filter((a) => !read.has(a)).sort())
+        problems.push(`${scenario.name}: the read-only policy grants ${a}, which the plan never called`);
+      for (const p of [
+        ...deployerPolicies(policy, 'deployer', 'deployer'),
+        ...deployerPolicies(readOnly, 'reviewer', 'reviewer'),
+      ]) {
+        const size = policyCharacters(p.statements);
+        if (size > MANAGED_POLICY_CHARACTERS)
+          problems.push(
+            `${scenario.name}: ${p.name} has ${size} characters, over IAM's ${MANAGED_POLICY_CHARACTERS}`,
+          );
+      }
       console.log(
         `${scenario.name}: created ${stack.apply.created}, changed ${updated.apply.changed}, destroyed ${destroyed.destroyed}; ` +
-          `${called.size} actions called, ${granted.size} granted, ${arns.length} resource ARNs checked (${Math.round((Date.now() - started) / 1000)} s)`,
+          `${called.size} actions called, ${granted.size} granted, ${arns.length} resource ARNs checked; ` +
+          `the plan called ${read.size} actions, the read-only policy grants ${readable.size} (${Math.round((Date.now() - started) / 1000)} s)`,
       );
     }
   } finally {
@@ -108,7 +139,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(
-    'the deployer policy grants exactly what Terraform called, on the resources the stacks created',
+    'the deployer policy grants exactly what Terraform called, on the resources the stacks created; the read-only policy exactly what a plan called',
   );
 }
 

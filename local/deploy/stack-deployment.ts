@@ -124,9 +124,12 @@ export class StackDeployment {
     return { destroyed: Number(destroyed?.[1] ?? 0), seconds: run.seconds };
   }
 
-  /** The real plan of the staged stack against the emulated account, resource by resource. */
-  async plan(): Promise<PlannedChange[]> {
-    await this.init();
+  /**
+   * The real plan of the staged stack against the emulated account, resource by resource,
+   * signed with the deployment's credentials or with `credentials` (a reviewer's).
+   */
+  async plan(options: { credentials?: Credentials } = {}): Promise<PlannedChange[]> {
+    await this.init(options.credentials);
     await terraform(this.stackDir, ['plan', '-no-color', '-out=amibake.tfplan', '-detailed-exitcode'], {
       accept: [2],
     });
@@ -171,16 +174,15 @@ export class StackDeployment {
   }
 
   /** Chooses the provider source, writes the override, and runs `terraform init` the first time. */
-  private async init(): Promise<void> {
+  private async init(credentials = this.emulator.operator): Promise<void> {
     const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8')) as {
       terraform?: unknown;
     };
     const pinned = pinnedProvider(stack);
     if (this.provider === undefined) {
       this.provider = await this.initProvider(pinned);
-    } else {
-      this.writeOverride(this.provider.kind === 'relaxed' ? this.provider.version : undefined);
     }
+    this.writeOverride(this.provider.kind === 'relaxed' ? this.provider.version : undefined, credentials);
   }
 
   private async initProvider(pinned: string): Promise<NonNullable<StackDeployment['provider']>> {
@@ -222,15 +224,15 @@ export class StackDeployment {
     return choice;
   }
 
-  private writeOverride(providerVersion: string | undefined): void {
+  private writeOverride(providerVersion: string | undefined, credentials = this.emulator.operator): void {
     const stack = JSON.parse(readFileSync(join(this.stackDir, 'cdk.tf.json'), 'utf-8'));
     this.overrides = runtimeOverrides(stack, providerVersion);
     const override = emulatorOverride({
       aliases: providerAliases(stack),
       runtimes: this.overrides,
       endpoint: this.emulator.endpoint,
-      accessKeyId: this.emulator.operator.accessKeyId,
-      secretAccessKey: this.emulator.operator.secretAccessKey,
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
       statePath: this.statePath,
       providerVersion,
     });
