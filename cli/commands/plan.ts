@@ -1,4 +1,4 @@
-import type { RecipeDecision } from '../../functions/ami-build-trigger/plan-trigger';
+import { dueDecision, type RecipeDecision } from '../../functions/ami-build-trigger/plan-trigger';
 import { evaluateRecipes } from '../../functions/ami-build-trigger/run-trigger';
 import { table } from '../args';
 import type { StackContext } from '../context';
@@ -19,15 +19,8 @@ export async function plan(ctx: StackContext): Promise<{ decisions: RecipeDecisi
     ctx.names.prefix,
     new Date(),
   );
-  const due: RecipeDecision[] = evaluation.due.map((c) => ({
-    recipe: c.recipe.name,
-    decision: 'started',
-    reason: 'due: new base image or recipe change (subject to the in-flight limit)',
-    baseImageId: c.baseImageId,
-    recipeHash: c.recipeHash,
-  }));
-  const decisions = [...due, ...evaluation.decisions];
-  const label = (d: RecipeDecision) => (d.decision === 'started' ? 'would build' : d.decision);
+  const decisions = [...evaluation.due.map(dueDecision), ...evaluation.decisions];
+  const label = (d: RecipeDecision) => (d.decision === 'due' ? 'would build' : d.decision);
   const text = table(
     ['RECIPE', 'DECISION', 'BASE', 'WHY'],
     decisions.map((d) => [d.recipe, label(d), d.baseImageId ?? '-', d.reason]),

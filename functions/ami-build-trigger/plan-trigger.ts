@@ -17,7 +17,8 @@ import type { BaseResolution } from './resolve-bases';
  * The steps that read the facts and act on the decisions are in run-trigger.ts.
  */
 
-type Decision = 'started' | 'not-due' | 'deferred' | 'skipped' | 'invalid';
+/** `due` is what `amibake plan` says of a recipe the next run would start; a run says `started`. */
+type Decision = 'started' | 'due' | 'not-due' | 'deferred' | 'skipped' | 'invalid';
 
 export interface RecipeDecision {
   recipe: string;
@@ -35,6 +36,8 @@ export interface Candidate {
   baseImageName?: string;
   recipeHash: string;
   script: ScriptPin;
+  /** The status of the latest build of this base and content when it failed or timed out: it is retried. */
+  retrying?: 'failed' | 'timed_out';
 }
 
 /** What identifies a script: its recorded SHA-256, or the S3 version (else ETag) read. */
@@ -111,10 +114,23 @@ export function planBuilds(
   const plan: Plan = { due: [], notDue: [] };
   for (const candidate of candidates) {
     const status = latest(candidate);
-    if (isDue(status)) plan.due.push(candidate);
+    if (status === 'failed' || status === 'timed_out') plan.due.push({ ...candidate, retrying: status });
+    else if (isDue(status)) plan.due.push(candidate);
     else plan.notDue.push({ candidate, status: status as BuildStatus });
   }
   return plan;
+}
+
+/** Why a due candidate is built: nothing of its base and content yet, or a retry of a failed build. */
+export function dueReason(candidate: Candidate): string {
+  if (candidate.retrying === undefined) return 'new base image or recipe change';
+  const how = candidate.retrying === 'timed_out' ? 'timed out' : 'failed';
+  return `the last build of this base and recipe hash ${how}: retried`;
+}
+
+/** What `amibake plan` says of a due candidate: the next run would start it, within the in-flight limit. */
+export function dueDecision(candidate: Candidate): RecipeDecision {
+  return decisionFor(candidate, 'due', `${dueReason(candidate)} (subject to the in-flight limit)`);
 }
 
 /** The decision not to build a candidate whose last build is final or in flight. */
@@ -164,7 +180,7 @@ export function deferred(candidate: Candidate, maxInFlight: number): RecipeDecis
 /** The decision after the launch was asked for (`invokeError` when it could not be). */
 export function afterInvoke(candidate: Candidate, buildId: string, invokeError?: string): RecipeDecision {
   return invokeError === undefined
-    ? { ...decisionFor(candidate, 'started', 'new base image or recipe change'), buildId }
+    ? { ...decisionFor(candidate, 'started', dueReason(candidate)), buildId }
     : { ...decisionFor(candidate, 'skipped', invokeError), buildId };
 }
 

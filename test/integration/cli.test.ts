@@ -59,9 +59,9 @@ describe('the amibake command against the deployed stack', function () {
   it('plans a build before the first run, with the reason', async () => {
     const { decisions } = await json('plan');
     expect(decisions).to.have.length(1);
-    expect(decisions[0]).to.include({ recipe: 'ecs-node', decision: 'started' });
+    expect(decisions[0]).to.include({ recipe: 'ecs-node', decision: 'due' });
     expect((await cli('plan')).stdout).to.match(
-      /ecs-node\s+would build\s+ami-\w+\s+due: new base image or recipe change/,
+      /ecs-node\s+would build\s+ami-\w+\s+new base image or recipe change \(subject to the in-flight limit\)/,
     );
   });
 

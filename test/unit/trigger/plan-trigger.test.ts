@@ -3,6 +3,7 @@ import {
   afterInvoke,
   afterRecording,
   type Candidate,
+  dueDecision,
   pendingBuild,
   planBuilds,
   planCandidates,
@@ -174,5 +175,22 @@ describe('starting a build', () => {
       decision: 'skipped',
       reason: 'could not invoke f: AccessDenied',
     });
+  });
+
+  it('says a due build is a retry when the last build of its base and hash failed or timed out', () => {
+    const plan = planBuilds([due], () => 'failed');
+    expect(plan.due.map((c) => c.retrying)).to.deep.equal(['failed']);
+    expect(afterInvoke(plan.due[0] ?? due, 'web-1').reason).to.equal(
+      'the last build of this base and recipe hash failed: retried',
+    );
+    const timedOut = planBuilds([due], () => 'timed_out').due[0] ?? due;
+    expect(dueDecision(timedOut)).to.deep.include({
+      decision: 'due',
+      reason:
+        'the last build of this base and recipe hash timed out: retried (subject to the in-flight limit)',
+    });
+    expect(dueDecision(planBuilds([due], () => undefined).due[0] ?? due).reason).to.equal(
+      'new base image or recipe change (subject to the in-flight limit)',
+    );
   });
 });
