@@ -37,6 +37,8 @@ export interface DeployOptions {
   outdir?: string;
   /** What Terraform signs with, the first time a prefix is deployed (default: the operator's). */
   credentials?: Credentials;
+  /** Hears how far Terraform's apply is, every few seconds. */
+  progress?: (line: string) => void;
 }
 
 /**
@@ -69,7 +71,7 @@ export class LocalAccount {
 
   async deploy(config: AmiBakeConfig, options: DeployOptions = {}): Promise<LocalStack> {
     const { local, projectRoot, terraform } = this.staged(config, options);
-    const apply = await terraform.apply();
+    const apply = await terraform.apply(options.progress ? { progress: options.progress } : {});
     if (apply.applied) {
       await this.setDeclaredRuntimes(terraform);
       this.emulator.functions.forget();

@@ -40,11 +40,11 @@ async function main(): Promise<number> {
     const terraform = account.stackFor(config.namePrefix);
     terraform.stage(join(scratch, 'base.out', 'stacks', prefix ?? config.namePrefix));
     say('deploying it into the emulator with Terraform');
-    const applied = await terraform.apply();
+    const applied = await terraform.apply({ progress: (line) => say(`  ${line}`) });
     say(
       `  ${applied.created} resources in ${applied.seconds.toFixed(1)} s; provider: ${describeProvider(terraform.provider)}`,
     );
-    say('planning this checkout against it');
+    say('planning this checkout against it (Terraform refreshes every resource first)');
     bundleFunctions();
     terraform.stage(synthStack(config, join(scratch, 'current.out')));
     process.stdout.write(await terraform.planText());

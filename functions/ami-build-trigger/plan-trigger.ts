@@ -122,7 +122,7 @@ export function planBuilds(
 }
 
 /** Why a due candidate is built: nothing of its base and content yet, or a retry of a failed build. */
-export function dueReason(candidate: Candidate): string {
+function dueReason(candidate: Candidate): string {
   if (candidate.retrying === undefined) return 'new base image or recipe change';
   const how = candidate.retrying === 'timed_out' ? 'timed out' : 'failed';
   return `the last build of this base and recipe hash ${how}: retried`;

@@ -70,7 +70,8 @@ export class StackDeployment {
       cpSync(join(synthesizedDir, 'assets'), join(this.stackDir, 'assets'), { recursive: true });
   }
 
-  async apply(): Promise<ApplyReport> {
+  /** Applies the staged stack; `progress` hears how far the apply is every few seconds. */
+  async apply(options: { progress?: (line: string) => void } = {}): Promise<ApplyReport> {
     await this.init();
     const digest = this.digest();
     if (digest === this.appliedDigest)
@@ -78,13 +79,13 @@ export class StackDeployment {
     // After the first apply only Terraform changes the stack's resources in the emulator: the
     // state is the account's truth, and refreshing it (a minute of provider waits) is skipped.
     const refresh = this.appliedDigest === undefined ? [] : ['-refresh=false'];
-    const run = await terraform(this.stackDir, [
-      'apply',
-      '-auto-approve',
-      '-no-color',
-      '-parallelism=20',
-      ...refresh,
-    ]);
+    const progress = options.progress ? applyProgress(options.progress) : undefined;
+    const run = await terraform(
+      this.stackDir,
+      ['apply', '-auto-approve', '-no-color', '-parallelism=20', ...refresh],
+      progress ? { onLine: progress.hear } : {},
+    );
+    progress?.stop();
     this.appliedDigest = digest;
     const counts = /Resources: (\d+) added, (\d+) changed, (\d+) destroyed/.exec(run.stdout);
     return {
@@ -238,6 +239,30 @@ export class StackDeployment {
     });
     writeFileSync(join(this.stackDir, OVERRIDE_FILE), `${JSON.stringify(override, null, 2)}\n`);
   }
+}
+
+/** Every `everyMs`, how many of the planned resource changes Terraform has completed. */
+export function applyProgress(
+  say: (line: string) => void,
+  everyMs = 5000,
+  now: () => number = Date.now,
+): { hear: (line: string) => void; stop: () => void } {
+  const started = now();
+  let planned: number | undefined;
+  let done = 0;
+  const timer = setInterval(() => {
+    const of = planned === undefined ? '' : ` of ${planned}`;
+    say(`terraform apply: ${done}${of} resource changes done (${Math.round((now() - started) / 1000)} s)`);
+  }, everyMs);
+  timer.unref();
+  return {
+    hear: (line) => {
+      const plan = /^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(line);
+      if (plan) planned = Number(plan[1]) + Number(plan[2]) + Number(plan[3]);
+      else if (/: (?:Creation|Modifications|Destruction) complete after /.test(line)) done += 1;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 function pick(change: { before: PlannedChange['before']; after: PlannedChange['after'] }) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { AmiBakeError } from '../../functions/shared/errors';
 
 export interface TerraformResult {
@@ -8,19 +8,25 @@ export interface TerraformResult {
   seconds: number;
 }
 
+/** The terraform processes running now, each the leader of its own process group. */
+const running = new Set<ChildProcess>();
+
 /**
- * Runs one terraform command in a working directory, non-interactively, and collects its output.
- * A non-zero exit is an error that carries the end of what Terraform printed, unless the caller
- * accepts that code (`plan -detailed-exitcode` exits 2 when there are changes).
+ * Runs one terraform command in a working directory, non-interactively, and collects its output
+ * (`onLine` hears each line of stdout as it comes). A non-zero exit is an error that carries the
+ * end of what Terraform printed, unless the caller accepts that code (`plan -detailed-exitcode`
+ * exits 2 when there are changes). Terraform runs in a process group of its own, with the
+ * provider plugins it starts, so that `stopTerraform` can end all of them.
  */
 export function terraform(
   cwd: string,
   args: readonly string[],
-  options: { accept?: readonly number[]; env?: Record<string, string> } = {},
+  options: { accept?: readonly number[]; env?: Record<string, string>; onLine?: (line: string) => void } = {},
 ): Promise<TerraformResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('terraform', [...args], {
+      detached: true,
       cwd,
       env: {
         ...process.env,
@@ -31,11 +37,20 @@ export function terraform(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
+    let partial = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out.push(c);
+      if (!options.onLine) return;
+      const lines = (partial + c.toString('utf-8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line);
+    });
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', (error: NodeJS.ErrnoException) =>
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      running.delete(child);
       reject(
         error.code === 'ENOENT'
           ? new AmiBakeError(
@@ -44,9 +59,10 @@ export function terraform(
               { code: 'TerraformMissing', cause: error },
             )
           : error,
-      ),
-    );
+      );
+    });
     child.on('close', (code) => {
+      running.delete(child);
       const result = {
         stdout: Buffer.concat(out).toString('utf-8'),
         stderr: Buffer.concat(err).toString('utf-8'),
@@ -73,5 +89,37 @@ function withoutCliConfigWarning(text: string): string {
   return text.replace(
     /There are some problems with the CLI configuration:\n[\s\S]*?does not exist\.\n╵\n?/g,
     '',
+  );
+}
+
+/**
+ * Ends every terraform this process started, with the provider plugins in its process group:
+ * an interrupt first (Terraform stops its plugins and releases the state), then a kill of the
+ * group after `graceMs`. For a run that is stopping (Ctrl-C), so that nothing it started outlives it.
+ */
+export async function stopTerraform(graceMs = 5000): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const pid = child.pid;
+          if (pid === undefined || child.exitCode !== null) return resolve();
+          const signalGroup = (signal: NodeJS.Signals) => {
+            try {
+              process.kill(-pid, signal);
+            } catch {
+              // The group is gone already.
+            }
+          };
+          const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+          child.once('close', () => {
+            clearTimeout(timer);
+            // Plugins that outlived their terraform.
+            signalGroup('SIGKILL');
+            resolve();
+          });
+          signalGroup('SIGINT');
+        }),
+    ),
   );
 }

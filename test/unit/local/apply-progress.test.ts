@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { applyProgress } from '../../../local/deploy/stack-deployment';
+
+describe("the local deployment's apply progress", () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers();
+  });
+  afterEach(() => clock.restore());
+
+  it("counts Terraform's completed resource changes against its plan, every few seconds", () => {
+    const said: string[] = [];
+    const progress = applyProgress(
+      (line) => said.push(line),
+      5000,
+      () => Date.now(),
+    );
+    progress.hear('Plan: 3 to add, 1 to change, 0 to destroy.');
+    progress.hear('aws_iam_role.trigger: Creating...');
+    progress.hear('aws_iam_role.trigger: Creation complete after 1s [id=amibake-ami-build-trigger]');
+    progress.hear('aws_sqs_queue.failed: Creation complete after 0s [id=https://queue]');
+    clock.tick(5000);
+    progress.hear(
+      'aws_lambda_function.trigger: Modifications complete after 2s [id=amibake_ami_build_trigger]',
+    );
+    clock.tick(5000);
+    progress.stop();
+    clock.tick(20_000);
+    expect(said).to.deep.equal([
+      'terraform apply: 2 of 4 resource changes done (5 s)',
+      'terraform apply: 3 of 4 resource changes done (10 s)',
+    ]);
+  });
+});
