@@ -8,6 +8,7 @@ import { runCli } from '../cli/main';
 import { AmiBakeError, InvalidInputError } from '../functions/shared/errors';
 import { bundleFunctions, PROJECT_ROOT } from '../scripts/bundle-functions';
 import { publishedImages, receivedSubjects, subscribeQueue } from './after-build';
+import { bootLaunched, drain } from './bake-cycle';
 import { describeProvider } from './deploy/stack-deployment';
 import { OPERATOR } from './emulator/callers';
 import { seedParameterOptions } from './emulator/gaps/ssm-gaps';
@@ -150,7 +151,9 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
     if (options.keep) {
+      shutdown.add('the kept account', keepPlaying(account, stack, workdir, say));
       keepRunning(environment, say);
+      say(`(scratch: ${workdir} and ${account.emulator.workdir}, removed on exit)`);
       return await new Promise<number>(() => undefined);
     }
     return code;
@@ -210,6 +213,36 @@ function summary(
     );
   }
   for (const line of closing) say(`  ${line}`);
+}
+
+/**
+ * While the account is kept, AWS goes on: every second, the asynchronous invocations Lambda
+ * holds run (an \`amibake build\`'s launch, a rule's target) and the instances they launch boot,
+ * run their user data (the stand-in tests pass) and power off, and EC2 finishes their images.
+ * Returns what stops it.
+ */
+function keepPlaying(
+  account: LocalAccount,
+  stack: LocalStack,
+  workdir: string,
+  say: (line: string) => void,
+): () => Promise<void> {
+  let playing: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    playing = playing.then(async () => {
+      if (account.emulator.lambda.pending === 0) return;
+      try {
+        await drain(account, say);
+        await bootLaunched(account, stack, { workdir, say });
+      } catch (error) {
+        say(`  the kept account: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  }, 1000);
+  return async () => {
+    clearInterval(timer);
+    await playing;
+  };
 }
 
 /** Prints how to reach the kept account; the signal handler stops it. */

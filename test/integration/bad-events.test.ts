@@ -250,7 +250,7 @@ describe('a corrupt recipes document', function () {
     expect(builds.map((b) => b.status)).to.deep.equal(['succeeded']);
   });
 
-  it('starts nothing and changes nothing when the document is not JSON', async () => {
+  it('starts nothing and changes nothing but the recorded attention when the document is not JSON', async () => {
     await publish(stack, '{"version": 1, "recipes": [');
     const before = await snapshot(account, stack);
     const { decisions, builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
@@ -260,6 +260,13 @@ describe('a corrupt recipes document', function () {
       /^recipes document s3:\/\/amibake-artifacts-\d+-us-east-1\/recipes\/recipes.json is not valid JSON/,
     );
     expect(builds).to.deep.equal([]);
-    expect(await snapshot(account, stack)).to.equal(before);
+    // The one write: the document needs attention, recorded once so that it is announced once.
+    const after = JSON.parse(await snapshot(account, stack)) as { items: string[] };
+    const attention = after.items
+      .map((i) => JSON.parse(i) as Record<string, unknown>)
+      .filter((i) => i.pk === 'attention');
+    expect(attention.map((i) => [i.sk, i.decision])).to.deep.equal([['recipe#*', 'invalid']]);
+    const unchanged = { ...after, items: after.items.filter((i) => !i.includes('"pk":"attention"')) };
+    expect(JSON.stringify(unchanged)).to.equal(before);
   });
 });
