@@ -23,7 +23,7 @@ export function recipesJsonSchema(): Record<string, unknown> {
     $schema,
     title: 'amibake recipes',
     description:
-      'A list of amibake recipes: the README\'s "Recipe reference" says what each field does. amibake.config.ts is checked by the TypeScript compiler instead.',
+      'A list of amibake recipes: docs/recipes.md says what each field does. amibake.config.ts is checked by the TypeScript compiler instead.',
     type: 'object',
     required: ['recipes'],
     additionalProperties: false,
