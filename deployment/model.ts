@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECIPES_DOCUMENT_VERSION } from '../functions/shared/aws/recipe-store';
+import { recipesDocument } from '../functions/shared/aws/recipe-store';
 import { canonicalJson } from '../functions/shared/canonical-json';
 import { InvalidInputError } from '../functions/shared/errors';
 import { parseRecipes, type Recipe, recipeToDocument, type ScriptRef } from '../functions/shared/recipe';
@@ -82,7 +82,7 @@ export function resolveDeployment(
     bucket: options.bucket,
     recipes: resolved,
     scripts: [...scripts.values()].sort((a, b) => a.path.localeCompare(b.path)),
-    recipesDocument: `${JSON.stringify(JSON.parse(canonicalJson({ version: RECIPES_DOCUMENT_VERSION, recipes: documents })), null, 2)}\n`,
+    recipesDocument: `${JSON.stringify(JSON.parse(canonicalJson(recipesDocument(documents))), null, 2)}\n`,
     recipeItems: documents,
     notices,
   };

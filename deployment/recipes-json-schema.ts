@@ -6,8 +6,9 @@ import { recipeSchema } from '../functions/shared/recipe-schema';
 export const RECIPES_JSON_SCHEMA_PATH = 'schema/recipes.schema.json';
 
 /**
- * The JSON Schema of recipes kept outside TypeScript (a recipes file, the stored recipes
- * document, one DynamoDB item: `#/definitions/recipe`), generated from the recipe schema. It
+ * The JSON Schema of recipes kept outside TypeScript (a recipes file `{"recipes": [...]}`, one
+ * DynamoDB item: `#/definitions/recipe`; the document the stack stores in S3, keyed by recipe
+ * name: `#/definitions/document`), generated from the recipe schema. It
  * gives editors completion and the field checks JSON Schema can express; synth still runs the
  * full checks (instance types, AMI name templates, tags), which are described, not encoded.
  */
@@ -19,6 +20,7 @@ export function recipesJsonSchema(): Record<string, unknown> {
     overrideSchema: ({ valibotSchema }) => (valibotSchema.type === 'custom' ? {} : undefined),
   });
   const { $schema, ...definition } = recipe;
+  const { name, ...storedProperties } = (definition.properties ?? {}) as Record<string, unknown>;
   return {
     $schema,
     title: 'amibake recipes',
@@ -29,12 +31,31 @@ export function recipesJsonSchema(): Record<string, unknown> {
     additionalProperties: false,
     properties: {
       $schema: { type: 'string' },
-      version: {
-        const: RECIPES_DOCUMENT_VERSION,
-        description: 'Set by the stack in the document it stores.',
-      },
+      version: { const: 1, description: 'A document stored by an earlier stack.' },
       recipes: { type: 'array', items: { $ref: '#/definitions/recipe' } },
     },
-    definitions: { recipe: { title: 'recipe', ...definition } },
+    definitions: {
+      recipe: { title: 'recipe', ...definition },
+      document: {
+        title: 'the recipes document the stack stores',
+        type: 'object',
+        required: ['version', 'recipes'],
+        additionalProperties: false,
+        properties: {
+          version: { const: RECIPES_DOCUMENT_VERSION },
+          recipes: {
+            type: 'object',
+            description: 'Each recipe under its name.',
+            propertyNames: name,
+            additionalProperties: {
+              ...definition,
+              title: 'stored recipe',
+              properties: storedProperties,
+              required: ((definition.required ?? []) as string[]).filter((f) => f !== 'name'),
+            },
+          },
+        },
+      },
+    },
   };
 }

@@ -18,22 +18,28 @@ function hashedName(components: readonly string[]): string {
 }
 
 /**
- * `moved` blocks from every earlier hashed address to its readable one: Terraform then renames
- * the resources of a stack deployed before instead of replacing them. A block whose `from` is
- * not in the state does nothing.
+ * `moved` blocks from every earlier address of a resource to its readable one: its hashed
+ * address, and, for a construct whose id changed (`earlierPath` gives its earlier path), that
+ * path's readable and hashed addresses. Terraform then renames the resources of a stack
+ * deployed before instead of replacing them. A block whose `from` is not in the state does
+ * nothing.
  */
 export function movedBlocks(
   resources: Record<string, Record<string, unknown>>,
   pathOf: (type: string, name: string) => readonly string[] | undefined,
+  earlierPath: (path: readonly string[]) => readonly string[] | undefined = () => undefined,
 ): { from: string; to: string }[] {
   const moved: { from: string; to: string }[] = [];
   for (const [type, byName] of Object.entries(resources)) {
     for (const name of Object.keys(byName)) {
       const path = pathOf(type, name);
       if (!path) continue;
-      const old = hashedName(path);
-      if (old !== name) moved.push({ from: `${type}.${old}`, to: `${type}.${name}` });
+      const earlier = earlierPath(path);
+      const olds = [hashedName(path), ...(earlier ? [readableName(earlier), hashedName(earlier)] : [])];
+      for (const old of new Set(olds)) {
+        if (old !== name) moved.push({ from: `${type}.${old}`, to: `${type}.${name}` });
+      }
     }
   }
-  return moved.sort((a, b) => a.to.localeCompare(b.to));
+  return moved.sort((a, b) => a.to.localeCompare(b.to) || a.from.localeCompare(b.from));
 }

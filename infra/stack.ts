@@ -55,6 +55,7 @@ const NONCURRENT_VERSION_DAYS = 90;
 export class AmiBakeStack extends TerraformStack {
   /** Each readable Terraform name given, with the construct path it names. */
   private readonly names = new Map<string, readonly string[]>();
+  private releaseTopics: ReleaseTopics | undefined;
   /** What synth could not check (ShellCheck missing), for the synth summary. */
   readonly notices: readonly string[];
 
@@ -210,7 +211,7 @@ export class AmiBakeStack extends TerraformStack {
       refs,
       providers,
     });
-    new ReleaseTopics(this, 'release-topics', {
+    this.releaseTopics = new ReleaseTopics(this, 'release-topics', {
       topics: [
         ...new Set(deployment.recipes.flatMap((r) => (r.releaseTopic ? [r.releaseTopic] : []))),
       ].sort(),
@@ -264,7 +265,15 @@ export class AmiBakeStack extends TerraformStack {
   /** The stack's JSON, with `moved` blocks from the hashed addresses of earlier versions. */
   override toTerraform() {
     const tf = super.toTerraform();
-    const moved = movedBlocks(tf.resource ?? {}, (type, name) => this.names.get(`${type}.${name}`));
+    const renamed = new Map(this.releaseTopics?.renamed.map((r) => [`release-topics/${r.to}`, r.from]) ?? []);
+    const moved = movedBlocks(
+      tf.resource ?? {},
+      (type, name) => this.names.get(`${type}.${name}`),
+      (path) => {
+        const from = renamed.get(path.slice(0, 2).join('/'));
+        return from ? ['release-topics', from, ...path.slice(2)] : undefined;
+      },
+    );
     return moved.length > 0 ? { ...tf, moved } : tf;
   }
 }

@@ -103,6 +103,11 @@ export class LocalAccount {
     return this.staged(config, options).terraform.plan();
   }
 
+  /** The same plan as Terraform prints it for a reviewer. */
+  planText(config: AmiBakeConfig, options: DeployOptions = {}): Promise<string> {
+    return this.staged(config, options).terraform.planText();
+  }
+
   private staged(config: AmiBakeConfig, options: DeployOptions) {
     const local = { ...config, region: this.emulator.region };
     const projectRoot = options.projectRoot ?? PROJECT_ROOT;

@@ -8,11 +8,17 @@ import { RECIPES_JSON_SCHEMA_PATH, recipesJsonSchema } from '../../deployment/re
 import { PROJECT_ROOT } from '../../scripts/bundle-functions';
 
 const committed = JSON.parse(readFileSync(join(PROJECT_ROOT, RECIPES_JSON_SCHEMA_PATH), 'utf-8'));
-const validator: ValidateFunction = new Ajv({ allErrors: true }).compile(committed);
-const errorsOf = (document: unknown): string[] =>
-  validator(document)
-    ? []
-    : (validator.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+const ajv = new Ajv({ allErrors: true }).addSchema(committed, 'recipes');
+const validator: ValidateFunction = ajv.compile({ $ref: 'recipes' });
+const storedValidator: ValidateFunction = ajv.compile({ $ref: 'recipes#/definitions/document' });
+const errorsWith =
+  (validate: ValidateFunction) =>
+  (document: unknown): string[] =>
+    validate(document)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+const errorsOf = errorsWith(validator);
+const storedErrorsOf = errorsWith(storedValidator);
 
 const recipe = {
   name: 'ecs-node',
@@ -28,7 +34,20 @@ describe('schema/recipes.schema.json', () => {
   it('accepts the sample recipes and the document the stack stores', () => {
     expect(errorsOf({ recipes: sampleConfig.recipes })).to.deep.equal([]);
     const deployment = resolveDeployment(sampleConfig, { projectRoot: PROJECT_ROOT, bucket: 'a-bucket' });
-    expect(errorsOf(JSON.parse(deployment.recipesDocument))).to.deep.equal([]);
+    expect(storedErrorsOf(JSON.parse(deployment.recipesDocument))).to.deep.equal([]);
+  });
+
+  it('checks the stored document by recipe name, each recipe as a file does', () => {
+    const stored = (recipes: Record<string, unknown>) => ({ version: 2, recipes });
+    const { name, ...unnamed } = recipe;
+    expect(storedErrorsOf(stored({ [name]: unnamed }))).to.deep.equal([]);
+    expect(storedErrorsOf(stored({ [name]: { ...unnamed, instanceTyp: 't3.large' } }))).to.deep.equal([
+      '/recipes/ecs-node must NOT have additional properties {"additionalProperty":"instanceTyp"}',
+    ]);
+    expect(storedErrorsOf(stored({ 'Not A Name': unnamed })).join('\n')).to.match(
+      /property name must be valid/,
+    );
+    expect(storedErrorsOf({ version: 1, recipes: [recipe] })).to.not.deep.equal([]);
   });
 
   it('names a misspelt field, a value of the wrong shape and a missing or doubled selector', () => {

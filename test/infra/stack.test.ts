@@ -651,6 +651,56 @@ describe('AmiBakeStack', () => {
       });
     });
 
+    it("addresses each release topic's resources by the topic, and moves them from their index addresses", () => {
+      const AL2023 = 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates';
+      const OTHER = 'arn:aws:sns:eu-west-1:111122223333:golden-base-releases';
+      const recipe = (name: string, releaseTopic: string) => ({
+        name,
+        base: { describe: { name: 'al2023-ami-ecs-hvm-*' }, releaseTopic },
+        script: 'user_data/ecs-node.sh',
+      });
+      const addresses = (topics: string[]) => {
+        const { tf } = synthStack(
+          stackConfig(
+            {},
+            topics.map((t, i) => recipe(`r${i}`, t)),
+          ),
+        );
+        return {
+          subscriptions: Object.keys(tf.resource.aws_sns_topic_subscription ?? {}).sort(),
+          statements: Object.values(tf.resource.aws_lambda_permission ?? {})
+            .map((p) => String(p.statement_id))
+            .filter((id) => id.startsWith('AllowReleaseTopic'))
+            .sort(),
+          moved: (tf as unknown as { moved: { from: string; to: string }[] }).moved,
+        };
+      };
+      const both = addresses([AL2023, OTHER]);
+      expect(both.subscriptions).to.deep.equal([
+        'release_topics_subscription_eu_west_1_111122223333_golden_base_releases',
+        'release_topics_subscription_us_east_1_137112412989_amazon_linux_2023_ami_updates',
+      ]);
+      expect(both.statements).to.deep.equal([
+        'AllowReleaseTopic-eu-west-1-111122223333-golden-base-releases',
+        'AllowReleaseTopic-us-east-1-137112412989-amazon-linux-2023-ami-updates',
+      ]);
+      // Dropping the first topic leaves the other's addresses and statement as they were.
+      const one = addresses([AL2023]);
+      expect(one.subscriptions).to.deep.equal([both.subscriptions[1]]);
+      expect(one.statements).to.deep.equal([both.statements[1]]);
+      // A stack deployed with index addresses (topics sorted) renames them instead of replacing.
+      expect(both.moved).to.deep.include.members([
+        {
+          from: 'aws_sns_topic_subscription.release_topics_subscription_0',
+          to: 'aws_sns_topic_subscription.release_topics_subscription_eu_west_1_111122223333_golden_base_releases',
+        },
+        {
+          from: 'aws_lambda_permission.release_topics_permission_1',
+          to: 'aws_lambda_permission.release_topics_permission_us_east_1_137112412989_amazon_linux_2023_ami_updates',
+        },
+      ]);
+    });
+
     it('outputs the function names, table, bucket and schedule rule', () => {
       expect(Object.keys(synth.tf.output).sort()).to.deep.equal([
         'artifacts_bucket',

@@ -230,12 +230,12 @@ describe('a corrupt recipes document', function () {
   }
 
   it('fails only the recipes it breaks', async () => {
-    const document = JSON.parse(stack.deployment.recipesDocument) as { recipes: Record<string, unknown>[] };
-    const good = document.recipes[0] ?? {};
-    document.recipes.push(
-      { ...good, name: 'no-glob', base: { describe: { name: '' } } },
-      { ...good, name: 'typo', instanceTyp: 't3.large' },
-    );
+    const document = JSON.parse(stack.deployment.recipesDocument) as {
+      recipes: Record<string, Record<string, unknown>>;
+    };
+    const good = document.recipes['ecs-node'] ?? {};
+    document.recipes['no-glob'] = { ...good, base: { describe: { name: '' } } };
+    document.recipes.typo = { ...good, instanceTyp: 't3.large' };
     await publish(stack, JSON.stringify(document));
     const { decisions, builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
     expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([

@@ -160,9 +160,10 @@ describe('a bake cycle of the deployed stack', function () {
     const { decisions } = (await invoke(account, stack, 'trigger', {})) as {
       decisions: { recipe: string; decision: string }[];
     };
+    // Recipes are taken in name order: the limit defers the same ones on every run.
     expect(decisions.map((d) => [d.recipe, d.decision])).to.deep.equal([
-      ['large', 'started'],
       ['from-ssm', 'started'],
+      ['large', 'started'],
       ['third', 'deferred'],
     ]);
     const describes = account.emulator.faults.trace.filter((c) => c.action === 'ec2:DescribeImages');

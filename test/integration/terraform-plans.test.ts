@@ -17,6 +17,14 @@ const summary = (changes: PlannedChange[]) =>
     ),
   }));
 
+/** The lines of a plan that show the changes: from Terraform's list of actions to its count. */
+function changesShown(plan: string): string[] {
+  const lines = plan.split('\n');
+  const from = lines.findIndex((l) => l.startsWith('Terraform will perform the following actions'));
+  const to = lines.findIndex((l) => l.startsWith('Plan: '));
+  return lines.slice(from + 1, to).filter((l) => l.trim() !== '');
+}
+
 describe('real Terraform plans against the emulated account', function () {
   this.timeout(300_000);
   const project = scratchDir();
@@ -65,11 +73,21 @@ describe('real Terraform plans against the emulated account', function () {
     ]);
   });
 
+  it("shows a one-field edit as that recipe's field alone, in under 30 lines (S3 store)", async () => {
+    const shown = changesShown(await account.planText(config(90), options));
+    expect(shown.join('\n')).to.match(/~ timeoutMinutes +?= 60 -> 90/);
+    expect(shown.join('\n')).to.include('~ two = {').and.not.include('one = {');
+    expect(shown.length, shown.join('\n')).to.be.below(30);
+  });
+
   it("plans an update of exactly that recipe's item when a recipe changes (DynamoDB store)", async () => {
     await account.deploy(config(60, { recipeStore: 'dynamodb' }), options);
     expect(summary(await account.plan(config(90, { recipeStore: 'dynamodb' }), options))).to.deep.equal([
       { type: 'aws_dynamodb_table_item', actions: ['update'], names: 'two' },
     ]);
+    const shown = changesShown(await account.planText(config(90, { recipeStore: 'dynamodb' }), options));
+    expect(shown.join('\n')).to.match(/~ N += "60" -> "90"/);
+    expect(shown.length, shown.join('\n')).to.be.below(30);
   });
 
   it('validates with the provider the emulator deployment uses (the stack pins a newer one for AWS)', async () => {
