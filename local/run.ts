@@ -92,13 +92,23 @@ async function main(argv: readonly string[]): Promise<number> {
   const shutdown = new Shutdown();
   shutdown.onSignals(say);
   const cycles: CycleReport[] = [];
+  // Elapsed time per phase, for the summary: where a slow run spent its time.
+  const phases: [string, number][] = [];
+  let phaseStarted = started;
+  const phaseDone = (name: string) => {
+    phases.push([name, (Date.now() - phaseStarted) / 1000]);
+    phaseStarted = Date.now();
+  };
+  const phaseLine = () => `phases: ${phases.map(([n, t]) => `${n} ${t.toFixed(1)} s`).join(', ')}`;
   try {
     say('amibake local run: bundling the functions');
     bundleFunctions();
+    phaseDone('bundle');
     const workdir = mkdtempSync(join(tmpdir(), 'amibake-local-'));
     shutdown.add('the scratch directory', () => rmSync(workdir, { recursive: true, force: true }));
     say('starting the AWS emulator (moto behind the emulator layer) on a free loopback port');
     const account = await LocalAccount.start(config.region);
+    phaseDone('emulator');
     shutdown.add('the emulator', () => account.stop());
     for (const seed of options.seeds) {
       await seedParameter(account, seed);
@@ -116,6 +126,7 @@ async function main(argv: readonly string[]): Promise<number> {
       outdir: join(PROJECT_ROOT, 'cdktf.out'),
       progress: (line) => say(`  ${line}`),
     });
+    phaseDone('deploy');
     say(`  terraform apply: ${stack.apply.created} resources created in ${stack.apply.seconds.toFixed(1)} s`);
     say(`  provider: ${describeProvider(stack.terraform.provider)}`);
     for (const notice of stack.deployment.notices) say(`  ${notice}`);
@@ -133,13 +144,14 @@ async function main(argv: readonly string[]): Promise<number> {
     if (options.scenario) {
       const inbox = await subscribeQueue(account.emulator.clients, stack);
       cycles.push(...(await runScenario(account, stack, { workdir, say })));
+      phaseDone('cycles');
       await afterTheBuilds(account, stack, inbox, environment, say, options.verbose);
       const verdict = runVerdict(cycles, {
         allowSkipped: options.allowSkipped,
         problems: account.emulator.problems,
         seconds: (Date.now() - started) / 1000,
       });
-      summary(cycles, verdict.lines, say);
+      summary(cycles, [...verdict.lines, phaseLine()], say);
       code = verdict.code;
       if (options.json) {
         const deployment = {
@@ -158,7 +170,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return code;
   } catch (error) {
-    if (cycles.length > 0) summary(cycles, [], say);
+    if (cycles.length > 0 || phases.length > 0) summary(cycles, [phaseLine()], say);
     say(
       `\namibake local run failed after ${Math.round((Date.now() - started) / 1000)} s: ${failure(error, options.verbose)}`,
     );

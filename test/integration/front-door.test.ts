@@ -10,10 +10,12 @@ interface Report {
   builds: { recipe: string; buildId: string; imageId: string | null; status: string; tests?: string }[];
 }
 
-/** The `npx amibake …` lines of the README's command block, in order. */
+/** The `npx amibake …` lines of the README's day-to-day command block, in order. */
 function readmeCommands(): string[][] {
   const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf-8');
-  return [...readme.matchAll(/^npx amibake (.+?)\s+#/gm)].map((m) => (m[1] ?? '').trim().split(/\s+/));
+  const dayToDay = readme.slice(readme.indexOf('\n## Day to day'));
+  const block = dayToDay.slice(0, dayToDay.indexOf('\n## ', 1));
+  return [...block.matchAll(/^npx amibake (.+?)\s+#/gm)].map((m) => (m[1] ?? '').trim().split(/\s+/));
 }
 
 /**
@@ -105,6 +107,10 @@ describe('the front door: npm start -- --keep, every README command, Ctrl-C', fu
       'AWS_SECRET_ACCESS_KEY',
     ]);
     expect(environment.AWS_ENDPOINT_URL).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stderr).to.match(
+      /terraform apply: \d+ of \d+ resource changes done \(\d+ s\)|resources created in/,
+    );
+    expect(stderr).to.match(/phases: bundle [\d.]+ s, emulator [\d.]+ s, deploy [\d.]+ s, cycles [\d.]+ s/);
     expect(scratch.every((dir) => existsSync(dir))).to.equal(true);
   });
 
