@@ -462,8 +462,9 @@ describe('AmiBakeStack', () => {
         'scripts/user_data/ecs-node.sh',
       ]);
       const document = JSON.parse(String(objects['recipes/recipes.json']?.content));
-      expect(document.recipes.map((r: { name: string }) => r.name)).to.deep.equal(['ecs-al2023']);
-      expect(document.recipes[0].script).to.equal(
+      expect(document.version).to.equal(2);
+      expect(Object.keys(document.recipes)).to.deep.equal(['ecs-al2023']);
+      expect(document.recipes['ecs-al2023'].script).to.equal(
         's3://amibake-artifacts-${data.aws_caller_identity.account.account_id}-us-east-1/scripts/user_data/ecs-node.sh',
       );
       expect(objects['scripts/user_data/ecs-node.sh']?.content).to.include('#!');
@@ -486,8 +487,8 @@ describe('AmiBakeStack', () => {
       expect(path, content.slice(0, 200)).to.be.a('string');
       const file = JSON.parse(readFileSync(join(stackDir, path as string), 'utf-8'));
       rmSync(outdir, { recursive: true, force: true });
-      expect(file.recipes).to.have.length(400);
-      expect(file.recipes[0].script).to.equal('s3://@@amibake-bucket@@/scripts/user_data/ecs-node.sh');
+      expect(Object.keys(file.recipes)).to.have.length(400);
+      expect(file.recipes['r-0'].script).to.equal('s3://@@amibake-bucket@@/scripts/user_data/ecs-node.sh');
     });
 
     it('writes every object after versioning is on, so that each has a version to pin builds to', () => {
