@@ -9,7 +9,7 @@ import {
   writeOwnLogs,
 } from './common';
 import { bucketObjects, buildRulesArn, ec2Arn, type PolicyRefs } from './refs';
-import type { Statement } from './statement';
+import type { Conditions, Statement } from './statement';
 
 /** The actions EC2 calls on the caller's behalf when a recipe encrypts its root volume with a KMS key. */
 export const VOLUME_KEY_ACTIONS = [
@@ -74,9 +74,18 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
     },
     {
       sid: 'LaunchTaggedInstances',
-      reason: `the instance and its volumes must carry the ${BUILD_ID_TAG} tag from the start`,
+      reason: `the instance must carry the ${BUILD_ID_TAG} tag from the start, and be of a type some recipe builds or tests on (${refs.instanceTypes.join(', ')})`,
       actions: ['ec2:RunInstances'],
-      resources: [instances, volumes],
+      resources: [instances],
+      conditions: withStringEquals(requestTagged(refs.names.prefix), {
+        'ec2:InstanceType': refs.instanceTypes,
+      }),
+    },
+    {
+      sid: 'LaunchTaggedVolumes',
+      reason: `the instance's volumes must carry the ${BUILD_ID_TAG} tag from the start`,
+      actions: ['ec2:RunInstances'],
+      resources: [volumes],
       conditions: requestTagged(refs.names.prefix),
     },
     {
@@ -140,4 +149,9 @@ export function instanceCreatePolicy(refs: PolicyRefs): Statement[] {
         ]
       : []),
   ];
+}
+
+/** Conditions with more StringEquals keys (all of which must hold). */
+function withStringEquals(conditions: Conditions, more: Record<string, string | string[]>): Conditions {
+  return { ...conditions, StringEquals: { ...conditions.StringEquals, ...more } };
 }

@@ -180,8 +180,17 @@ function copyStatements(refs: PolicyRefs): Statement[] {
   ]);
   return [
     {
-      // CopyImage is authorized on the new image and snapshots only (the Service Authorization
-      // Reference lists no aws:ResourceTag key for it): the source cannot be scoped by its tags.
+      // Since 28 October 2024 CopyImage is also authorized on the source image (EC2 User Guide,
+      // "Grant permissions to copy Amazon EC2 AMIs"), whose keys in the Service Authorization
+      // Reference are ec2:ImageID and ec2:Owner, not its tags: the account's own images only.
+      sid: 'CopyOwnImages',
+      reason: "copies are made from this account's images in the home region",
+      actions: ['ec2:CopyImage'],
+      resources: [ec2Arn(refs, 'image', '*', refs.region)],
+      conditions: { StringEquals: { 'ec2:Owner': refs.account } },
+    },
+    {
+      // On the new image and snapshots, the tags they are made with.
       sid: 'CreateTaggedCopies',
       reason: `copies into the recipes' regions; the copies and their snapshots must carry the ${BUILD_ID_TAG} tag from the start`,
       actions: ['ec2:CopyImage'],

@@ -45,6 +45,8 @@ export interface PolicyRefs extends PolicyResources {
   /** The launch templates and Auto Scaling groups that recipes roll to each published image. */
   launchTemplateArns: string[];
   autoScalingGroupArns: string[];
+  /** The instance types the recipes build and test on: the only ones a launch may ask for. */
+  instanceTypes: string[];
   /** Whether some recipe shares its images, or schedules their deprecation. */
   sharing: boolean;
   deprecating: boolean;
@@ -133,6 +135,7 @@ export function policyRefs(
         ),
       ),
     ),
+    instanceTypes: unique(recipes.flatMap((r) => [r.instanceType, r.test.instanceType ?? r.instanceType])),
     sharing: recipes.some((r) => Object.values(r.distribution.share).some((with_) => with_.length > 0)),
     deprecating: recipes.some((r) => r.lifecycle.deprecateAfterDays !== undefined),
     copyKmsKeyArns: unique(

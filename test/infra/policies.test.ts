@@ -239,19 +239,64 @@ describe('role policies', () => {
       const tagged = own.filter((s) => s.sid !== 'LaunchFromBaseImages');
       expect(tagged.map((s) => s.sid)).to.deep.equal([
         'LaunchTaggedInstances',
+        'LaunchTaggedVolumes',
         'TerminateBuildInstances',
         'ImageBuildInstances',
         'CreateTaggedImages',
         'TerminateBuildInstances',
       ]);
       for (const s of tagged) {
-        const kind =
-          s.sid === 'LaunchTaggedInstances' || s.sid === 'CreateTaggedImages' ? 'Request' : 'Resource';
+        const kind = /^(LaunchTagged|CreateTagged)/.test(s.sid) ? 'Request' : 'Resource';
+        // The instance also of a type the recipes build or test on.
+        const types = s.sid === 'LaunchTaggedInstances' ? { 'ec2:InstanceType': full.instanceTypes } : {};
         expect(s.conditions).to.deep.equal({
           Null: { [`aws:${kind}Tag/amibake:build-id`]: 'false' },
-          StringEquals: { [`aws:${kind}Tag/amibake:deployment`]: 'amibake' },
+          StringEquals: { [`aws:${kind}Tag/amibake:deployment`]: 'amibake', ...types },
         });
       }
+    });
+
+    it('launches only the instance types the recipes build and test on', () => {
+      const config = stackConfig({}, [
+        {
+          name: 'a',
+          base: { describe: { name: 'x-*' } },
+          script: 'user_data/ecs-node.sh',
+          instanceType: 'm7i.large',
+        },
+        {
+          name: 'b',
+          base: { describe: { name: 'y-*' } },
+          script: 'user_data/ecs-node.sh',
+          test: { instanceType: 'c7i.xlarge' },
+        },
+      ]);
+      const launch = instanceCreatePolicy(refsFor(config)).find((s) => s.sid === 'LaunchTaggedInstances');
+      expect(launch?.resources).to.deep.equal([`arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`]);
+      expect(launch?.conditions?.StringEquals?.['ec2:InstanceType']).to.deep.equal([
+        'c7i.xlarge',
+        'm7i.large',
+        't3.small',
+      ]);
+    });
+
+    it("copies only this account's own images, and only into the copy regions", () => {
+      const config = stackConfig({}, [
+        {
+          name: 'a',
+          base: { describe: { name: 'x-*' } },
+          script: 'user_data/ecs-node.sh',
+          distribution: { copies: [{ region: 'eu-west-1' }] },
+        },
+      ]);
+      const copy = imageCreatePolicy(refsFor(config)).filter((s) => s.actions.includes('ec2:CopyImage'));
+      expect(copy.map((s) => [s.sid, s.resources])).to.deep.equal([
+        ['CopyOwnImages', ['arn:aws:ec2:us-east-1::image/*']],
+        ['CreateTaggedCopies', ['arn:aws:ec2:eu-west-1::image/*', 'arn:aws:ec2:eu-west-1::snapshot/*']],
+      ]);
+      expect(copy[0]?.conditions).to.deep.equal({
+        StringEquals: { 'ec2:Owner': ACCOUNT },
+      });
     });
 
     it('launches only into the subnets and security groups the configuration names', () => {

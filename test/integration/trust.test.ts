@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { runCli } from '../../cli/main';
 import { buildReportKeys } from '../../functions/shared/build-record';
@@ -170,6 +171,30 @@ describe('attacks on what becomes a golden image', function () {
     };
     const buildOf = async (buildId: string) =>
       (await allBuilds(clients(), stack)).find((b) => b.buildId === buildId);
+
+    it('launches no instance type the recipes do not name, whatever the build record says', async () => {
+      ({ account, stack } = await deployed(standardConfig()));
+      const buildId = await trigger();
+      // An insider with dynamodb:UpdateItem on the builds table asks for the largest machine.
+      await clients().doc.send(
+        new UpdateCommand({
+          TableName: stack.outputs.builds_table,
+          Key: { pk: `build#${buildId}`, sk: 'build' },
+          UpdateExpression: 'SET recipe.instanceType = :type',
+          ExpressionAttributeValues: { ':type': 'p5.48xlarge' },
+        }),
+      );
+      await drain(account, () => {});
+      const build = await buildOf(buildId);
+      expect(build?.status).to.equal('failed');
+      expect(`${build?.errorCode} ${build?.reason}`).to.match(/UnauthorizedOperation/);
+      expect(build?.instanceId).to.equal(undefined);
+      const denied = account.emulator.authorizer.decisions.filter(
+        (d) => !d.allowed && d.action === 'ec2:RunInstances',
+      );
+      expect(denied.map((d) => d.resource)).to.include('arn:aws:ec2:us-east-1:123456789012:instance/*');
+      expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
 
     it('runs the version the trigger read when the stack uploaded it', async () => {
       ({ account, stack } = await deployed(standardConfig()));

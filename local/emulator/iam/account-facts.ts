@@ -1,5 +1,6 @@
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
+  DescribeImagesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -15,6 +16,8 @@ import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
  */
 export interface AccountFacts {
   tagsOf(region: string, resourceId: string): Promise<Record<string, string>>;
+  /** An image's `ec2:Owner`: its owner's alias (`amazon`, `aws-marketplace`) or account id. */
+  imageOwner(region: string, imageId: string): Promise<string | undefined>;
   defaultSubnet(region: string): Promise<string | undefined>;
   defaultSecurityGroup(region: string): Promise<string | undefined>;
   roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
@@ -49,6 +52,13 @@ export function accountFacts(
         new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }),
       );
       return Object.fromEntries((answer.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    },
+    async imageOwner(region, imageId) {
+      const answer = await ec2In(region)
+        .send(new DescribeImagesCommand({ ImageIds: [imageId] }))
+        .catch(() => ({ Images: [] }));
+      const image = answer.Images?.[0];
+      return image?.ImageOwnerAlias ?? image?.OwnerId;
     },
     async defaultSubnet(region) {
       const answer = await ec2In(region).send(

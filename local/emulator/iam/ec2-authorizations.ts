@@ -95,13 +95,25 @@ export async function ec2Authorizations(
         created('snapshot', specs.get('snapshot')),
         ...taggedAt(specs),
       ];
-    case 'CopyImage':
-      // The new image and snapshots in this region; the source image is not a resource of CopyImage.
+    case 'CopyImage': {
+      // The source image (since 28 October 2024, with ec2:ImageID and ec2:Owner, not its tags:
+      // EC2 User Guide, "Grant permissions to copy Amazon EC2 AMIs"), and the new image and
+      // snapshots in this region.
+      const sourceRegion = form.get('SourceRegion') ?? region;
+      const sourceImage = form.get('SourceImageId') ?? '';
+      const owner = await facts.imageOwner(sourceRegion, sourceImage);
       return [
+        {
+          action,
+          resource: arn('image', sourceImage, sourceRegion),
+          resourceType: 'image',
+          facts: { 'ec2:ImageID': sourceImage, ...(owner ? { 'ec2:Owner': owner } : {}) },
+        },
         created('image', specs.get('image')),
         created('snapshot', specs.get('snapshot')),
         ...taggedAt(specs),
       ];
+    }
     case 'GetConsoleOutput':
       return [await existing('instance', form.get('InstanceId') ?? '')];
     case 'TerminateInstances':

@@ -11,6 +11,7 @@ const facts: AccountFacts = {
   roleOfInstanceProfile: async (name) => `arn:aws:iam::123456789012:role/${name}`,
   launchTemplateId: async (_region, name) => (name === 'web' ? 'lt-0123456789abcdef0' : undefined),
   autoScalingGroupArn: async () => undefined,
+  imageOwner: async (_region, id) => (id === 'ami-9' ? '123456789012' : 'amazon'),
 };
 const scope = { region: 'us-east-1', account: '123456789012', partition: 'aws', facts };
 const form = (entries: Record<string, string>) => new URLSearchParams(entries);
@@ -48,7 +49,7 @@ describe('what IAM authorizes for an EC2 request', () => {
     expect(list[7]?.facts).to.deep.equal({ 'iam:PassedToService': 'ec2.amazonaws.com' });
   });
 
-  it('authorizes CopyImage on the new image and snapshots of this region only, as the reference lists it', async () => {
+  it('authorizes CopyImage on the source image, with its owner, and on the new image and snapshots', async () => {
     const list = await ec2Authorizations(
       'CopyImage',
       form({ SourceImageId: 'ami-9', SourceRegion: 'us-east-1' }),
@@ -59,9 +60,17 @@ describe('what IAM authorizes for an EC2 request', () => {
     );
     if ('unmapped' in list) throw new Error('unmapped');
     expect(list.map((a) => a.resource)).to.deep.equal([
+      'arn:aws:ec2:us-east-1::image/ami-9',
       'arn:aws:ec2:eu-west-1::image/*',
       'arn:aws:ec2:eu-west-1::snapshot/*',
     ]);
+    const source = list[0];
+    if (!source) throw new Error('no source');
+    // The keys the Service Authorization Reference gives the source image survive; its tags are not among them.
+    expect(await requestContext(source, {})).to.deep.equal({
+      'ec2:ImageID': 'ami-9',
+      'ec2:Owner': '123456789012',
+    });
   });
 
   it("gives a terminated instance's tags as resource tags", async () => {
