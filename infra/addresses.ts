@@ -19,8 +19,8 @@ function hashedName(components: readonly string[]): string {
 
 /**
  * `moved` blocks from every earlier address of a resource to its readable one: its hashed
- * address, and, for a construct whose id changed (`earlierPath` gives its earlier path), that
- * path's readable and hashed addresses. Terraform then renames the resources of a stack
+ * address or, for a construct whose id changed (`earlierPath` gives its earlier path), that
+ * path's readable address, itself moved from that path's hashed one. Terraform then renames the resources of a stack
  * deployed before instead of replacing them. A block whose `from` is not in the state does
  * nothing.
  */
@@ -35,10 +35,16 @@ export function movedBlocks(
       const path = pathOf(type, name);
       if (!path) continue;
       const earlier = earlierPath(path);
-      const olds = [hashedName(path), ...(earlier ? [readableName(earlier), hashedName(earlier)] : [])];
-      for (const old of new Set(olds)) {
+      if (!earlier) {
+        const old = hashedName(path);
         if (old !== name) moved.push({ from: `${type}.${old}`, to: `${type}.${name}` });
+        continue;
       }
+      // Terraform takes one source per resource, and follows a chain: the earlier hashed
+      // address to the earlier readable one, and that to this one.
+      const readable = readableName(earlier);
+      moved.push({ from: `${type}.${hashedName(earlier)}`, to: `${type}.${readable}` });
+      moved.push({ from: `${type}.${readable}`, to: `${type}.${name}` });
     }
   }
   return moved.sort((a, b) => a.to.localeCompare(b.to) || a.from.localeCompare(b.from));

@@ -183,8 +183,8 @@ describe('a bake cycle of the deployed stack', function () {
     });
     expect(lines.join('\n')).to.include('(user data fetch)');
     expect(builds.map((b) => [b.recipeName, b.status])).to.deep.equal([
-      ['large', 'succeeded'],
       ['from-ssm', 'succeeded'],
+      ['large', 'succeeded'],
     ]);
     const fromSsm = builds.find((b) => b.recipeName === 'from-ssm');
     const base = await clients().ec2.send(

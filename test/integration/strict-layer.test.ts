@@ -311,6 +311,7 @@ describe('the emulator layer holds the functions to what AWS enforces', function
       asInstanceCreate.ec2.send(
         new RunInstancesCommand({
           ImageId: 'ami-0aae19d30bab785d3',
+          InstanceType: 't3.small',
           MinCount: 1,
           MaxCount: 1,
           IamInstanceProfile: { Name: profile },
