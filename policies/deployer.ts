@@ -264,7 +264,7 @@ export function deployerPolicy(
       actions: ['kms:DescribeKey'],
       resources: [arn('kms', 'key/*')],
     },
-    ...stateBackend(config.backend, partition, account),
+    ...stateBackend(config.backend, partition, account, 'deploy'),
     {
       sid: 'ReadCaller',
       reason:
@@ -302,7 +302,7 @@ export function deployerReadOnlyPolicy(
       },
     ];
   });
-  return [...stack, ...stateBackendForPlan(deployment.config.backend, scope.partition, scope.account)];
+  return [...stack, ...stateBackend(deployment.config.backend, scope.partition, scope.account, 'plan')];
 }
 
 /** The deployer's statements packed into managed policies within IAM's size limit. */
@@ -326,52 +326,35 @@ const READ_ACTION = /^[a-z0-9-]+:(?:Get|Describe|List)/;
  */
 const NOT_READ_BY_A_PLAN = new Set(['s3:ListBucketVersions', 'iam:ListInstanceProfilesForRole']);
 
-function stateBackendForPlan(
-  backend: Deployment['config']['backend'],
-  partition: string,
-  account: string,
-): Statement[] {
-  if (backend.kind !== 's3') return [];
-  const bucket = `arn:${partition}:s3:::${backend.bucket}`;
-  return [
-    {
-      sid: 'ReadStateBucket',
-      reason: "Terraform's S3 backend lists the state bucket",
-      actions: ['s3:ListBucket'],
-      resources: [bucket],
-    },
-    {
-      sid: 'ReadState',
-      reason: 'the plan reads the state object',
-      actions: ['s3:GetObject'],
-      resources: [`${bucket}/${backend.key}`],
-    },
-    ...(backend.dynamodbTable
-      ? [
-          {
-            sid: 'LockState',
-            reason: 'the plan takes the state lock in the lock table (not with -lock=false)',
-            actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-            resources: [
-              `arn:${partition}:dynamodb:${backend.region}:${account}:table/${backend.dynamodbTable}`,
-            ],
-          },
-        ]
-      : []),
-  ];
-}
-
 /**
  * The S3 backend's state object and lock table, as Terraform's S3 backend documents its
- * permissions (the emulator deploys with a local state, so this statement is not exercised there).
+ * permissions: a deployment reads and writes the state (and its lock file when the backend locks
+ * with one); a plan reads it. Both take the lock in the lock table when there is one (a plan not
+ * with `-lock=false`). The emulator deploys with a local state, so the deployer's statements are
+ * not exercised there.
  */
 function stateBackend(
   backend: Deployment['config']['backend'],
   partition: string,
   account: string,
+  use: 'deploy' | 'plan',
 ): Statement[] {
   if (backend.kind !== 's3') return [];
   const bucket = `arn:${partition}:s3:::${backend.bucket}`;
+  const state =
+    use === 'deploy'
+      ? {
+          sid: 'WriteState',
+          reason: 'the state object (and its lock file when the backend locks with one)',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [`${bucket}/${backend.key}`, `${bucket}/${backend.key}.tflock`],
+        }
+      : {
+          sid: 'ReadState',
+          reason: 'the plan reads the state object',
+          actions: ['s3:GetObject'],
+          resources: [`${bucket}/${backend.key}`],
+        };
   return [
     {
       sid: 'ReadStateBucket',
@@ -379,12 +362,7 @@ function stateBackend(
       actions: ['s3:ListBucket'],
       resources: [bucket],
     },
-    {
-      sid: 'WriteState',
-      reason: 'the state object (and its lock file when the backend locks with one)',
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-      resources: [`${bucket}/${backend.key}`, `${bucket}/${backend.key}.tflock`],
-    },
+    state,
     ...(backend.dynamodbTable
       ? [
           {
