@@ -116,13 +116,7 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: regions.flatMap((r) => [ec2Arn(refs, 'image', '*', r), ec2Arn(refs, 'snapshot', '*', r)]),
       conditions: ownTag,
     },
-    {
-      sid: 'PublishImages',
-      reason: `makes new images require IMDSv2${refs.sharing ? ', shares them' : ''}${refs.deprecating ? ', schedules their deprecation' : ''}, as recipes ask; only this deployment's`,
-      actions: ['ec2:ModifyImageAttribute', ...(refs.deprecating ? ['ec2:EnableImageDeprecation'] : [])],
-      resources: regions.map((r) => ec2Arn(refs, 'image', '*', r)),
-      conditions: ownTag,
-    },
+    ...imageAttributeStatements(refs, regions, ownTag),
     ...(refs.copyRegions.length > 0 ? copyStatements(refs) : []),
     ...consumerStatements(refs),
     {
@@ -131,6 +125,55 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       actions: ['events:RemoveTargets', 'events:DeleteRule', 'events:ListTargetsByRule'],
       resources: [buildRulesArn(refs)],
     },
+  ];
+}
+
+/**
+ * The image attributes ami_image_create changes, each in a statement of its own: IMDSv2 on every
+ * image, launch permissions only when a recipe shares, deprecation only when a recipe asks for it.
+ * `ec2:Attribute` holds the attribute a request names, so a role that may require IMDSv2 can
+ * neither share an image nor make it public. IAM has no key for the accounts a launch permission
+ * adds: which accounts an image is shared with is the recipes' (docs/trust-model.md).
+ */
+function imageAttributeStatements(
+  refs: PolicyRefs,
+  regions: readonly string[],
+  ownTag: { StringEquals: Record<string, string> },
+): Statement[] {
+  const images = regions.map((r) => ec2Arn(refs, 'image', '*', r));
+  const attribute = (name: string) => ({
+    StringEquals: { ...ownTag.StringEquals, 'ec2:Attribute': name },
+  });
+  return [
+    {
+      sid: 'RequireImdsV2',
+      reason: "makes this deployment's new images require IMDSv2 of the instances launched from them",
+      actions: ['ec2:ModifyImageAttribute'],
+      resources: images,
+      conditions: attribute('imdsSupport'),
+    },
+    ...(refs.sharing
+      ? [
+          {
+            sid: 'ShareImages',
+            reason: "adds the launch permissions recipes ask for to this deployment's tested images",
+            actions: ['ec2:ModifyImageAttribute'],
+            resources: images,
+            conditions: attribute('launchPermission'),
+          },
+        ]
+      : []),
+    ...(refs.deprecating
+      ? [
+          {
+            sid: 'DeprecateImages',
+            reason: "schedules the deprecation recipes ask for of this deployment's images",
+            actions: ['ec2:EnableImageDeprecation'],
+            resources: images,
+            conditions: ownTag,
+          },
+        ]
+      : []),
   ];
 }
 

@@ -121,13 +121,21 @@ describe('role policies', () => {
       ]);
     });
 
-    it('grants image attributes always (IMDSv2 on every image), and deprecation only when a recipe asks for it', () => {
-      const publish = imageCreatePolicy(minimal).find((s) => s.sid === 'PublishImages');
-      expect(publish?.actions).to.deep.equal(['ec2:ModifyImageAttribute']);
-      expect(publish?.conditions).to.deep.equal({
-        StringEquals: { 'aws:ResourceTag/amibake:deployment': 'amibake' },
-      });
-      expect(granted(imageCreatePolicy(minimal))).to.not.include('ec2:EnableImageDeprecation');
+    it('grants IMDSv2 on every image, launch permissions only when a recipe shares, deprecation only when asked', () => {
+      const attributeStatements = (refs: PolicyRefs) =>
+        imageCreatePolicy(refs)
+          .filter((s) =>
+            s.actions.some((a) => ['ec2:ModifyImageAttribute', 'ec2:EnableImageDeprecation'].includes(a)),
+          )
+          .map((s) => [s.sid, s.actions, s.conditions]);
+      const own = { 'aws:ResourceTag/amibake:deployment': 'amibake' };
+      expect(attributeStatements(minimal)).to.deep.equal([
+        [
+          'RequireImdsV2',
+          ['ec2:ModifyImageAttribute'],
+          { StringEquals: { ...own, 'ec2:Attribute': 'imdsSupport' } },
+        ],
+      ]);
       const sharesOnly = refsFor(
         stackConfig({}, [
           {
@@ -138,8 +146,16 @@ describe('role policies', () => {
           },
         ]),
       );
-      expect(granted(imageCreatePolicy(sharesOnly))).to.include('ec2:ModifyImageAttribute');
+      expect(attributeStatements(sharesOnly).map(([sid, , conditions]) => [sid, conditions])).to.deep.equal([
+        ['RequireImdsV2', { StringEquals: { ...own, 'ec2:Attribute': 'imdsSupport' } }],
+        ['ShareImages', { StringEquals: { ...own, 'ec2:Attribute': 'launchPermission' } }],
+      ]);
       expect(granted(imageCreatePolicy(sharesOnly))).to.not.include('ec2:EnableImageDeprecation');
+      expect(attributeStatements(full).map(([sid]) => sid)).to.deep.equal([
+        'RequireImdsV2',
+        'ShareImages',
+        'DeprecateImages',
+      ]);
     });
 
     it('leaves out SSM and KMS when no recipe uses them', () => {

@@ -4,6 +4,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   ModifyImageAttributeCommand,
+  type ModifyImageAttributeCommandInput,
 } from '@aws-sdk/client-ec2';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
@@ -209,6 +210,30 @@ describe('the test stage', function () {
     const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path, ...options });
     return builds[0] as BuildRecord;
   };
+
+  it("lets ami_image_create change an image's IMDSv2 support and launch permissions, and no other attribute", async () => {
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const imageId = builds[0]?.imageId as string;
+    const asFunction = await clientsAs(account, stack, 'imageCreate');
+    const modify = (input: Omit<ModifyImageAttributeCommandInput, 'ImageId'>) =>
+      asFunction.ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, ...input })).then(
+        () => 'allowed',
+        (error: Error) => error.name,
+      );
+    expect(await modify({ Attribute: 'description', Value: 'not what the build made' })).to.equal(
+      'UnauthorizedOperation',
+    );
+    // The structured form names no attribute, which the statements require.
+    expect(await modify({ LaunchPermission: { Add: [{ UserId: '444455556666' }] } })).to.equal(
+      'UnauthorizedOperation',
+    );
+    expect(await modify({ Attribute: 'imdsSupport', Value: 'v2.0' })).to.equal('allowed');
+    // A recipe shares, so launch permissions may change; IAM cannot say with which accounts.
+    expect(
+      await modify({ Attribute: 'launchPermission', OperationType: 'add', UserIds: ['444455556666'] }),
+    ).to.equal('allowed');
+    expect(await sharedWith(imageId)).to.deep.equal(['111122223333', '444455556666']);
+  });
 
   describe('channels, promotion and roll-back', () => {
     const withTests = (tests: 'pass' | 'fail') =>

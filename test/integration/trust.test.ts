@@ -4,9 +4,12 @@ import {
   CreateImageCommand,
   CreateTagsCommand,
   DeregisterImageCommand,
+  DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  ModifyImageAttributeCommand,
+  type ModifyImageAttributeCommandInput,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -23,6 +26,7 @@ import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { publishNewBase } from '../../local/vendor';
 import { allBuilds, leftovers } from '../support/leftovers';
 import {
+  clientsAs,
   deployed,
   ecsRecipe,
   invoke,
@@ -122,6 +126,31 @@ describe('attacks on what becomes a golden image', function () {
       ].sort(),
     );
     await clients().ec2.send(new DeregisterImageCommand({ ImageId: teamCopy }));
+  });
+
+  it('cannot share or make public an image through ami_image_create when no recipe shares', async () => {
+    ({ account, stack } = await deployed(standardConfig()));
+    const { builds } = await runBakeCycle(account, stack, { workdir: scratch.path });
+    const imageId = builds[0]?.imageId ?? '';
+    const asFunction = await clientsAs(account, stack, 'imageCreate');
+    const modify = (input: Omit<ModifyImageAttributeCommandInput, 'ImageId'>) =>
+      asFunction.ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, ...input })).then(
+        () => 'allowed',
+        (error: Error) => error.name,
+      );
+    const attempts = [
+      { Attribute: 'launchPermission', OperationType: 'add' as const, UserGroups: ['all'] },
+      { Attribute: 'launchPermission', OperationType: 'add' as const, UserIds: ['444455556666'] },
+      { LaunchPermission: { Add: [{ Group: 'all' as const }] } },
+    ];
+    for (const attempt of attempts) {
+      expect(await modify(attempt), JSON.stringify(attempt)).to.equal('UnauthorizedOperation');
+    }
+    const permissions = await clients().ec2.send(
+      new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+    );
+    expect(permissions.LaunchPermissions).to.deep.equal([]);
+    expect(await modify({ Attribute: 'imdsSupport', Value: 'v2.0' })).to.equal('allowed');
   });
 
   it('keeps the published image with keep: 1 when two builds of a recipe run at once', async () => {

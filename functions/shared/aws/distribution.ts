@@ -42,29 +42,40 @@ export async function copyImage(
   return result.ImageId;
 }
 
-/** Adds the recipe's launch permissions (adding one already there changes nothing). */
+/**
+ * Adds the recipe's launch permissions (adding one already there changes nothing). The request
+ * names its attribute (`Attribute=launchPermission`, the API's attribute form), which IAM sees as
+ * `ec2:Attribute`: the role may change this attribute and no other.
+ */
 export async function shareImage(
   ec2: EC2Client,
   imageId: string,
   share: Distribution['share'],
 ): Promise<void> {
-  const add = [
-    ...share.accounts.map((UserId) => ({ UserId })),
-    ...share.organizations.map((OrganizationArn) => ({ OrganizationArn })),
-    ...share.organizationalUnits.map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
-  ];
-  if (add.length === 0) return;
-  await ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: add } }));
+  if (share.accounts.length + share.organizations.length + share.organizationalUnits.length === 0) return;
+  await ec2.send(
+    new ModifyImageAttributeCommand({
+      ImageId: imageId,
+      Attribute: 'launchPermission',
+      OperationType: 'add',
+      ...(share.accounts.length > 0 ? { UserIds: share.accounts } : {}),
+      ...(share.organizations.length > 0 ? { OrganizationArns: share.organizations } : {}),
+      ...(share.organizationalUnits.length > 0 ? { OrganizationalUnitArns: share.organizationalUnits } : {}),
+    }),
+  );
 }
 
 /**
  * Makes instances launched from the image require IMDSv2 by default (ImdsSupport `v2.0`, which
- * EC2 never lets anyone unset). An image that says so already is left as it is.
+ * EC2 never lets anyone unset), in the attribute form (`Attribute=imdsSupport`, `Value`) that IAM
+ * sees as `ec2:Attribute`. An image that says so already is left as it is.
  */
 export async function requireImdsV2(
   ec2: EC2Client,
   image: Pick<Image, 'ImageId' | 'ImdsSupport'>,
 ): Promise<void> {
   if (image.ImdsSupport === 'v2.0') return;
-  await ec2.send(new ModifyImageAttributeCommand({ ImageId: image.ImageId, ImdsSupport: { Value: 'v2.0' } }));
+  await ec2.send(
+    new ModifyImageAttributeCommand({ ImageId: image.ImageId, Attribute: 'imdsSupport', Value: 'v2.0' }),
+  );
 }

@@ -40,7 +40,10 @@ type ToMoto = (request: Pick<AwsRequest, 'method' | 'path' | 'headers' | 'body'>
  * - CreateLaunchTemplateVersion honours SourceVersion: the new version is the source's data with
  *   the request's fields over it (moto keeps only the request's fields);
  * - ModifyImageAttribute sets ImdsSupport, which accepts only `v2.0` and which DescribeImages then
- *   reports (moto ignores the parameter and reports nothing);
+ *   reports (moto ignores the parameter and reports nothing), and in its attribute form
+ *   (`Attribute=launchPermission`, `OperationType`, lists of accounts, organizations and units)
+ *   adds or removes every launch permission listed (moto keeps only the first organization and
+ *   the first unit);
  * - with `imagesPending`, an image CreateImage or CopyImage makes is `pending` until settled
  *   (moto makes it `available` at once), as EC2's images are while their snapshots are taken;
  *   settling it `available` or `failed` is what emits its `EC2 AMI State Change` event.
@@ -290,6 +293,7 @@ export class Ec2Gaps {
     next: () => Promise<Answer>,
   ) {
     const attribute = form.get('Attribute');
+    if (attribute === 'launchPermission') return this.send(request, launchPermissionForm(form));
     const value = form.get('ImdsSupport.Value') ?? (attribute === 'imdsSupport' ? form.get('Value') : null);
     if (value === null) return next();
     if (value !== 'v2.0') {
@@ -448,4 +452,27 @@ export class Ec2Gaps {
     };
     return this.toMoto({ method: 'POST', path: request.path, headers, body });
   }
+}
+
+/**
+ * The attribute form of a launch permission change as its structured form
+ * (`LaunchPermission.Add.N.UserId`, `.Group`, `.OrganizationArn`, `.OrganizationalUnitArn`), which
+ * moto reads in full.
+ */
+function launchPermissionForm(form: URLSearchParams): URLSearchParams {
+  const operation = form.get('OperationType') === 'remove' ? 'Remove' : 'Add';
+  const fields: Record<string, string> = {
+    UserId: 'UserId',
+    UserGroup: 'Group',
+    OrganizationArn: 'OrganizationArn',
+    OrganizationalUnitArn: 'OrganizationalUnitArn',
+  };
+  const out = new URLSearchParams();
+  let n = 0;
+  for (const [key, value] of form) {
+    const field = fields[/^(\w+)\.\d+$/.exec(key)?.[1] ?? ''];
+    if (field) out.append(`LaunchPermission.${operation}.${++n}.${field}`, value);
+    else if (key !== 'Attribute' && key !== 'OperationType') out.append(key, value);
+  }
+  return out;
 }

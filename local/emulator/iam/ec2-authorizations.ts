@@ -120,8 +120,30 @@ export async function ec2Authorizations(
     case 'StopInstances':
     case 'StartInstances':
       return Promise.all(formList(form, 'InstanceId').map((id) => existing('instance', id)));
+    case 'ModifyImageAttribute': {
+      // ec2:Attribute names the attribute a request changes, and ec2:Attribute/<name> the value it
+      // sets (the Service Authorization Reference lists both for the image). They are given only
+      // for the API's attribute form (`Attribute=<name>`, `Value`), the request parameters IAM
+      // reads them from; a structured request (`LaunchPermission.Add.1.UserId`) has neither, so a
+      // statement conditioned on them does not allow it.
+      const imageId = form.get('ImageId') ?? '';
+      const base = await existing('image', imageId);
+      const owner = await facts.imageOwner(region, imageId);
+      const attribute = form.get('Attribute');
+      const value = form.get('Value');
+      return [
+        {
+          ...base,
+          facts: {
+            ...base.facts,
+            ...(owner ? { 'ec2:Owner': owner } : {}),
+            ...(attribute ? { 'ec2:Attribute': attribute } : {}),
+            ...(attribute && value !== null ? { [`ec2:Attribute/${attribute}`]: value } : {}),
+          },
+        },
+      ];
+    }
     case 'DeregisterImage':
-    case 'ModifyImageAttribute':
     case 'EnableImageDeprecation':
     case 'DisableImageDeprecation':
       return [await existing('image', form.get('ImageId') ?? '')];

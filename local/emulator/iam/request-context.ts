@@ -21,13 +21,16 @@ export function globalContext(principalArn: string, account: string, region: str
 
 const keyCache = new Map<string, Promise<string[]>>();
 
-/** The `/${TagKey}` ending of tag condition keys in the reference (`aws:RequestTag/${TagKey}`), lower case. */
-const TAG_KEY = /\/\$\{tagkey\}$/;
+/**
+ * The variable ending of condition keys in the reference, lower case: `/${TagKey}` of tag keys
+ * (`aws:RequestTag/${TagKey}`), `/${AttributeName}` of `ec2:Attribute/${AttributeName}`.
+ */
+const VARIABLE_KEY = /\/\$\{[a-z]+\}$/;
 
 /**
  * The condition keys a request carries for one action and resource type, as the Service
  * Authorization Reference lists them (action keys plus the resource type's keys; tag keys by
- * their `${TagKey}` pattern). Lower case.
+ * their `${TagKey}` pattern, likewise other variable keys). Lower case.
  */
 function applicableKeys(action: string, resourceType: string | undefined): Promise<string[]> {
   const cacheKey = `${action}|${resourceType ?? '*'}`;
@@ -60,7 +63,9 @@ export async function requestContext(
   const keys = await applicableKeys(authorization.action, authorization.resourceType);
   const applies = (key: string) => {
     const lower = key.toLowerCase();
-    return keys.some((k) => k === lower || (TAG_KEY.test(k) && lower.startsWith(k.replace(TAG_KEY, '/'))));
+    return keys.some(
+      (k) => k === lower || (VARIABLE_KEY.test(k) && lower.startsWith(k.replace(VARIABLE_KEY, '/'))),
+    );
   };
   const context: Record<string, string | string[]> = { ...global };
   for (const [key, value] of Object.entries(authorization.facts)) if (applies(key)) context[key] = value;

@@ -120,12 +120,12 @@ describe('distribute', () => {
       mock.commandCalls(ModifyImageAttributeCommand).map((c) => c.args[0].input);
     // Each image first requires IMDSv2 of its instances, then is shared.
     expect(inputs(home)).to.deep.equal([
-      { ImageId: 'ami-home', ImdsSupport: { Value: 'v2.0' } },
-      { ImageId: 'ami-home', LaunchPermission: { Add: [{ UserId: '111122223333' }] } },
+      { ImageId: 'ami-home', Attribute: 'imdsSupport', Value: 'v2.0' },
+      { ImageId: 'ami-home', Attribute: 'launchPermission', OperationType: 'add', UserIds: ['111122223333'] },
     ]);
-    expect(inputs(west).map((i) => Object.keys(i).sort())).to.deep.equal([
-      ['ImageId', 'ImdsSupport'],
-      ['ImageId', 'LaunchPermission'],
+    expect(inputs(west).map((i) => [i.ImageId, i.Attribute])).to.deep.equal([
+      ['ami-west', 'imdsSupport'],
+      ['ami-west', 'launchPermission'],
     ]);
   });
 
@@ -141,7 +141,7 @@ describe('distribute', () => {
       ...west.commandCalls(ModifyImageAttributeCommand),
     ]
       .map((c) => c.args[0].input)
-      .filter((i) => i.ImdsSupport);
+      .filter((i) => i.Attribute === 'imdsSupport');
     expect(imds).to.deep.equal([]);
   });
 

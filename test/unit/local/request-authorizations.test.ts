@@ -73,6 +73,29 @@ describe('what IAM authorizes for an EC2 request', () => {
     });
   });
 
+  it('gives ModifyImageAttribute the attribute a request names, and the value it sets', async () => {
+    const contextOf = async (entries: Record<string, string>) => {
+      const list = await ec2Authorizations(
+        'ModifyImageAttribute',
+        form({ ImageId: 'ami-9', ...entries }),
+        scope,
+      );
+      if ('unmapped' in list || !list[0]) throw new Error('unmapped');
+      return requestContext(list[0], {});
+    };
+    expect(await contextOf({ Attribute: 'imdsSupport', Value: 'v2.0' })).to.deep.equal({
+      'ec2:Attribute': 'imdsSupport',
+      'ec2:Attribute/imdsSupport': 'v2.0',
+      'ec2:ImageID': 'ami-9',
+      'ec2:Owner': '123456789012',
+    });
+    expect(
+      await contextOf({ Attribute: 'launchPermission', OperationType: 'add', 'UserGroup.1': 'all' }),
+    ).to.include({ 'ec2:Attribute': 'launchPermission' });
+    // The structured form names no attribute: a statement that requires one does not allow it.
+    expect(await contextOf({ 'LaunchPermission.Add.1.Group': 'all' })).to.not.have.property('ec2:Attribute');
+  });
+
   it("gives a terminated instance's tags as resource tags", async () => {
     const list = await ec2Authorizations('TerminateInstances', form({ 'InstanceId.1': 'i-1' }), scope);
     if ('unmapped' in list) throw new Error('unmapped');
