@@ -197,7 +197,9 @@ async function afterTheBuilds(
     say(
       `  ${channels.recipe}: published ${published} = ${tested} (tested; consumers: resolve:ssm:${published})`,
     );
-    say(`  ${channels.recipe}: candidate ${candidate} = ${newest} (newest image, before its tests)`);
+    say(
+      `  ${channels.recipe}: candidate ${candidate} = ${newest} (newest image not known to be bad; tested before it is published)`,
+    );
   }
   for (const subject of await receivedSubjects(clients, inbox)) say(`  notification: ${subject}`);
   Object.assign(process.env, environment);

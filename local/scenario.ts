@@ -27,7 +27,7 @@ function standInPackages(release: number): [string, string][] {
  * releases a new base and cycle 3 (started by the release topic, when the recipe tracks one)
  * builds and publishes it, the second tested image, so that `promote` and `rollback` have
  * somewhere to go; after a third release the stand-in tests fail in cycle 4, to show an image
- * that becomes the candidate and is not published.
+ * that is the candidate only until its tests fail, and is never published.
  */
 export async function runScenario(
   account: LocalAccount,
@@ -76,7 +76,7 @@ export async function runScenario(
   await publish(tracked);
   say(`cycle 4: after another release${by}`);
   say(
-    `  (the stand-in tests of ${tracked.name} fail this time, to show that an image that fails its tests becomes the candidate but is not published)`,
+    `  (the stand-in tests of ${tracked.name} fail this time, to show that an image that fails its tests leaves the candidate channel and is never published)`,
   );
   await cycle(tracked.releaseTopic, [tracked.name]);
   return cycles;

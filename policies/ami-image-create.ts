@@ -104,6 +104,13 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       resources: refs.imageParameterArns,
     },
     {
+      sid: 'WithdrawCandidates',
+      reason:
+        'removes an image that failed its tests from the candidate parameter when no tested image was published to point it back at',
+      actions: ['ssm:DeleteParameter'],
+      resources: refs.candidateParameterArns,
+    },
+    {
       sid: 'FindImagesInUse',
       reason: 'retention keeps images that instances or launch templates use; Describe* cannot be scoped',
       actions: ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],

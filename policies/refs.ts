@@ -39,6 +39,8 @@ export interface PolicyRefs extends PolicyResources {
   kmsKeyArns: string[];
   /** The parameters that hold each recipe's newest image, in every region it is copied to, and its candidate (home region). */
   imageParameterArns: string[];
+  /** Each recipe's candidate parameter (home region), which a failed test takes its image off. */
+  candidateParameterArns: string[];
   /** Regions that recipes copy their images to, and the KMS keys of those copies. */
   copyRegions: string[];
   copyKmsKeyArns: string[];
@@ -117,6 +119,11 @@ export function policyRefs(
         ),
         `arn:${partition}:ssm:${region}:${account}:parameter${r.lifecycle.candidateParameter}`,
       ]),
+    ),
+    candidateParameterArns: unique(
+      recipes.map(
+        (r) => `arn:${partition}:ssm:${region}:${account}:parameter${r.lifecycle.candidateParameter}`,
+      ),
     ),
     copyRegions: unique(recipes.flatMap((r) => r.distribution.copies.map((c) => c.region))),
     launchTemplateArns: unique(

@@ -16,7 +16,7 @@ export interface StatusRow {
   lastStatus: string | undefined;
   /** The published channel (tested), as consumers resolve it. */
   currentImage: string | undefined;
-  /** The candidate channel: the newest image, before its tests. */
+  /** The candidate channel: the newest image from its availability, until its tests fail. */
   candidateImage: string | undefined;
   /** Why the trigger skips the recipe or refuses it, as it announced. */
   attention?: RecipeAttention;

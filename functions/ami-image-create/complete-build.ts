@@ -13,13 +13,14 @@ import {
   markImage,
 } from '../shared/aws/images';
 import { describeInstance } from '../shared/aws/instances';
-import { putImageParameter } from '../shared/aws/parameters';
+import { getParameterValues, putImageParameter, removeParameter } from '../shared/aws/parameters';
 import { deprecateImage, deregisterWithSnapshots } from '../shared/aws/retention';
 import type { BuildRecord } from '../shared/build-record';
 import { AmiBakeError, awsErrorName, describeError, isRefusedForGood } from '../shared/errors';
 import { type EndedOutcome, failBuild } from '../shared/fail-build';
 import type { Logger } from '../shared/logger';
 import type { Notify } from '../shared/notification';
+import { planCandidateAfterFailedTests } from '../shared/plan-promotion';
 import { retireImages } from '../shared/retire-images';
 import { BUILD_ID_TAG, TESTS_TAG } from '../shared/tags';
 import { updateConsumers } from '../shared/update-consumers';
@@ -336,6 +337,7 @@ export async function endTests(
       left.push(`tag ${TESTS_TAG} on ${build.imageId} (${awsErrorName(error)})`);
     }
   }
+  const channel = build.imageId ? await withdrawCandidate(deps, build, build.imageId, left) : '';
   const examineUntil = new Date(deps.now().getTime() + build.recipe.test.keepFailedDays * 86_400_000);
   const test = {
     ...(build.test ?? { requestedAt: deps.now().toISOString() }),
@@ -346,7 +348,41 @@ export async function endTests(
   const kept = build.imageId
     ? `; image ${build.imageId} kept for examination until ${test.examineUntil}, not published`
     : '';
-  return failBuild(deps, build, `${reason}${where}${kept}${leftBehind(left)}`, errorCode, status, { test });
+  return failBuild(deps, build, `${reason}${where}${kept}${channel}${leftBehind(left)}`, errorCode, status, {
+    test,
+  });
+}
+
+/**
+ * Takes the failed image off the candidate channel (see planCandidateAfterFailedTests), and says
+ * where the channel went, for the build's reason. A refusal for good is left behind, named.
+ */
+async function withdrawCandidate(
+  deps: CompleteDeps,
+  build: BuildRecord,
+  failed: string,
+  left: string[],
+): Promise<string> {
+  const { candidateParameter, parameter } = build.recipe.lifecycle;
+  try {
+    const values = await getParameterValues(deps.ssm, [candidateParameter, parameter]);
+    const plan = planCandidateAfterFailedTests({
+      failed,
+      candidate: values.get(candidateParameter),
+      published: values.get(parameter),
+    });
+    if (plan.kind === 'keep') return '';
+    if (plan.kind === 'point') {
+      await putImageParameter(deps.ssm, candidateParameter, plan.imageId);
+      return `; candidate ${candidateParameter} back to the published ${plan.imageId}`;
+    }
+    await removeParameter(deps.ssm, candidateParameter);
+    return `; candidate ${candidateParameter} removed (no tested image published yet)`;
+  } catch (error) {
+    if (!isRefusedForGood(error)) throw error;
+    left.push(`candidate ${candidateParameter} still on ${failed} (${awsErrorName(error)})`);
+    return '';
+  }
 }
 
 /**

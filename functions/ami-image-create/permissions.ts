@@ -36,6 +36,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   parameters.getParameterValues,
   instances.findDeploymentInstances,
   parameters.putImageParameter,
+  parameters.removeParameter,
   retention.imagesInUse,
   retention.deregisterWithSnapshots,
   retention.deprecateImage,

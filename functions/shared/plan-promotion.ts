@@ -78,3 +78,32 @@ export function planPromotion(facts: PromotionFacts, request: PromotionRequest):
   }
   return { build: previous, imageId: previous.imageId as string, from: published };
 }
+
+export interface CandidateFacts {
+  /** The image whose tests failed or timed out. */
+  failed: string;
+  /** What the candidate and published parameters hold now (home region). */
+  candidate: string | undefined;
+  published: string | undefined;
+}
+
+/** What the candidate channel becomes after a failed test. */
+export type CandidatePlan =
+  | { kind: 'keep'; reason: string }
+  | { kind: 'point'; imageId: string }
+  | { kind: 'remove' };
+
+/**
+ * The candidate channel after an image failed its tests (pure): a canary fleet on it must stop
+ * launching that image, so the channel goes back to the published image, the newest that passed,
+ * or is removed when nothing was ever published. A channel that already holds another image (a
+ * newer build's, or an operator's choice) is left alone.
+ */
+export function planCandidateAfterFailedTests(facts: CandidateFacts): CandidatePlan {
+  const { failed, candidate, published } = facts;
+  if (candidate !== failed) {
+    return { kind: 'keep', reason: `it holds ${candidate ?? 'nothing'}, not ${failed}` };
+  }
+  if (published && published !== failed) return { kind: 'point', imageId: published };
+  return { kind: 'remove' };
+}

@@ -33,7 +33,10 @@ interface Lifecycle {
   keep: number;
   /** The SSM parameter that holds the newest tested image id (data type aws:ec2:image): the published channel. */
   parameter: string;
-  /** The SSM parameter that holds the newest image as soon as it is available, before its tests: the candidate channel. */
+  /**
+   * The SSM parameter that holds the newest image as soon as it is available, before its tests,
+   * and the published image again if they fail: the candidate channel.
+   */
   candidateParameter: string;
   /** Deprecate each new image this many days after its creation. */
   deprecateAfterDays?: number;

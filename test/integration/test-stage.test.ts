@@ -148,8 +148,12 @@ describe('the test stage', function () {
       (Date.parse(build.test?.examineUntil as string) - Date.parse(build.finishedAt as string)) / 86_400_000;
     expect(Math.round(days)).to.equal(3);
 
+    expect(build.reason).to.contain(
+      '; candidate /amibake/ecs-node/candidate removed (no tested image published yet)',
+    );
+    // A canary fleet on the candidate stops getting the image that failed: nothing was published.
     expect(await parameter('/amibake/ecs-node/latest')).to.equal(undefined);
-    expect(await parameter('/amibake/ecs-node/candidate')).to.equal(imageId);
+    expect(await parameter('/amibake/ecs-node/candidate')).to.equal(undefined);
     expect(await tagsOf(imageId)).to.include({ [TESTS_TAG]: 'failed' });
     expect(await copiesOf(build.buildId)).to.deep.equal([]);
     expect(await sharedWith(imageId)).to.deep.equal([]);
@@ -245,7 +249,7 @@ describe('the test stage', function () {
       copy: await parameter('/amibake/ecs-node/latest', 'eu-west-1'),
     });
 
-    it('rolls back and promotes tested images in every region, refuses a failed one, and retention keeps the channels', async () => {
+    it('rolls back and promotes tested images in every region, refuses a failed one, and takes it off the candidate', async () => {
       pointCliAt(account);
       const first = await withTests('pass');
       const second = await withTests('pass');
@@ -255,9 +259,13 @@ describe('the test stage', function () {
         'succeeded',
         'failed',
       ]);
+      // The failed image was the candidate until its tests failed; the channel is back on the published one.
+      expect(broken.reason).to.contain(
+        `; candidate /amibake/ecs-node/candidate back to the published ${second.imageId}`,
+      );
       expect(await channels()).to.deep.equal({
         published: second.imageId,
-        candidate: broken.imageId,
+        candidate: second.imageId,
         copy: second.copies?.['eu-west-1'],
       });
 
@@ -268,7 +276,7 @@ describe('the test stage', function () {
       );
       expect(await channels()).to.deep.equal({
         published: first.imageId,
-        candidate: broken.imageId,
+        candidate: second.imageId,
         copy: first.copies?.['eu-west-1'],
       });
 
@@ -287,19 +295,20 @@ describe('the test stage', function () {
       });
 
       const history = JSON.parse((await cli('history', 'ecs-node', '--json')).stdout);
-      expect(history.channels).to.deep.equal({ published: second.imageId, candidate: broken.imageId });
+      expect(history.channels).to.deep.equal({ published: second.imageId, candidate: second.imageId });
       expect(history.builds.map((b: BuildRecord) => b.test?.outcome)).to.deep.equal([
         'failed',
         'passed',
         'passed',
       ]);
       expect((await cli('history', 'ecs-node')).stdout).to.match(
-        new RegExp(`${broken.buildId}\\s+failed\\s+failed\\s+\\S+\\s+${broken.imageId}\\s+candidate`),
+        new RegExp(`${broken.buildId}\\s+failed\\s+failed\\s+\\S+\\s+${broken.imageId}\\s+-\\s`),
       );
 
-      // Retention (keep 3) keeps the failed image the candidate holds, and removes the one it no
-      // longer holds once its examination days are over.
+      // Retention (keep 3) keeps failed images by their examination days alone, then removes them;
+      // a later failure leaves the candidate on the published image.
       const later = await withTests('fail');
+      expect((await channels()).candidate).to.equal(second.imageId);
       const home = {
         ...clients(),
         table: { doc: clients().doc, tableName: stack.deployment.names.buildsTable },
@@ -329,10 +338,10 @@ describe('the test stage', function () {
         false,
         new Date(Date.now() + 4 * 86_400_000),
       );
-      expect(after.retired.map((r) => r.imageId)).to.deep.equal([broken.imageId]);
-      expect(await tagsOf(later.imageId as string)).to.include({ [TESTS_TAG]: 'failed' });
+      const failedImages = [broken.imageId as string, later.imageId as string];
+      expect(after.retired.map((r) => r.imageId).sort()).to.deep.equal([...failedImages].sort());
       const gone = await clients().ec2.send(
-        new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [broken.imageId as string] }] }),
+        new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: failedImages }] }),
       );
       expect(gone.Images).to.deep.equal([]);
       expect(await leftovers(clients(), stack)).to.deep.equal([]);

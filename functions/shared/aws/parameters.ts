@@ -1,8 +1,15 @@
-import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { awsErrorName } from '../errors';
 
 export const PARAMETERS_ACTIONS = {
   getParameterValues: ['ssm:GetParameters'],
   putImageParameter: ['ssm:PutParameter'],
+  removeParameter: ['ssm:DeleteParameter'],
 } as const;
 
 /** Values of SSM parameters, asking for up to 10 names per call. Unknown names are left out. */
@@ -32,4 +39,13 @@ export async function putImageParameter(ssm: SSMClient, name: string, imageId: s
       Overwrite: true,
     }),
   );
+}
+
+/** Removes a parameter; one already gone counts as removed. */
+export async function removeParameter(ssm: SSMClient, name: string): Promise<void> {
+  try {
+    await ssm.send(new DeleteParameterCommand({ Name: name }));
+  } catch (error) {
+    if (awsErrorName(error) !== 'ParameterNotFound') throw error;
+  }
 }

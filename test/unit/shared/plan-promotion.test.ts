@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import type { BuildRecord } from '../../../functions/shared/build-record';
-import { planPromotion } from '../../../functions/shared/plan-promotion';
+import {
+  type CandidateFacts,
+  type CandidatePlan,
+  planCandidateAfterFailedTests,
+  planPromotion,
+} from '../../../functions/shared/plan-promotion';
 import { expiredTestImages } from '../../../functions/shared/plan-retention';
 
 const build = (day: number, fields: Partial<BuildRecord> = {}): BuildRecord =>
@@ -90,4 +95,38 @@ describe('expiredTestImages', () => {
       expired.imageId,
     ]);
   });
+});
+
+describe('planCandidateAfterFailedTests', () => {
+  const failed = 'ami-0failed';
+  const cases: [string, CandidateFacts, CandidatePlan][] = [
+    [
+      'points the channel back at the published image',
+      { failed, candidate: failed, published: 'ami-0tested' },
+      { kind: 'point', imageId: 'ami-0tested' },
+    ],
+    [
+      'removes it when nothing was ever published',
+      { failed, candidate: failed, published: undefined },
+      { kind: 'remove' },
+    ],
+    [
+      'removes it when the published channel somehow holds the failed image too',
+      { failed, candidate: failed, published: failed },
+      { kind: 'remove' },
+    ],
+    [
+      "leaves a newer build's candidate alone",
+      { failed, candidate: 'ami-0newer', published: 'ami-0tested' },
+      { kind: 'keep', reason: `it holds ami-0newer, not ${failed}` },
+    ],
+    [
+      'leaves a channel that holds nothing alone',
+      { failed, candidate: undefined, published: 'ami-0tested' },
+      { kind: 'keep', reason: `it holds nothing, not ${failed}` },
+    ],
+  ];
+  for (const [name, facts, plan] of cases) {
+    it(name, () => expect(planCandidateAfterFailedTests(facts)).to.deep.equal(plan));
+  }
 });
