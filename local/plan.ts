@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     say('planning this checkout against it (Terraform refreshes every resource first)');
     bundleFunctions();
     terraform.stage(synthStack(config, join(scratch, 'current.out')));
-    process.stdout.write(await terraform.planText());
+    process.stdout.write(await terraform.planText({ progress: (line) => say(`  ${line}`) }));
     return 0;
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;

@@ -148,10 +148,26 @@ export class StackDeployment {
   }
 
   /** The plan as Terraform prints it, for people to review. */
-  async planText(): Promise<string> {
+  async planText(options: { progress?: (line: string) => void } = {}): Promise<string> {
     await this.init();
-    const run = await terraform(this.stackDir, ['plan', '-no-color', '-detailed-exitcode'], { accept: [2] });
+    const progress = options.progress ? refreshProgress(options.progress, this.stateInstances()) : undefined;
+    const run = await terraform(this.stackDir, ['plan', '-no-color', '-detailed-exitcode'], {
+      accept: [2],
+      ...(progress ? { onLine: progress.hear } : {}),
+    });
+    progress?.stop();
     return run.stdout;
+  }
+
+  /** How many resource instances the state holds: what a plan's refresh reads. */
+  private stateInstances(): number | undefined {
+    if (!existsSync(this.statePath)) return undefined;
+    const state = JSON.parse(readFileSync(this.statePath, 'utf8')) as {
+      resources?: { mode: string; instances?: unknown[] }[];
+    };
+    return (state.resources ?? [])
+      .filter((r) => r.mode === 'managed')
+      .reduce((sum, r) => sum + (r.instances?.length ?? 0), 0);
   }
 
   /** The stack's outputs, from the state. */
@@ -247,22 +263,52 @@ export function applyProgress(
   everyMs = 5000,
   now: () => number = Date.now,
 ): { hear: (line: string) => void; stop: () => void } {
-  const started = now();
   let planned: number | undefined;
   let done = 0;
-  const timer = setInterval(() => {
+  const stop = every(everyMs, now, (seconds) => {
     const of = planned === undefined ? '' : ` of ${planned}`;
-    say(`terraform apply: ${done}${of} resource changes done (${Math.round((now() - started) / 1000)} s)`);
-  }, everyMs);
-  timer.unref();
+    say(`terraform apply: ${done}${of} resource changes done (${seconds} s)`);
+  });
   return {
     hear: (line) => {
       const plan = /^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(line);
       if (plan) planned = Number(plan[1]) + Number(plan[2]) + Number(plan[3]);
       else if (/: (?:Creation|Modifications|Destruction) complete after /.test(line)) done += 1;
     },
-    stop: () => clearInterval(timer),
+    stop,
   };
+}
+
+/**
+ * Every `everyMs`, how many of the state's resources a plan has refreshed (`total`, when the state
+ * is known), then that it is comparing them with the configuration.
+ */
+export function refreshProgress(
+  say: (line: string) => void,
+  total: number | undefined,
+  everyMs = 5000,
+  now: () => number = Date.now,
+): { hear: (line: string) => void; stop: () => void } {
+  let refreshed = 0;
+  const stop = every(everyMs, now, (seconds) => {
+    const of = total === undefined ? '' : ` of ${total}`;
+    const comparing = total !== undefined && refreshed >= total ? ', comparing with the configuration' : '';
+    say(`terraform plan: ${refreshed}${of} resources refreshed${comparing} (${seconds} s)`);
+  });
+  return {
+    hear: (line) => {
+      if (/: Refreshing state\.\.\./.test(line)) refreshed += 1;
+    },
+    stop,
+  };
+}
+
+/** Calls `tell` with the whole seconds elapsed every `everyMs` until the returned stop is called. */
+function every(everyMs: number, now: () => number, tell: (seconds: number) => void): () => void {
+  const started = now();
+  const timer = setInterval(() => tell(Math.round((now() - started) / 1000)), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function pick(change: { before: PlannedChange['before']; after: PlannedChange['after'] }) {
