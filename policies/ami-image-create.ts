@@ -1,4 +1,5 @@
 import { BUILD_ID_TAG, DEPLOYMENT_TAG, TESTS_TAG } from '../functions/shared/tags';
+import { VOLUME_KEY_ACTIONS } from './ami-ec2-instance-create';
 import {
   announceBuildEnds,
   listToTellAbsence,
@@ -248,6 +249,18 @@ function copyStatements(refs: PolicyRefs): Statement[] {
       conditions: requestTagged(refs.names.prefix),
     },
     tagOnlyAt('CopyImage', into),
+    ...(refs.copySourceKeyArns.length > 0
+      ? [
+          {
+            sid: 'DecryptCopySources',
+            reason:
+              "EC2 decrypts the snapshots of images encrypted with the recipes' root volume keys to copy them, as ami_image_create's, through EC2 in the home region only",
+            actions: [...VOLUME_KEY_ACTIONS],
+            resources: refs.copySourceKeyArns,
+            conditions: { StringEquals: { 'kms:ViaService': `ec2.${refs.region}.amazonaws.com` } },
+          },
+        ]
+      : []),
     ...(refs.copyKmsKeyArns.length > 0
       ? [
           {

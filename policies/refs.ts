@@ -44,6 +44,8 @@ export interface PolicyRefs extends PolicyResources {
   /** Regions that recipes copy their images to, and the KMS keys of those copies. */
   copyRegions: string[];
   copyKmsKeyArns: string[];
+  /** The root volume keys of recipes that copy their images: a copy decrypts the source's snapshots with them. */
+  copySourceKeyArns: string[];
   /** The launch templates and Auto Scaling groups that recipes roll to each published image. */
   launchTemplateArns: string[];
   autoScalingGroupArns: string[];
@@ -84,6 +86,11 @@ export function policyRefs(
   const groups = recipes.map((r) =>
     r.securityGroupIds.length > 0 ? r.securityGroupIds : (network.securityGroupIds ?? []),
   );
+  const rootKeyArn = (r: (typeof recipes)[number]): string[] => {
+    const key = r.rootVolume.kmsKeyId;
+    if (key === undefined) return [];
+    return [key.startsWith('arn:') ? key : `arn:${partition}:kms:${region}:${account}:key/${key}`];
+  };
   return {
     ...arns,
     region,
@@ -148,12 +155,7 @@ export function policyRefs(
     copyKmsKeyArns: unique(
       recipes.flatMap((r) => r.distribution.copies.flatMap((c) => (c.kmsKeyId ? [c.kmsKeyId] : []))),
     ),
-    kmsKeyArns: unique(
-      recipes.flatMap((r) => {
-        const key = r.rootVolume.kmsKeyId;
-        if (key === undefined) return [];
-        return [key.startsWith('arn:') ? key : `arn:${partition}:kms:${region}:${account}:key/${key}`];
-      }),
-    ),
+    kmsKeyArns: unique(recipes.flatMap(rootKeyArn)),
+    copySourceKeyArns: unique(recipes.filter((r) => r.distribution.copies.length > 0).flatMap(rootKeyArn)),
   };
 }

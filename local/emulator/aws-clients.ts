@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -23,6 +24,7 @@ export interface AwsClients {
   doc: DynamoDBDocumentClient;
   events: EventBridgeClient;
   iam: IAMClient;
+  kms: KMSClient;
   lambda: LambdaClient;
   sns: SNSClient;
   sqs: SQSClient;
@@ -54,6 +56,7 @@ export function awsClients(
       doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
       events: new EventBridgeClient(config),
       iam: new IAMClient(config),
+      kms: new KMSClient(config),
       lambda: new LambdaClient(config),
       sns: new SNSClient(config),
       sqs: new SQSClient(config),

@@ -106,6 +106,8 @@ export async function startEmulator(options: {
       (region) => direct.inRegion(region).ec2,
       direct.iam,
       (region) => direct.inRegion(region).autoscaling,
+      (region) => direct.inRegion(region).kms,
+      (region, imageId) => ec2.imageKey(region, imageId),
     );
     const functions = new DeployedFunctions(direct.lambda);
     let endpoint = '';

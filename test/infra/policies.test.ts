@@ -98,6 +98,27 @@ describe('role policies', () => {
       );
     });
 
+    it("lets copies decrypt their source with a copying recipe's root volume key, through EC2 in the home region", () => {
+      const source = imageCreatePolicy(full).find((s) => s.sid === 'DecryptCopySources');
+      expect(source?.resources).to.deep.equal([KEY]);
+      expect(source?.actions).to.deep.equal(VOLUME_KEY_ACTIONS);
+      expect(source?.conditions).to.deep.equal({
+        StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' },
+      });
+      // A recipe with a key that copies nothing grants ami_image_create no use of it.
+      const noCopies = refsFor(
+        stackConfig({}, [
+          {
+            name: 'keyed',
+            base: { describe: { name: 'al2023-ami-2023.*-x86_64' } },
+            script: 'user_data/ecs-node.sh',
+            rootVolume: { kmsKeyId: KEY },
+          },
+        ]),
+      );
+      expect(imageCreatePolicy(noCopies).map((s) => s.sid)).to.not.include('DecryptCopySources');
+    });
+
     it('rolls exactly the launch templates and groups recipes name, and none when none is named', () => {
       const statements = imageCreatePolicy(full).filter((s) =>
         ['RollLaunchTemplates', 'RefreshFleets'].includes(s.sid),

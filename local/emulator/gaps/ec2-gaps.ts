@@ -3,6 +3,7 @@ import { instanceArchitecture, runsOnNitro } from '../../../functions/shared/aws
 import { type Answer, errorAnswer, xmlEscape } from '../answers';
 import type { AwsRequest } from '../aws-request';
 import type { Layer } from '../gateway';
+import { DEFAULT_EBS_KEY, launchKey } from '../iam/key-use';
 import { createTagsForm, takeTagSpecifications } from './tag-specifications';
 import { topLevelItems, xmlToQuery, xmlValue } from './xml-items';
 
@@ -55,6 +56,11 @@ export class Ec2Gaps {
   private readonly provenance = new Map<string, string>();
   /** Images (`<region>/<image id>`) whose ImdsSupport is v2.0. */
   private readonly imdsV2 = new Set<string>();
+  /**
+   * The KMS key of each instance's root volume and each image's snapshots (`<region>/<id>`), as
+   * the requests that made them said: moto keeps no encryption on images at all.
+   */
+  private readonly keys = new Map<string, string>();
   /** What each instance wrote to its console: as it is, and as EC2 last posted it. */
   private readonly consoles = new Map<string, { live: string; posted: string }>();
   /**
@@ -136,7 +142,15 @@ export class Ec2Gaps {
           `RunInstances:${form.get('ClientToken') ?? ''}`,
           form.get('ClientToken'),
           async () => {
-            return (await this.architectureMismatch(request, form)) ?? next();
+            const answer = (await this.architectureMismatch(request, form)) ?? (await next());
+            const key = launchKey(form);
+            if (answer.status === 200 && key) {
+              for (const [, id] of answer.body
+                .toString('utf-8')
+                .matchAll(/<instanceId>([^<]+)<\/instanceId>/g))
+                this.keys.set(`${request.region}/${id}`, key);
+            }
+            return answer;
           },
         );
       case 'CreateImage': {
@@ -211,7 +225,19 @@ export class Ec2Gaps {
     const answer = await this.send(request, kept);
     await this.applyImageTags(request, form, answer, tags);
     this.startPending(request, answer);
+    // The image's snapshots are encrypted as the instance's volumes are.
+    this.keepKey(request.region, answer, this.keys.get(`${request.region}/${form.get('InstanceId') ?? ''}`));
     return answer;
+  }
+
+  /** The key an image's snapshots are encrypted with (`default`: the region's EBS default key). */
+  imageKey(region: string, imageId: string): string | undefined {
+    return this.keys.get(`${region}/${imageId}`);
+  }
+
+  private keepKey(region: string, answer: Answer, key: string | undefined): void {
+    const imageId = xmlValue(answer.body.toString('utf-8'), 'imageId');
+    if (answer.status === 200 && imageId && key) this.keys.set(`${region}/${imageId}`, key);
   }
 
   private startPending(request: AwsRequest, answer: Answer): void {
@@ -234,6 +260,11 @@ export class Ec2Gaps {
       answer,
       `<sourceImageId>${form.get('SourceImageId') ?? ''}</sourceImageId><sourceImageRegion>${form.get('SourceRegion') ?? ''}</sourceImageRegion>`,
     );
+    // A copy is encrypted with the key asked for, else (asked to encrypt, or of an encrypted
+    // source: keys are regional) with the region's default key.
+    const source = this.imageKey(form.get('SourceRegion') ?? request.region, form.get('SourceImageId') ?? '');
+    const encrypted = form.get('Encrypted') === 'true' || source !== undefined;
+    this.keepKey(request.region, answer, form.get('KmsKeyId') ?? (encrypted ? DEFAULT_EBS_KEY : undefined));
     return answer;
   }
 

@@ -8,6 +8,8 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { type EncryptionKey, readEncryptionKey } from './key-use';
 
 /**
  * What IAM reads from the account to judge a request: the tags of the resources it touches,
@@ -23,14 +25,25 @@ export interface AccountFacts {
   roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
   launchTemplateId(region: string, name: string): Promise<string | undefined>;
   autoScalingGroupArn(region: string, name: string): Promise<string | undefined>;
+  /** A KMS key as a request names it (id, ARN, alias), with its key policy. */
+  encryptionKey(region: string, keyId: string): Promise<EncryptionKey>;
+  /**
+   * The key an image's snapshots are encrypted with, as the requests that made it said
+   * (`default`: the region's EBS default key); undefined for an unencrypted image.
+   */
+  imageKey(region: string, imageId: string): string | undefined;
 }
 
 export function accountFacts(
   ec2In: (region: string) => EC2Client,
   iam: IAMClient,
   autoscalingIn: (region: string) => AutoScalingClient,
+  kmsIn: (region: string) => KMSClient,
+  imageKey: (region: string, imageId: string) => string | undefined,
 ): AccountFacts {
   return {
+    imageKey,
+    encryptionKey: (region, keyId) => readEncryptionKey(kmsIn(region), keyId),
     async launchTemplateId(region, name) {
       try {
         const answer = await ec2In(region).send(

@@ -13,6 +13,7 @@ import {
 } from '@cloud-copilot/iam-simulate';
 import { AmiBakeError } from '../../../functions/shared/errors';
 import type { Authorization } from './authorization';
+import { isKeyUse } from './key-use';
 import { requestContext } from './request-context';
 
 /** Why IAM refused a request: the first authorization that failed. */
@@ -53,36 +54,28 @@ export class Authorizer {
     const identityPolicies = await this.policiesOf(principal.roleArn);
     for (const authorization of authorizations) {
       const context = await requestContext(authorization, global);
-      const resourcePolicy = this.resourcePolicyOf(authorization.resource);
-      const account =
-        /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(authorization.resource)?.[1] ??
-        global['aws:PrincipalAccount'] ??
-        '';
-      const simulation = {
-        identityPolicies,
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        ...(resourcePolicy ? { resourcePolicy } : {}),
-        request: {
-          principal: principal.arn,
-          action: authorization.action,
-          resource: { resource: authorization.resource, accountId: account },
-          contextVariables: context,
-        },
-      };
-      const answer = await runSimulation(simulation, {});
-      let result: string;
-      if (answer.resultType !== 'error') {
-        result = answer.overallResult;
-      } else if (isAwsPublicParameter(authorization.resource)) {
-        // AWS's public parameters have an ARN without an account, which the evaluator's resource
-        // check does not accept; the action and resource type were checked in requestContext.
-        result = runUnsafeSimulation(simulation, {});
-      } else {
-        throw new AmiBakeError(
-          `the IAM evaluator cannot judge ${authorization.action} on ${authorization.resource}: ${JSON.stringify(answer.errors)}`,
-          { code: 'EmulatorIamMapping' },
-        );
+      // A key's use is judged with its key policy as the resource policy: KMS lets the principal
+      // use the key only when the key policy allows it, itself or by letting the account's IAM
+      // policies decide, which must then allow it too (AWS KMS Developer Guide, "Determining
+      // access to a KMS key"), and the evaluator holds KMS to that. Grants are not modelled.
+      const keyUse = isKeyUse(authorization);
+      const result =
+        keyUse && authorization.keyPolicy === undefined
+          ? 'ImplicitlyDenied'
+          : await this.simulate(
+              principal.arn,
+              authorization,
+              context,
+              global,
+              identityPolicies,
+              keyUse ? authorization.keyPolicy : this.resourcePolicyOf(authorization.resource),
+            );
+      let why: string | undefined;
+      if (keyUse) {
+        why =
+          authorization.keyPolicy === undefined
+            ? 'because KMS has no such key'
+            : `because the key policy of ${authorization.resource} does not allow it, itself or through the role's IAM policies`;
       }
       const allowed = result === 'Allowed';
       this.decisions.push({
@@ -93,9 +86,10 @@ export class Authorizer {
       });
       if (!allowed) {
         const because =
-          result === 'ExplicitlyDenied'
+          why ??
+          (result === 'ExplicitlyDenied'
             ? 'with an explicit deny in a policy'
-            : `because no identity-based policy allows the ${authorization.action} action`;
+            : `because no identity-based policy allows the ${authorization.action} action`);
         return {
           principal: principal.arn,
           action: authorization.action,
@@ -106,6 +100,44 @@ export class Authorizer {
       }
     }
     return undefined;
+  }
+
+  /** The evaluator's overall result for one authorization under the given policies. */
+  private async simulate(
+    principal: string,
+    authorization: Authorization,
+    context: Record<string, string | string[]>,
+    global: Record<string, string>,
+    identityPolicies: SimulationIdentityPolicy[],
+    resourcePolicy: object | undefined,
+  ): Promise<string> {
+    const account =
+      /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(authorization.resource)?.[1] ??
+      global['aws:PrincipalAccount'] ??
+      '';
+    const simulation = {
+      identityPolicies,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      request: {
+        principal,
+        action: authorization.action,
+        resource: { resource: authorization.resource, accountId: account },
+        contextVariables: context,
+      },
+    };
+    const answer = await runSimulation(simulation, {});
+    if (answer.resultType !== 'error') return answer.overallResult;
+    if (isAwsPublicParameter(authorization.resource)) {
+      // AWS's public parameters have an ARN without an account, which the evaluator's resource
+      // check does not accept; the action and resource type were checked in requestContext.
+      return runUnsafeSimulation(simulation, {});
+    }
+    throw new AmiBakeError(
+      `the IAM evaluator cannot judge ${authorization.action} on ${authorization.resource}: ${JSON.stringify(answer.errors)}`,
+      { code: 'EmulatorIamMapping' },
+    );
   }
 
   private policiesOf(roleArn: string): Promise<SimulationIdentityPolicy[]> {

@@ -6,6 +6,7 @@ import {
   requestTagFacts,
   resourceTagFacts,
 } from './authorization';
+import { DEFAULT_EBS_KEY, ebsKeyUses, launchKey } from './key-use';
 
 /** The TagSpecifications of an EC2 request, by resource type. */
 function tagSpecifications(form: URLSearchParams): Map<string, [string, string][]> {
@@ -54,6 +55,12 @@ export async function ec2Authorizations(
       facts: { ...requestTagFacts(tags), 'ec2:CreateAction': operation },
     }));
 
+  /** EC2's use of a key for the caller's volumes or snapshots (none: not encrypted). */
+  const keyUsesOf = async (key: string | undefined, at: string): Promise<Authorization[]> => {
+    if (key === undefined || key === DEFAULT_EBS_KEY) return [];
+    return ebsKeyUses(await facts.encryptionKey(at, key), at, account);
+  };
+
   if (operation.startsWith('Describe')) return [{ action, resource: '*', facts: {} }];
   const specs = tagSpecifications(form);
   switch (operation) {
@@ -74,6 +81,7 @@ export async function ec2Authorizations(
         ...(subnet ? [await existing('subnet', subnet)] : []),
         ...(await Promise.all(securityGroups.flatMap((g) => (g ? [existing('security-group', g)] : [])))),
         ...taggedAt(specs),
+        ...(await keyUsesOf(launchKey(form), region)),
       ];
       if (profile) {
         const role = await facts.roleOfInstanceProfile(profile);
@@ -112,6 +120,12 @@ export async function ec2Authorizations(
         created('image', specs.get('image')),
         created('snapshot', specs.get('snapshot')),
         ...taggedAt(specs),
+        // EC2 decrypts the source's snapshots and encrypts the copy's, with the caller's rights.
+        ...(await keyUsesOf(facts.imageKey(sourceRegion, sourceImage), sourceRegion)),
+        ...(await keyUsesOf(
+          form.get('KmsKeyId') ?? (form.get('Encrypted') === 'true' ? DEFAULT_EBS_KEY : undefined),
+          region,
+        )),
       ];
     }
     case 'GetConsoleOutput':

@@ -12,6 +12,13 @@ const facts: AccountFacts = {
   launchTemplateId: async (_region, name) => (name === 'web' ? 'lt-0123456789abcdef0' : undefined),
   autoScalingGroupArn: async () => undefined,
   imageOwner: async (_region, id) => (id === 'ami-9' ? '123456789012' : 'amazon'),
+  encryptionKey: async (region, keyId) => ({
+    kind: 'customer',
+    arn: `arn:aws:kms:${region}:123456789012:key/${keyId}`,
+    policy: {},
+    aliases: [],
+  }),
+  imageKey: (_region, id) => (id === 'ami-9' ? 'source-key' : undefined),
 };
 const scope = { region: 'us-east-1', account: '123456789012', partition: 'aws', facts };
 const form = (entries: Record<string, string>) => new URLSearchParams(entries);
@@ -49,7 +56,7 @@ describe('what IAM authorizes for an EC2 request', () => {
     expect(list[7]?.facts).to.deep.equal({ 'iam:PassedToService': 'ec2.amazonaws.com' });
   });
 
-  it('authorizes CopyImage on the source image, with its owner, and on the new image and snapshots', async () => {
+  it("authorizes CopyImage on the source image, with its owner, the new image and snapshots, and the source's key", async () => {
     const list = await ec2Authorizations(
       'CopyImage',
       form({ SourceImageId: 'ami-9', SourceRegion: 'us-east-1' }),
@@ -59,11 +66,27 @@ describe('what IAM authorizes for an EC2 request', () => {
       },
     );
     if ('unmapped' in list) throw new Error('unmapped');
-    expect(list.map((a) => a.resource)).to.deep.equal([
+    expect(list.slice(0, 3).map((a) => a.resource)).to.deep.equal([
       'arn:aws:ec2:us-east-1::image/ami-9',
       'arn:aws:ec2:eu-west-1::image/*',
       'arn:aws:ec2:eu-west-1::snapshot/*',
     ]);
+    // The source's snapshots are encrypted: EC2 uses their key, in the source region, as the caller.
+    expect(list.slice(3).map((a) => `${a.action} ${a.resource}`)).to.deep.equal(
+      [
+        'kms:CreateGrant',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+      ].map((action) => `${action} arn:aws:kms:us-east-1:123456789012:key/source-key`),
+    );
+    expect(list[3]?.facts).to.deep.equal({
+      'kms:ViaService': 'ec2.us-east-1.amazonaws.com',
+      'kms:CallerAccount': '123456789012',
+      'kms:GrantIsForAWSResource': 'true',
+    });
     const source = list[0];
     if (!source) throw new Error('no source');
     // The keys the Service Authorization Reference gives the source image survive; its tags are not among them.
