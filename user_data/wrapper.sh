@@ -102,11 +102,12 @@ amibake_upload_packages() {
   amibake_transfer put "$AMIBAKE_DIR/packages.txt" "$AMIBAKE_PACKAGES_URL" || amibake_say "package manifest upload failed"
 }
 
-# Writes one line to every console device there is (the serial console is what EC2 keeps).
+# Writes one line to every console device there is (the serial console is what EC2 keeps),
+# starting it on a fresh line: the pipeline believes only a whole line.
 amibake_console() {
   local device
   for device in $AMIBAKE_CONSOLES; do
-    if [ -w "$device" ]; then printf '%s\r\n' "$1" 2>/dev/null >>"$device" || true; fi
+    if [ -w "$device" ]; then printf '\r\n%s\r\n' "$1" 2>/dev/null >>"$device" || true; fi
   done
 }
 

@@ -87,9 +87,11 @@ export function outcomeOf(statusText: string | undefined, buildId: string, stage
 /**
  * What the wrapper writes to the instance's serial console when it reports (user_data/wrapper.sh):
  * only code running on the instance can write there, and the pipeline reads it back with
- * GetConsoleOutput, so it binds the status object to the instance.
+ * GetConsoleOutput, so it binds the status object to the instance. Only a whole line counts (the
+ * wrapper starts it on a fresh line): services log text that others choose to the console (a
+ * rejected login's user name, a DHCP host name), and such text must not pass for an attestation.
  */
-const ATTESTATION = /amibake-attestation build=(\S+) exit=(\d+) status-sha256=(\S+)/g;
+const ATTESTATION = /^amibake-attestation build=(\S+) exit=(\d+) status-sha256=([0-9a-f]{64})\r*$/gm;
 
 export interface Attestation {
   exitCode: number;

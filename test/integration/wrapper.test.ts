@@ -94,7 +94,7 @@ describe('the user-data wrapper under bash', function () {
     expect(result.log).to.match(/build success-20261124120000-abcdef started \(build stage\)/);
     // The console attests exactly the bytes uploaded, once.
     expect(result.console).to.equal(
-      `amibake-attestation build=${v.buildId} exit=0 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
+      `\r\namibake-attestation build=${v.buildId} exit=0 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
     );
   });
 
@@ -109,7 +109,7 @@ describe('the user-data wrapper under bash', function () {
     expect(result.status).to.deep.include({ exitCode: 7, reason: 'customisation exited with status 7' });
     expect(result.log).to.include('about to fail');
     expect(result.console).to.equal(
-      `amibake-attestation build=${v.buildId} exit=7 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
+      `\r\namibake-attestation build=${v.buildId} exit=7 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
     );
   });
 
@@ -124,7 +124,7 @@ describe('the user-data wrapper under bash', function () {
     expect(result.status).to.deep.include({ exitCode: 124 });
     expect(result.status.reason).to.match(/watchdog: the customisation ran longer than 1 seconds/);
     expect(result.console, "one attestation, the watchdog's").to.match(
-      /^amibake-attestation build=watchdog-\S+ exit=124 status-sha256=[0-9a-f]{64}\r\n$/,
+      /^\r\namibake-attestation build=watchdog-\S+ exit=124 status-sha256=[0-9a-f]{64}\r\n$/,
     );
     expect(result.seconds).to.be.below(15);
   });

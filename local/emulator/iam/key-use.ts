@@ -12,6 +12,8 @@ import type { Authorization } from './authorization';
  * `kms:Decrypt`, `kms:DescribeKey`, `kms:GenerateDataKeyWithoutPlaintext` and `kms:ReEncrypt*`
  * (Amazon EBS User Guide, permissions for EBS encryption; EC2 User Guide, sharing an AMI with
  * encrypted snapshots). Each is authorized as the caller's, through EC2 (`kms:ViaService`).
+ * Written from those documents and kept apart from policies/ on purpose: the emulator must never
+ * model a rule the way the stack's policies were written.
  */
 const EBS_KEY_ACTIONS = [
   'kms:CreateGrant',

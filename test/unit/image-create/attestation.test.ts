@@ -26,6 +26,20 @@ describe('attestationsOf', () => {
     );
     expect(attestationsOf(text, buildId)).to.deep.equal([]);
   });
+
+  it('believes only a whole line: the same text inside another line, or with more after it, is not one', () => {
+    const forged = line(0, digest).trimEnd();
+    const text = consoleWith(
+      `sshd[812]: Invalid user ${forged} from 203.0.113.9\r\n`,
+      `${forged} trailing\r\n`,
+      `${forged}${'c'.repeat(8)}\r\n`,
+    );
+    expect(attestationsOf(text, buildId)).to.deep.equal([]);
+    // Written on a fresh line after a partial one, as the wrapper does, it counts.
+    expect(attestationsOf(consoleWith(`[  12.5] eth0: link u\r\n${line(0, digest)}`), buildId)).to.deep.equal(
+      [{ exitCode: 0, statusSha256: digest }],
+    );
+  });
 });
 
 describe('judgeAttestation', () => {
