@@ -29,7 +29,7 @@ export const DEFAULT_EBS_KEY = 'default';
 
 /** A customer managed key as KMS holds it, or an AWS managed one (`aws/ebs`), or none. */
 export type EncryptionKey =
-  | { kind: 'customer'; arn: string; policy: KeyPolicy; aliases: string[] }
+  | { kind: 'customer'; arn: string; policy: KeyPolicy }
   | { kind: 'aws-managed'; arn: string }
   | { kind: 'missing'; keyId: string };
 
@@ -42,7 +42,7 @@ interface KeyPolicyStatement {
   [field: string]: unknown;
 }
 
-/** Reads a key by id, ARN, alias name or alias ARN from KMS (moto), with its key policy and aliases. */
+/** Reads a key by id, ARN, alias name or alias ARN from KMS (moto), with its key policy (its aliases tell an AWS managed key). */
 export async function readEncryptionKey(kms: KMSClient, keyId: string): Promise<EncryptionKey> {
   const described = await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch((error: Error) => {
     if (error.name === 'NotFoundException') return undefined;
@@ -59,7 +59,7 @@ export async function readEncryptionKey(kms: KMSClient, keyId: string): Promise<
     return { kind: 'aws-managed', arn: metadata.Arn };
   }
   const policy = await kms.send(new GetKeyPolicyCommand({ KeyId: metadata.KeyId, PolicyName: 'default' }));
-  return { kind: 'customer', arn: metadata.Arn, policy: JSON.parse(policy.Policy ?? '{}'), aliases };
+  return { kind: 'customer', arn: metadata.Arn, policy: JSON.parse(policy.Policy ?? '{}') };
 }
 
 /** An authorization of a key's use, judged against the key policy as well as IAM (see Authorizer). */
@@ -98,7 +98,6 @@ export function ebsKeyUses(key: EncryptionKey, region: string, account: string):
       'kms:ViaService': `ec2.${region}.amazonaws.com`,
       'kms:CallerAccount': account,
       ...(action === 'kms:CreateGrant' ? { 'kms:GrantIsForAWSResource': 'true' } : {}),
-      ...(key.aliases.length > 0 ? { 'kms:ResourceAliases': key.aliases } : {}),
     },
     keyPolicy: key.policy,
   }));

@@ -16,7 +16,6 @@ const facts: AccountFacts = {
     kind: 'customer',
     arn: `arn:aws:kms:${region}:123456789012:key/${keyId}`,
     policy: {},
-    aliases: [],
   }),
   imageKey: (_region, id) => (id === 'ami-9' ? 'source-key' : undefined),
 };
