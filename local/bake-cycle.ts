@@ -169,7 +169,8 @@ export async function runSweep(
 ) {
   const seen = account.emulator.lambda.invocations.length;
   const { lambda } = account.emulator;
-  lambda.clockOffsetMs = Math.max(0, time.getTime() - Date.now());
+  // In whole seconds: the sweeps of one offset then share warm environments.
+  lambda.clockOffsetMs = Math.max(0, Math.round((time.getTime() - Date.now()) / 1000) * 1000);
   try {
     await deliver(say, await account.events.fireSchedule(stack.deployment.names.sweepRule, time));
     await drain(account, say);

@@ -19,6 +19,9 @@ export interface InvocationRecord {
   outcome: InvocationOutcome;
 }
 
+/** How many clock offsets keep their environments warm (a cycle, its sweep and a later sweep). */
+const WARM_CLOCKS = 3;
+
 /** What Lambda does with an asynchronous invocation that failed every attempt. */
 type FailureDelivery = (fn: DeployedFunction, record: object, destination: string) => Promise<string>;
 
@@ -58,9 +61,13 @@ export class LambdaService {
    * How far the functions' clock is ahead of this machine's: a test sets it to let time pass.
    * An environment lives at one offset: the clock of a process never jumps (the SDK's adaptive
    * rate limiter, for one, assumes it does not), so a new offset gets new environments, as
-   * Lambda would have reclaimed idle ones in the hours skipped.
+   * Lambda would have reclaimed idle ones in the hours skipped. The environments of the last
+   * few offsets stay warm (frozen), so that going back and forth between a cycle and its sweep
+   * starts no process.
    */
   clockOffsetMs = 0;
+  /** The clock offsets whose environments stay warm, the one used last first. */
+  private warmClocks: number[] = [];
   private readonly queue: QueuedEvent[] = [];
   private readonly pools = new Map<string, ExecutionEnvironment[]>();
   private readonly running = new Map<string, { functionName: string; requestId: string }>();
@@ -176,9 +183,13 @@ export class LambdaService {
   }
 
   private environmentFor(fn: DeployedFunction): ExecutionEnvironment {
+    this.warmClocks = [this.clockOffsetMs, ...this.warmClocks.filter((c) => c !== this.clockOffsetMs)].slice(
+      0,
+      WARM_CLOCKS,
+    );
     const pool = (this.pools.get(fn.name) ?? []).filter((e) => {
-      const sameClock = e.clockOffsetMs === this.clockOffsetMs;
-      const current = e.alive && e.configuration === configurationDigest(fn) && (sameClock || e.busy);
+      const warm = this.warmClocks.includes(e.clockOffsetMs);
+      const current = e.alive && e.configuration === configurationDigest(fn) && (warm || e.busy);
       if (!current) e.kill();
       return current;
     });

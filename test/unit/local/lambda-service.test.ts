@@ -109,6 +109,27 @@ describe('the emulated Lambda service', function () {
     }
     const back = await read();
     expect(back.now).to.be.below(before.now + 60_000);
+    expect(back.pid, 'the environment of the first clock stayed warm').to.equal(before.pid);
+  });
+
+  it('keeps the environments of the last three clocks warm, and ends older ones', async () => {
+    const pidAt = async (offsetMs: number) => {
+      lambda.clockOffsetMs = offsetMs;
+      try {
+        const outcome = await lambda.invoke('probe', { clock: true }, 'test');
+        return ((outcome.ok ? outcome.value : {}) as { pid: number }).pid;
+      } finally {
+        lambda.clockOffsetMs = 0;
+      }
+    };
+    const hours = [1, 2, 3].map((h) => h * 3600_000);
+    const first: number[] = [];
+    for (const offset of hours) first.push(await pidAt(offset));
+    expect(await pidAt(hours[0] as number), 'one of the last three clocks').to.equal(first[0]);
+    await pidAt(4 * 3600_000);
+    await pidAt(5 * 3600_000);
+    expect(lambda.processesOf('probe')).to.not.include(first[1]);
+    expect(await pidAt(hours[1] as number), 'a clock four offsets ago starts anew').to.not.equal(first[1]);
   });
 
   it("ends an invocation that outlives the function's timeout, and replaces the environment", async () => {
