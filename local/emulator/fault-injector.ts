@@ -10,7 +10,6 @@ import type { Layer } from './gateway';
  * kills the execution environment that made it (Lambda's retries take over).
  */
 export type FaultKind = 'throttle' | 'server-error' | 'permanent' | 'crash';
-export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'server-error', 'permanent', 'crash'];
 
 export interface TracedCall {
   /** The function that made the call. */
@@ -19,6 +18,8 @@ export interface TracedCall {
   action: string;
   /** The region the call went to. */
   region: string;
+  /** The invocation that made it. */
+  requestId: string;
 }
 
 /** The Nth call fails (or the first call of `action`); `code` and `status` replace the kind's error. */
@@ -31,7 +32,7 @@ export interface Fault {
 }
 
 /** Which invocation an execution environment is running (from the emulated Lambda service). */
-export type InvocationOf = (environmentId: string) => { functionName: string } | undefined;
+export type InvocationOf = (environmentId: string) => { functionName: string; requestId: string } | undefined;
 
 export class FaultInjector {
   /** Every call the functions made since the last reset, in order. */
@@ -57,7 +58,12 @@ export class FaultInjector {
     if (caller?.kind !== 'function' || request.presigned) return next();
     const invocation = this.invocationOf(caller.environmentId);
     if (!invocation) return next();
-    const call = { fn: invocation.functionName, action: callName(request), region: request.region };
+    const call = {
+      fn: invocation.functionName,
+      action: callName(request),
+      region: request.region,
+      requestId: invocation.requestId,
+    };
     this.trace.push(call);
     if (this.refused && this.refused.fn === call.fn && this.refused.action === call.action) {
       return this.refused.answer(request);

@@ -4,30 +4,34 @@ import type { AmiBakeConfig } from '../../deployment/config';
 import { isFinal } from '../../functions/shared/build-record';
 import { bootLaunched, runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { clearBuildData } from '../../local/clear-build-data';
-import { FAULT_KINDS, type Fault, type TracedCall } from '../../local/emulator/fault-injector';
+import type { Fault, FaultKind, TracedCall } from '../../local/emulator/fault-injector';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { allBuilds, leftovers } from '../support/leftovers';
 import { deployed, publishingConfig, scratchDir, standardConfig } from '../support/local-account';
+import { faultClasses, pairOf } from './classes';
+import { combineCoverage, coverageLine, type FaultCoverage } from './coverage';
 
 /**
- * Fault injection over a whole cycle of the deployed stack: for every AWS call the functions make
- * in a clean cycle (trigger, launch, instance, image, test instance, and a sweep two hours later;
- * then whatever the sweep launched boots and a second sweep runs), each fault
- * kind in turn, then the account is checked. The clean cycle runs first, and its trace becomes
- * one test per call.
+ * Fault injection over a whole cycle of the deployed stack (trigger, launch, instance, image, test
+ * instance, and a sweep two hours later; then whatever the sweep launched boots and a second sweep
+ * runs): the clean cycle runs first, and its trace becomes one test per class of calls (see
+ * classes.ts), each fault kind of the class in turn, then the account is checked.
+ * `npm run test:faults -- --every-call` injects at every call instead (a release check).
  */
+const EVERY_CALL = process.argv.includes('--every-call');
 
-/** The faults the SDK's retry strategy absorbs, the same way for every call of a client. */
-const SDK_RETRIED: readonly string[] = ['throttle', 'server-error'];
-
-const describeKind = (kind: string) =>
-  ({ throttle: 'a throttle', 'server-error': 'a 500', permanent: 'a permanent refusal', crash: 'a crash' })[
-    kind
-  ] ?? kind;
+const KIND_NAMES: Record<FaultKind, string> = {
+  throttle: 'a throttle',
+  'server-error': 'a 500',
+  permanent: 'a permanent refusal',
+  crash: 'a crash',
+};
+const describeKind = (kind: FaultKind) => KIND_NAMES[kind];
 
 /**
- * This process's share of the points, `AMIBAKE_FAULT_SHARD=<i>/<n>` (default all): `npm test` runs
- * the suite as two processes side by side, each with its own emulated account.
+ * This process's share of the classes, `AMIBAKE_FAULT_SHARD=<i>/<n>` (default all): `npm test` may
+ * run the layer as processes side by side, each with its own emulated account, and combines
+ * their coverage lines.
  */
 const SHARD = shardOf(process.env.AMIBAKE_FAULT_SHARD ?? '0/1');
 
@@ -107,82 +111,80 @@ async function scenario(
   };
 }
 
+/** What this process proved, over every configuration (see coverage.ts). */
+const coverage: FaultCoverage = { classes: 0, recovered: 0, pairs: [], covered: [] };
+/** The pairs an earlier configuration's clean cycle had: a later one injects only at new pairs. */
+const earlierPairs = new Set<string>();
+
 /**
- * One test per point: the calls of a clean cycle of `config` that `select` keeps, each with every
- * fault kind. The points are known only once the clean cycle has run, so the tests are added in
- * the before hook (mocha runs the tests a suite holds when its before hooks are done).
+ * One test per class of a clean cycle of `config`, among the calls whose pair no earlier
+ * configuration had. The classes are known only once the clean cycle has run, so the tests are
+ * added in the before hook (mocha runs the tests a suite holds when its before hooks are done).
  */
-function faultSuite(
-  title: string,
-  config: () => AmiBakeConfig,
-  select: (call: TracedCall) => boolean,
-  minPoints: number,
-) {
+function faultSuite(title: string, config: () => AmiBakeConfig, minClasses: number) {
   describe(title, function () {
     this.timeout(120_000);
     const scratch = scratchDir();
     let clean: Scenario;
-    /** Every point of the clean cycle, and this shard's. */
-    let allPoints = 0;
-    let points = 0;
-    let recovered = 0;
+    let classes = 0;
 
     before(async function () {
       this.timeout(600_000);
       const { account, stack } = await deployed(config());
       clean = await scenario(account, stack, scratch.path);
+      const known = new Set(earlierPairs);
+      const fresh = (call: TracedCall) => !known.has(pairOf(call));
+      for (const call of clean.trace) earlierPairs.add(pairOf(call));
+      coverage.pairs.push(...new Set(clean.trace.filter(fresh).map(pairOf)));
       const suite = this.test?.parent;
-      // A throttle or a 500 is retried by the SDK client whatever code made the call: it is
-      // injected at the first call of each function and action. A refusal and a crash are
-      // handled by the code around each call: they are injected at every call.
-      const retried = new Set<string>();
-      for (const [index, call] of clean.trace.entries()) {
-        if (!select(call)) continue;
-        const pair = `${call.fn} ${call.action} ${call.region}`;
-        const kinds = retried.has(pair) ? FAULT_KINDS.filter((k) => !SDK_RETRIED.includes(k)) : FAULT_KINDS;
-        retried.add(pair);
-        if (allPoints++ % SHARD.count !== SHARD.index) continue;
-        points++;
+      for (const point of faultClasses(clean.trace, fresh, EVERY_CALL)) {
+        classes++;
+        if (coverage.classes++ % SHARD.count !== SHARD.index) continue;
+        const { at, call, kinds } = point;
+        const where = `#${at} ${call.fn} ${call.action} (${call.region})`;
         const test = new Mocha.Test(
-          `#${index + 1} ${call.fn} ${call.action} (${call.region}): survives ${kinds.map(describeKind).join(', ')}`,
+          point.what === 'retries'
+            ? `${call.fn}: its clients retry ${kinds.map(describeKind).join(' and ')} (at ${where})`
+            : `${where}: survives ${kinds.map(describeKind).join(', ')}`,
           async () => {
             const failures: string[] = [];
             for (const kind of kinds) {
-              const run = await scenario(account, stack, scratch.path, { at: index + 1, kind });
+              const run = await scenario(account, stack, scratch.path, { at, kind });
               if (run.problems.length > 0) failures.push(`${kind}: ${run.problems.join('; ')}`);
             }
             expect(failures).to.deep.equal([]);
-            recovered++;
+            coverage.recovered++;
+            coverage.covered.push(pairOf(call));
           },
         );
-        // A guard against a hang, not a speed target: a point replays up to four whole cycles, and
-        // on two shared cores under the other layers one took 66 s.
+        // A guard against a hang, not a speed target: a class replays up to four whole cycles.
         test.timeout(300_000);
         suite?.addTest(test);
       }
     });
-    after(() => {
-      console.log(
-        `      fault injection: ${recovered}/${points} points recovered from ${FAULT_KINDS.join(', ')}${SHARD.count > 1 ? ` (shard ${SHARD.index + 1} of ${SHARD.count}, ${allPoints} points in all)` : ''}`,
-      );
-      scratch.remove();
-    });
+    after(() => scratch.remove());
 
     it('runs a clean cycle that succeeds and leaves nothing', () => {
       expect(clean.problems).to.deep.equal([]);
       expect(clean.statuses).to.deep.equal(['succeeded']);
-      expect(allPoints).to.be.at.least(minPoints);
+      expect(classes).to.be.at.least(minClasses);
     });
   });
 }
 
-faultSuite('fault injection over a cycle of the deployed stack', standardConfig, () => true, 20);
+faultSuite('fault injection over a cycle of the deployed stack', standardConfig, 40);
 
-// A copy's completion: its CopyImage, its state read in the copy region (woken by the event the
-// copy region's rule forwards), its launch permissions and its parameter there.
-faultSuite(
-  "fault injection over a copy's completion in another region",
-  publishingConfig,
-  (call) => call.region !== 'us-east-1',
-  3,
-);
+// What publishing adds: a copy's completion (its CopyImage, its state read in the copy region,
+// woken by the event the copy region's rule forwards), shares, deprecation and the parameters
+// of both regions.
+faultSuite('fault injection over what publishing adds: copies, shares, deprecation', publishingConfig, 8);
+
+// The layer's closing line. Run whole, this process judges it; run in shards, `npm test`
+// combines the shards' coverage lines and judges the whole.
+after(() => {
+  console.log(coverageLine(coverage));
+  if (SHARD.count > 1) return;
+  const { line, complete } = combineCoverage([coverage]);
+  console.log(line);
+  if (!complete) throw new Error(`the fault layer did not prove everything: ${line}`);
+});

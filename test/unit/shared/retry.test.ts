@@ -1,9 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from '@smithy/core/retry';
 import { expect } from 'chai';
 import sinon from 'sinon';
+import * as clients from '../../../functions/shared/aws/clients';
 import { retryDelayScale, retryStrategy, scaledBackoff } from '../../../functions/shared/aws/retry';
 import { AmiBakeError } from '../../../functions/shared/errors';
 
@@ -123,5 +131,195 @@ describe('SDK retry delays', () => {
       expect(strategy.mode).to.equal('adaptive');
       expect(await strategy.maxAttemptsProvider()).to.equal(6);
     });
+  });
+
+  describe('every client the functions build (clients.ts), against a stub answering a fault then success', () => {
+    interface Answer {
+      status: number;
+      headers?: Record<string, string>;
+      body: string;
+    }
+    const xml = { 'content-type': 'text/xml' };
+    const json = { 'content-type': 'application/x-amz-json-1.1' };
+    const queryError = (status: number, code: string): Answer => ({
+      status,
+      headers: xml,
+      body: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>m</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+    });
+    const jsonError = (status: number, code: string): Answer => ({
+      status,
+      headers: json,
+      body: JSON.stringify({ __type: code, message: 'm' }),
+    });
+    /** Per client: a call, a throttle and a 500 as its service sends them, and a success. */
+    const CLIENTS: {
+      name: string;
+      call: () => Promise<{ $metadata: { attempts?: number } }>;
+      throttle: Answer;
+      serverError: Answer;
+      success: Answer;
+    }[] = [
+      {
+        name: 'EC2',
+        call: () => clients.createEc2().send(new DescribeRegionsCommand({})),
+        throttle: {
+          status: 503,
+          headers: xml,
+          body: '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>',
+        },
+        serverError: {
+          status: 500,
+          headers: xml,
+          body: '<Response><Errors><Error><Code>InternalError</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>',
+        },
+        success: {
+          status: 200,
+          headers: xml,
+          body: '<DescribeRegionsResponse><regionInfo/></DescribeRegionsResponse>',
+        },
+      },
+      {
+        name: 'S3',
+        call: () => clients.createS3().send(new ListBucketsCommand({})),
+        throttle: {
+          status: 503,
+          headers: xml,
+          body: '<Error><Code>SlowDown</Code><Message>m</Message></Error>',
+        },
+        serverError: {
+          status: 500,
+          headers: xml,
+          body: '<Error><Code>InternalError</Code><Message>m</Message></Error>',
+        },
+        success: {
+          status: 200,
+          headers: xml,
+          body: '<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>',
+        },
+      },
+      {
+        name: 'SSM',
+        call: () => clients.createSsm().send(new DescribeParametersCommand({})),
+        throttle: jsonError(400, 'ThrottlingException'),
+        serverError: jsonError(500, 'InternalServerError'),
+        success: { status: 200, headers: json, body: '{}' },
+      },
+      {
+        name: 'SNS',
+        call: () => clients.createSns().send(new ListTopicsCommand({})),
+        throttle: queryError(400, 'Throttling'),
+        serverError: queryError(500, 'InternalError'),
+        success: {
+          status: 200,
+          headers: xml,
+          body: '<ListTopicsResponse><ListTopicsResult><Topics></Topics></ListTopicsResult></ListTopicsResponse>',
+        },
+      },
+      {
+        name: 'Lambda',
+        call: () => clients.createLambda().send(new ListFunctionsCommand({})),
+        throttle: {
+          status: 429,
+          headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' },
+          body: '{"message":"Rate exceeded"}',
+        },
+        serverError: {
+          status: 500,
+          headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException' },
+          body: '{"message":"m"}',
+        },
+        success: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"Functions":[]}' },
+      },
+      {
+        name: 'EventBridge',
+        call: () => clients.createEvents().send(new ListRulesCommand({})),
+        throttle: jsonError(400, 'ThrottlingException'),
+        serverError: jsonError(500, 'InternalException'),
+        success: { status: 200, headers: json, body: '{}' },
+      },
+      {
+        name: 'Auto Scaling',
+        call: () => clients.createAutoScaling().send(new DescribeAutoScalingGroupsCommand({})),
+        throttle: queryError(400, 'Throttling'),
+        serverError: queryError(500, 'InternalFailure'),
+        success: {
+          status: 200,
+          headers: xml,
+          body: '<DescribeAutoScalingGroupsResponse><DescribeAutoScalingGroupsResult><AutoScalingGroups/></DescribeAutoScalingGroupsResult></DescribeAutoScalingGroupsResponse>',
+        },
+      },
+      {
+        name: 'DynamoDB (document client)',
+        call: () => clients.createDocumentClient().send(new ScanCommand({ TableName: 'builds' })),
+        throttle: jsonError(400, 'com.amazonaws.dynamodb.v20120810#ThrottlingException'),
+        serverError: jsonError(500, 'com.amazonaws.dynamodb.v20120810#InternalServerError'),
+        success: {
+          status: 200,
+          headers: { 'content-type': 'application/x-amz-json-1.0' },
+          body: '{"Items":[]}',
+        },
+      },
+    ];
+
+    let stub: Server;
+    let answers: Answer[] = [];
+    let received = 0;
+    const saved: Record<string, string | undefined> = {};
+    const ENVIRONMENT = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: '',
+      AMIBAKE_RETRY_DELAY_SCALE: '0.001',
+    };
+    before(async () => {
+      stub = createServer((request, response) => {
+        request.resume();
+        received += 1;
+        const answer = answers.shift() ?? { status: 599, body: 'no answer left' };
+        response.writeHead(answer.status, answer.headers ?? {});
+        response.end(answer.body);
+      });
+      await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+      for (const [key, value] of Object.entries({
+        ...ENVIRONMENT,
+        AWS_ENDPOINT_URL: url,
+        AWS_PROFILE: undefined,
+      })) {
+        saved[key] = process.env[key];
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+    after(() => {
+      stub.close();
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+
+    for (const client of CLIENTS) {
+      for (const fault of ['throttle', 'serverError'] as const) {
+        it(`${client.name}: retries ${fault === 'throttle' ? 'a throttle' : 'a 500'} and succeeds`, async () => {
+          answers = [client[fault], client.success];
+          received = 0;
+          const answer = await client.call();
+          expect(received, 'requests the stub received').to.equal(2);
+          expect(answer.$metadata.attempts).to.equal(2);
+        });
+      }
+      it(`${client.name}: gives up after amibake's six attempts (the SDK's default is three)`, async () => {
+        answers = Array.from({ length: 7 }, () => client.throttle);
+        received = 0;
+        const failure = await client.call().then(
+          () => undefined,
+          (error: { $metadata?: { attempts?: number } }) => error,
+        );
+        expect(failure?.$metadata?.attempts).to.equal(6);
+        expect(received).to.equal(6);
+      });
+    }
   });
 });
