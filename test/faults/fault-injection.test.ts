@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import Mocha from 'mocha';
 import type { AmiBakeConfig } from '../../deployment/config';
+import type { SweepReport } from '../../functions/ami-image-create/sweep';
 import { isFinal } from '../../functions/shared/build-record';
 import { bootLaunched, runBakeCycle, runSweep } from '../../local/bake-cycle';
 import { clearBuildData } from '../../local/clear-build-data';
 import type { Fault, FaultKind, TracedCall } from '../../local/emulator/fault-injector';
+import type { InvocationRecord } from '../../local/lambda/lambda-service';
 import type { LocalAccount, LocalStack } from '../../local/local-account';
 import { allBuilds, leftovers } from '../support/leftovers';
 import { deployed, publishingConfig, scratchDir, standardConfig } from '../support/local-account';
@@ -51,13 +53,29 @@ const SWEEP_DELAY_MS = 2 * 3600_000;
 /** Writes of the build record that ends a build: refused for good, no final status can be written. */
 const RECORD_WRITES = /^dynamodb:(TransactWriteItems|UpdateItem)$/;
 
-/** Whether invocations of the function failed after the fault fired: the refusal did not pass silently. */
-function loud(account: LocalAccount, fn: string): boolean {
-  return account.emulator.lambda.invocations.some((i) => i.functionName === fn && !i.outcome.ok);
+/** Whether invocations of the function failed in the scenario: the refusal did not pass silently. */
+function loud(invocations: readonly InvocationRecord[], fn: string): boolean {
+  return invocations.some((i) => i.functionName === fn && !i.outcome.ok);
 }
 
 /** Actions that remove what a build made: refused for good, the resource may stay (AWS refuses to remove it). */
 const REMOVALS = /:(TerminateInstances|DeleteRule|RemoveTargets|DeregisterImage|DeleteSnapshot)$/;
+
+/**
+ * What the sweeps removed as belonging to no build in flight. A crash leaves such things for the
+ * sweep by design; a refusal does not: the function that was refused ends its build and removes
+ * what it made itself, so an orphan after one is a clean-up its failure path forgot.
+ */
+function orphansSwept(invocations: readonly InvocationRecord[]): { instances: number; rules: number } {
+  const swept = { instances: 0, rules: 0 };
+  for (const { outcome } of invocations) {
+    const value = outcome.ok ? (outcome.value as { outcome?: string } & Partial<SweepReport>) : undefined;
+    if (value?.outcome !== 'swept') continue;
+    swept.instances += value.orphanInstances ?? 0;
+    swept.rules += value.orphanRules ?? 0;
+  }
+  return swept;
+}
 
 interface Scenario {
   trace: TracedCall[];
@@ -74,6 +92,7 @@ async function scenario(
   await clearBuildData(account, [stack]);
   const { emulator } = account;
   emulator.faults.reset(fault);
+  const before = emulator.lambda.invocations.length;
   await runBakeCycle(account, stack, { workdir });
   await runSweep(account, stack, new Date(Date.now() + SWEEP_DELAY_MS));
   // A build the sweep took on (its events lost to the fault) may have launched its test instance:
@@ -84,6 +103,7 @@ async function scenario(
   }
   const trace = [...emulator.faults.trace];
   const fired = emulator.faults.fired;
+  const invocations = emulator.lambda.invocations.slice(before);
   emulator.faults.reset();
   const builds = await allBuilds(emulator.clients, stack);
   let problems = await leftovers(emulator.clients, stack);
@@ -97,8 +117,20 @@ async function scenario(
   }
   if (fault?.kind === 'permanent' && fired && REMOVALS.test(fired.action)) {
     problems = problems.filter((p) => !/^(instance|rule) /.test(p));
+  } else if (fault?.kind === 'permanent' && fired) {
+    const swept = orphansSwept(invocations);
+    if (swept.instances + swept.rules > 0) {
+      problems.push(
+        `the sweep removed ${swept.instances} orphan instance(s) and ${swept.rules} orphan rule(s) the refused function should have removed when it ended its build`,
+      );
+    }
   }
-  if (fault?.kind === 'permanent' && fired && RECORD_WRITES.test(fired.action) && loud(account, fired.fn)) {
+  if (
+    fault?.kind === 'permanent' &&
+    fired &&
+    RECORD_WRITES.test(fired.action) &&
+    loud(invocations, fired.fn)
+  ) {
     // No final status can be written when writing the record is what is refused: the build is
     // left in flight, and every invocation that tries to end it fails (alarms, failure queue).
     problems = problems.filter((p) => !/^build .* is still \w+$|^the in-flight counter/.test(p));
