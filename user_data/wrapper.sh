@@ -88,8 +88,8 @@ amibake_packages() {
   fi | LC_ALL=C sort
 }
 
-# Uploads the package manifest: the packages before the customisation, and after it when it ended.
-amibake_upload_packages() {
+# Writes the package manifest: the packages before the customisation, and after it when it ended.
+amibake_write_packages() {
   [ -n "$AMIBAKE_PACKAGES_URL" ] && [ -f "$AMIBAKE_DIR/packages-before" ] || return 0
   {
     echo "[before]"
@@ -99,7 +99,12 @@ amibake_upload_packages() {
       cat "$AMIBAKE_DIR/packages-after"
     fi
   } >"$AMIBAKE_DIR/packages.txt"
-  amibake_transfer put "$AMIBAKE_DIR/packages.txt" "$AMIBAKE_PACKAGES_URL" || amibake_say "package manifest upload failed"
+}
+
+# The SHA-256 of a file the report attests, or nothing when there is no such file.
+amibake_attested_sha256() {
+  [ -f "$1" ] || return 0
+  amibake_sha256 "$1" || true
 }
 
 # Writes one line to every console device there is (the serial console is what EC2 keeps),
@@ -118,13 +123,20 @@ amibake_report() {
   local code="$1" reason="$2" error="${3:-}" digest
   mkdir "$AMIBAKE_DIR/reported" 2>/dev/null || return 0
   amibake_say "exit status $code: $reason"
-  printf '{"buildId":"%s","stage":"%s","exitCode":%d,"reason":"%s","errorCode":"%s","startedAt":"%s","finishedAt":"%s"}\n' \
+  # The log and the manifest as uploaded, their digests in the status that the console attests:
+  # what the operator reads later is checked against them.
+  cp "$AMIBAKE_LOG" "$AMIBAKE_DIR/log.reported" 2>/dev/null || : >"$AMIBAKE_DIR/log.reported"
+  amibake_write_packages
+  printf '{"buildId":"%s","stage":"%s","exitCode":%d,"reason":"%s","errorCode":"%s","startedAt":"%s","finishedAt":"%s","logSha256":"%s","packagesSha256":"%s"}\n' \
     "$AMIBAKE_BUILD_ID" "$AMIBAKE_STAGE" "$code" "$(amibake_json_escape "$reason")" "$error" "$AMIBAKE_STARTED_AT" "$(amibake_now)" \
+    "$(amibake_attested_sha256 "$AMIBAKE_DIR/log.reported")" "$(amibake_attested_sha256 "$AMIBAKE_DIR/packages.txt")" \
     >"$AMIBAKE_DIR/status.json"
   digest="$(amibake_sha256 "$AMIBAKE_DIR/status.json")" || digest=unknown
   amibake_console "amibake-attestation build=$AMIBAKE_BUILD_ID exit=$code status-sha256=$digest"
-  amibake_transfer put "$AMIBAKE_LOG" "$AMIBAKE_LOG_URL" || amibake_say "log upload failed"
-  amibake_upload_packages
+  amibake_transfer put "$AMIBAKE_DIR/log.reported" "$AMIBAKE_LOG_URL" || amibake_say "log upload failed"
+  if [ -f "$AMIBAKE_DIR/packages.txt" ]; then
+    amibake_transfer put "$AMIBAKE_DIR/packages.txt" "$AMIBAKE_PACKAGES_URL" || amibake_say "package manifest upload failed"
+  fi
   amibake_transfer put "$AMIBAKE_DIR/status.json" "$AMIBAKE_STATUS_URL" || amibake_say "status upload failed"
 }
 

@@ -1,4 +1,4 @@
-import { previousBuild, readManifest } from '../../functions/ami-image-create/package-changes';
+import { manifestNotes, previousBuild, readManifest } from '../../functions/ami-image-create/package-changes';
 import { succeededBuilds } from '../../functions/shared/aws/build-queries';
 import { getBuild } from '../../functions/shared/aws/builds-table';
 import { BUILD_ID_PATTERN, type BuildRecord } from '../../functions/shared/build-record';
@@ -10,6 +10,8 @@ import type { StackContext } from '../context';
 export interface DiffResult extends PackageDiff {
   buildId: string;
   against: string;
+  /** Each manifest compared that is not the one its instance attested, and why. */
+  notAttested?: string[];
   text: string;
 }
 
@@ -44,8 +46,8 @@ export async function diff(
   }
   const settings = { bucket: ctx.bucket, logPrefix: ctx.names.logPrefix };
   const [later, earlier] = await Promise.all([
-    readManifest(ctx.clients.s3, settings, build.buildId),
-    readManifest(ctx.clients.s3, settings, other.buildId),
+    readManifest(ctx.clients.s3, settings, build),
+    readManifest(ctx.clients.s3, settings, other),
   ]);
   for (const [id, manifest] of [
     [build.buildId, later],
@@ -59,13 +61,24 @@ export async function diff(
     }
   }
   const changes = diffPackages(earlier?.after ?? new Map(), later?.after ?? new Map());
+  const notAttested = manifestNotes([
+    [build.buildId, later?.check ?? { verdict: 'unattested' }],
+    [other.buildId, earlier?.check ?? { verdict: 'unattested' }],
+  ]);
   const lines = [
+    ...notAttested.map((note) => `[amibake: ${note}]`),
     `packages of ${build.buildId} against ${other.buildId}: ${summarizeDiff(changes)}`,
     ...changes.added.map((p) => `+ ${p.name} ${p.version}`),
     ...changes.removed.map((p) => `- ${p.name} ${p.version}`),
     ...changes.changed.map((p) => `~ ${p.name} ${p.from} -> ${p.to}`),
   ];
-  return { buildId: build.buildId, against: other.buildId, ...changes, text: lines.join('\n') };
+  return {
+    buildId: build.buildId,
+    against: other.buildId,
+    ...changes,
+    ...(notAttested.length > 0 ? { notAttested } : {}),
+    text: lines.join('\n'),
+  };
 }
 
 async function known(table: Parameters<typeof getBuild>[0], buildId: string): Promise<BuildRecord> {

@@ -1,4 +1,7 @@
-import { getText, streamObject } from '../../functions/shared/aws/objects';
+import { createHash } from 'node:crypto';
+import { checkFile, type FileCheck, fileNote } from '../../functions/shared/attested-files';
+import { getBuild } from '../../functions/shared/aws/builds-table';
+import { streamObject } from '../../functions/shared/aws/objects';
 import { BUILD_ID_PATTERN, buildReportKeys, type Stage } from '../../functions/shared/build-record';
 import { AmiBakeError } from '../../functions/shared/errors';
 import { UsageError } from '../args';
@@ -13,6 +16,8 @@ export interface LogResult {
   /** The log itself, when it was not streamed (--json). */
   log?: string;
   truncated: boolean;
+  /** Whether the log is the one its instance attested (see attested-files.ts). */
+  attested: FileCheck['verdict'];
   text: string;
   /** True when the log went to `write`: `text` is then the rest of the output, line end included. */
   streamed?: boolean;
@@ -42,17 +47,36 @@ export async function logs(
       { code: 'LogNotFound' },
     );
   const note = `[amibake: the log is longer than ${LOG_MAX_BYTES} bytes; the whole log is s3://${ref.bucket}/${ref.key}]`;
-  if (write) {
-    const out = new PrintableStream(write);
-    const streamed = await streamObject(ctx.clients.s3, ref, LOG_MAX_BYTES, (bytes) => out.push(bytes));
-    if (!streamed) throw missing();
+  const table = { doc: ctx.clients.doc, tableName: ctx.names.buildsTable };
+  const record = await getBuild(table, buildId);
+  const out = write ? new PrintableStream(write) : undefined;
+  const hash = createHash('sha256');
+  const chunks: Uint8Array[] = [];
+  const streamed = await streamObject(ctx.clients.s3, ref, LOG_MAX_BYTES, (bytes) => {
+    hash.update(bytes);
+    if (out) out.push(bytes);
+    else chunks.push(bytes);
+  });
+  if (!streamed) throw missing();
+  const check = checkFile(
+    streamed.truncated ? undefined : hash.digest('hex'),
+    record?.attested?.[stage]?.logSha256,
+  );
+  const what = `the ${stage === 'test' ? 'test ' : ''}log of ${buildId}`;
+  const warning = fileNote(what, check);
+  const notes = [...(streamed.truncated ? [note] : []), ...(warning ? [`[amibake: ${warning}]`] : [])];
+  if (out) {
     out.end();
     const lineEnd = out.last === '' || out.last === '\n' ? '' : '\n';
-    const text = `${lineEnd}${streamed.truncated ? `${note}\n` : ''}`;
-    return { buildId, truncated: streamed.truncated, text, streamed: true };
+    const text = `${lineEnd}${notes.map((n) => `${n}\n`).join('')}`;
+    return { buildId, truncated: streamed.truncated, attested: check.verdict, text, streamed: true };
   }
-  const log = await getText(ctx.clients.s3, ref, { maxBytes: LOG_MAX_BYTES });
-  if (log === undefined) throw missing();
-  const cut = Buffer.byteLength(log, 'utf-8') >= LOG_MAX_BYTES;
-  return { buildId, log, truncated: cut, text: `${log.trimEnd()}${cut ? `\n${note}` : ''}` };
+  const log = Buffer.concat(chunks).toString('utf-8');
+  return {
+    buildId,
+    log,
+    truncated: streamed.truncated,
+    attested: check.verdict,
+    text: [log.trimEnd(), ...notes].join('\n'),
+  };
 }

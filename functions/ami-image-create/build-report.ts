@@ -1,4 +1,4 @@
-import type { Stage } from '../shared/build-record';
+import type { AttestedFiles, Stage } from '../shared/build-record';
 
 /** The outcome the instance reported through its pre-signed status URL. */
 interface BuildReport {
@@ -82,6 +82,22 @@ export function outcomeOf(statusText: string | undefined, buildId: string, stage
     reason:
       full.reason || `${stage === 'test' ? 'tests' : 'customisation'} exited with status ${report.exitCode}`,
   };
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The digests of the uploaded log and manifest that a status object names (pure). */
+export function attestedFiles(statusText: string): AttestedFiles {
+  let status: { logSha256?: unknown; packagesSha256?: unknown };
+  try {
+    status = JSON.parse(statusText);
+  } catch {
+    return {};
+  }
+  const digest = (value: unknown) => (typeof value === 'string' && SHA256.test(value) ? value : undefined);
+  const logSha256 = digest(status.logSha256);
+  const packagesSha256 = digest(status.packagesSha256);
+  return { ...(logSha256 ? { logSha256 } : {}), ...(packagesSha256 ? { packagesSha256 } : {}) };
 }
 
 /**

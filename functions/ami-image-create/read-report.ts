@@ -4,9 +4,9 @@ import { type BuildsTable, updateBuild } from '../shared/aws/builds-table';
 import { consoleOutput, describeInstance } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
 import { runsOnNitro } from '../shared/aws-facts';
-import { type BuildRecord, buildReportKeys, type Stage } from '../shared/build-record';
+import { type AttestedFiles, type BuildRecord, buildReportKeys, type Stage } from '../shared/build-record';
 import { sha256Hex } from '../shared/recipe-hash';
-import { judgeAttestation, outcomeOf, type ReadReport } from './build-report';
+import { attestedFiles, judgeAttestation, outcomeOf, type ReadReport } from './build-report';
 
 /** The wrapper's status is a few hundred bytes: more than this is not read (and is not JSON). */
 const STATUS_MAX_BYTES = 4096;
@@ -50,7 +50,10 @@ export async function readReport(
     ? await consoleOutput(deps.ec2, instanceId, runsOnNitro(instance.InstanceType ?? ''))
     : '';
   const judged = judgeAttestation(sha256Hex(status), text, { buildId, instanceId });
-  if (judged.verdict === 'attested') return claimed;
+  if (judged.verdict === 'attested') {
+    await recordAttestedFiles(deps, build, stage, attestedFiles(status));
+    return claimed;
+  }
   if (judged.verdict === 'contradicted')
     return { succeeded: false, errorCode: 'ReportForged', reason: judged.reason };
   if (!claimed.succeeded) return claimed;
@@ -72,6 +75,21 @@ export async function readReport(
     }
   }
   return wait;
+}
+
+/**
+ * Keeps what the stage's instance attested of its log and manifest in the record, where the
+ * operator's commands and the notification find it (a repeated read writes the same).
+ */
+async function recordAttestedFiles(
+  deps: ReportDeps,
+  build: BuildRecord,
+  stage: Stage,
+  files: AttestedFiles,
+): Promise<void> {
+  if (Object.keys(files).length === 0) return;
+  const attested = { ...build.attested, [stage]: files };
+  await updateBuild(deps.table, build.buildId, build.status, { attested }, deps.now());
 }
 
 /**

@@ -35,11 +35,23 @@ export interface BuildRecord {
   logLocation?: string;
   /** When completion first found a reported success not attested on the instance's console. */
   attestationAwaitedSince?: string;
+  /** What each stage's instance attested of the files it uploaded, once its report was believed. */
+  attested?: { build?: AttestedFiles; test?: AttestedFiles };
   /** The test stage, from the moment the image is available. */
   test?: TestStage;
   reason?: string;
   errorCode?: string;
   finishedAt?: string;
+}
+
+/**
+ * The SHA-256 of the log and the package manifest that an instance uploaded, from the status
+ * object its console attested: `logs`, `diff` and the notification check what they read
+ * against them, since anyone who may write the bucket could have rewritten the files since.
+ */
+export interface AttestedFiles {
+  logSha256?: string;
+  packagesSha256?: string;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface BuildOutcome {
     removed: number;
     changed: number;
     kernel?: { from: string; to: string } | undefined;
+    /** Why the counts may not be the instance's: a manifest that is not the attested one. */
+    notAttested?: string[];
   };
 }
 

@@ -123,10 +123,29 @@ describe('the amibake command against the deployed stack', function () {
     const out = await cli('logs', firstBuild);
     expect(out.code).to.equal(0);
     expect(out.stdout).to.include('stand-in customisation');
+    expect(out.stdout, 'the attested log, as uploaded').to.not.include('[amibake:');
     const missing = await cli('logs', 'ecs-node-20200101000000-abcdef');
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.match(/no log for build ecs-node-20200101000000-abcdef at s3:\/\//);
     expect((await cli('logs', 'not-an-id')).code).to.equal(2);
+  });
+
+  it('says when a log is not the one its instance attested', async () => {
+    const key = `${stack.deployment.names.logPrefix}${firstBuild}/build.log`;
+    const ref = { Bucket: stack.deployment.bucket, Key: key };
+    expect(await json('logs', firstBuild)).to.include({ attested: 'attested' });
+    // Someone who may write the bucket rewrites the log after the build.
+    await account.emulator.clients.s3.send(
+      new PutObjectCommand({ ...ref, Body: 'customisation succeeded, nothing to see\n' }),
+    );
+    const out = await cli('logs', firstBuild);
+    expect(out.code).to.equal(0);
+    expect(out.stdout).to.match(
+      new RegExp(
+        `^customisation succeeded, nothing to see\n\\[amibake: the log of ${firstBuild} is not the one its instance attested \\(SHA-256 [0-9a-f]{64}, attested [0-9a-f]{64}\\): it was rewritten after the build, do not trust it\\]\n$`,
+      ),
+    );
+    expect(await json('logs', firstBuild)).to.include({ attested: 'altered' });
   });
 
   it('streams a log in text mode, printable and capped at 1 MiB, and keeps --json exact', async () => {
@@ -146,9 +165,10 @@ describe('the amibake command against the deployed stack', function () {
     expect(shown).to.not.include('\u001b');
     const printed = LOG_MAX_BYTES + (shown.match(/\\x1b/g) ?? []).length * 3;
     expect(shown.length, 'the first MiB, with each ESC shown as 4 characters').to.equal(printed);
+    // A log no build record knows was never attested: the reader is told.
     expect(out.stdout).to.match(
       new RegExp(
-        `^\\n?\\[amibake: the log is longer than ${LOG_MAX_BYTES} bytes; the whole log is s3://.+/${key}\\]\\n$`,
+        `^\\n?\\[amibake: the log is longer than ${LOG_MAX_BYTES} bytes; the whole log is s3://.+/${key}\\]\\n\\[amibake: the log of ${buildId} is not attested: .+\\]\\n$`,
       ),
     );
     const exact = await json('logs', buildId);

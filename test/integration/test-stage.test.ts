@@ -6,6 +6,7 @@ import {
   ModifyImageAttributeCommand,
   type ModifyImageAttributeCommandInput,
 } from '@aws-sdk/client-ec2';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { expect } from 'chai';
@@ -413,6 +414,25 @@ describe('the test stage', function () {
           to: 'linux-image-6.1.0-27-amd64 6.1.115-1',
         },
       });
+
+      // Someone who may write the bucket adds a package to the second build's manifest: the diff
+      // shows what the file says, and that it is not the manifest the instance attested.
+      const key = `${stack.deployment.names.logPrefix}${second.buildId}/packages.txt`;
+      const ref = { bucket: stack.deployment.bucket, key };
+      const manifest = (await getText(clients().s3, ref)) ?? '';
+      await clients().s3.send(
+        new PutObjectCommand({ Bucket: ref.bucket, Key: key, Body: `${manifest}zz-agent\t1.0\n` }),
+      );
+      const tampered = await runCli(['diff', second.buildId]);
+      const [warning, summary] = tampered.stdout.split('\n');
+      expect(warning).to.match(
+        new RegExp(
+          `^\\[amibake: the package manifest of ${second.buildId} is not the one its instance attested \\(SHA-256 [0-9a-f]{64}, attested [0-9a-f]{64}\\): it was rewritten after the build, do not trust it\\]$`,
+        ),
+      );
+      expect(summary, tampered.stdout).to.match(/: 3 added, 1 removed, 1 changed;/);
+      const tamperedJson = JSON.parse((await runCli(['diff', second.buildId, '--json'])).stdout);
+      expect(tamperedJson.notAttested).to.have.length(1);
     });
   });
 });

@@ -92,7 +92,10 @@ describe('the user-data wrapper under bash', function () {
     });
     expect(result.log).to.include('hello from the customisation');
     expect(result.log).to.match(/build success-20261124120000-abcdef started \(build stage\)/);
-    // The console attests exactly the bytes uploaded, once.
+    // The status names the digests of the log and the manifest as uploaded, and the console
+    // attests exactly the status uploaded, once.
+    expect(result.status.logSha256).to.equal(sha256Hex(result.log ?? ''));
+    expect(result.status.packagesSha256).to.match(/^[0-9a-f]{64}$/);
     expect(result.console).to.equal(
       `\r\namibake-attestation build=${v.buildId} exit=0 status-sha256=${sha256Hex(result.statusText ?? '')}\r\n`,
     );
