@@ -64,6 +64,13 @@ export function imageCreatePolicy(refs: PolicyRefs): Statement[] {
       conditions: resourceTagged(refs.names.prefix),
     },
     {
+      sid: 'ReadSerialConsoleAccess',
+      reason:
+        "notes in the record when the account allows the EC2 serial console, where a person at an instance's login prompt could type an attestation",
+      actions: ['ec2:GetSerialConsoleAccessStatus'],
+      resources: '*',
+    },
+    {
       sid: 'ImageBuildInstances',
       reason: `only instances tagged ${BUILD_ID_TAG} are imaged`,
       actions: ['ec2:CreateImage'],

@@ -29,6 +29,8 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
   'ec2:DescribeLaunchTemplateVersions':
     'EC2 Describe* actions support no resource-level permissions: the service authorises them on "*" only',
+  'ec2:GetSerialConsoleAccessStatus':
+    'an account setting of the region: the Service Authorization Reference lists no resource type for it',
   'events:ListRules':
     'ListRules supports no resource-level permissions; the sweep lists only names starting with the prefix',
 };

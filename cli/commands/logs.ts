@@ -63,8 +63,11 @@ export async function logs(
     record?.attested?.[stage]?.logSha256,
   );
   const what = `the ${stage === 'test' ? 'test ' : ''}log of ${buildId}`;
-  const warning = fileNote(what, check);
-  const notes = [...(streamed.truncated ? [note] : []), ...(warning ? [`[amibake: ${warning}]`] : [])];
+  const warnings = [fileNote(what, check), consoleNote(record?.attested?.[stage]?.serialConsole)];
+  const notes = [
+    ...(streamed.truncated ? [note] : []),
+    ...warnings.flatMap((w) => (w ? [`[amibake: ${w}]`] : [])),
+  ];
   if (out) {
     out.end();
     const lineEnd = out.last === '' || out.last === '\n' ? '' : '\n';
@@ -79,4 +82,13 @@ export async function logs(
     attested: check.verdict,
     text: [log.trimEnd(), ...notes].join('\n'),
   };
+}
+
+/** What the reader must know of an attestation believed while the account allowed the serial console. */
+function consoleNote(access: 'enabled' | 'unknown' | undefined): string | undefined {
+  if (access === 'enabled')
+    return 'the account allowed the EC2 serial console when this report was believed: whoever could use it may have typed the attestation (aws ec2 disable-serial-console-access)';
+  if (access === 'unknown')
+    return 'whether the account allowed the EC2 serial console when this report was believed could not be read: the attestation may have been typed there';
+  return undefined;
 }

@@ -19,6 +19,7 @@ export const IMAGE_CREATE_ACTIONS = actionsOf(
   table.finishBuild,
   instances.describeInstance,
   instances.consoleOutput,
+  instances.serialConsoleAccess,
   instances.terminateInstance,
   objects.getText,
   images.findImagesByTag,

@@ -1,7 +1,7 @@
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type BuildsTable, updateBuild } from '../shared/aws/builds-table';
-import { consoleOutput, describeInstance } from '../shared/aws/instances';
+import { consoleOutput, describeInstance, serialConsoleAccess } from '../shared/aws/instances';
 import { getText } from '../shared/aws/objects';
 import { runsOnNitro } from '../shared/aws-facts';
 import { type AttestedFiles, type BuildRecord, buildReportKeys, type Stage } from '../shared/build-record';
@@ -51,7 +51,8 @@ export async function readReport(
     : '';
   const judged = judgeAttestation(sha256Hex(status), text, { buildId, instanceId });
   if (judged.verdict === 'attested') {
-    await recordAttestedFiles(deps, build, stage, attestedFiles(status));
+    const files = { ...attestedFiles(status), ...(await consoleAccess(deps.ec2)) };
+    await recordAttestedFiles(deps, build, stage, files);
     return claimed;
   }
   if (judged.verdict === 'contradicted')
@@ -75,6 +76,19 @@ export async function readReport(
     }
   }
   return wait;
+}
+
+/**
+ * What the account's serial console setting says of an attestation. It is not a reason to refuse
+ * the report (an account may need the console to debug), so a setting that cannot be read is
+ * recorded as unknown rather than failing the build.
+ */
+async function consoleAccess(ec2: EC2Client): Promise<Pick<AttestedFiles, 'serialConsole'>> {
+  try {
+    return (await serialConsoleAccess(ec2)) ? { serialConsole: 'enabled' } : {};
+  } catch {
+    return { serialConsole: 'unknown' };
+  }
 }
 
 /**

@@ -52,6 +52,12 @@ export interface BuildRecord {
 export interface AttestedFiles {
   logSha256?: string;
   packagesSha256?: string;
+  /**
+   * Set when the account allowed the EC2 serial console as the report was believed (`unknown`:
+   * the setting could not be read): whoever reached the instance's login prompt there could have
+   * typed the attestation.
+   */
+  serialConsole?: 'enabled' | 'unknown';
 }
 
 /**

@@ -217,7 +217,7 @@ describe('role policies', () => {
         expect(policyProblems(role, statements, full)).to.deep.equal([]);
       });
 
-      it(`${role}: grants Resource "*" only for the documented Describe actions`, () => {
+      it(`${role}: grants Resource "*" only for the documented actions AWS cannot scope`, () => {
         const wildcard = statements.filter((s) => s.resources === '*').flatMap((s) => s.actions);
         expect(wildcard.every((a) => a in UNSCOPABLE_ACTIONS)).to.equal(true);
         expect(Object.keys(UNSCOPABLE_ACTIONS)).to.deep.equal([
@@ -225,6 +225,7 @@ describe('role policies', () => {
           'ec2:DescribeInstances',
           'ec2:DescribeLaunchTemplates',
           'ec2:DescribeLaunchTemplateVersions',
+          'ec2:GetSerialConsoleAccessStatus',
           'events:ListRules',
         ]);
       });

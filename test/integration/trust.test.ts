@@ -8,6 +8,9 @@ import {
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DisableSerialConsoleAccessCommand,
+  EnableSerialConsoleAccessCommand,
+  GetSerialConsoleAccessStatusCommand,
   ModifyImageAttributeCommand,
   type ModifyImageAttributeCommandInput,
   RunInstancesCommand,
@@ -389,6 +392,29 @@ describe('attacks on what becomes a golden image', function () {
       expect(await imagesOf(building?.buildId ?? '')).to.deep.equal([]);
       expect(await parameterValue()).to.equal(before);
       expect(await leftovers(clients(), stack)).to.deep.equal([]);
+    });
+
+    it('notes a report believed while the account allowed the serial console, in the record and in logs', async () => {
+      ({ account, stack } = await deployed(standardConfig()));
+      // Someone at the serial console's login prompt could type an attestation: not a reason to
+      // refuse the report (accounts debug with it), but the reader is told.
+      await clients().ec2.send(new EnableSerialConsoleAccessCommand({}));
+      try {
+        await runBakeCycle(account, stack, { workdir: scratch.path });
+      } finally {
+        await clients().ec2.send(new DisableSerialConsoleAccessCommand({}));
+      }
+      const [build] = await allBuilds(clients(), stack);
+      expect(build?.status, build?.reason).to.equal('succeeded');
+      expect(build?.attested?.build?.serialConsole).to.equal('enabled');
+      expect(build?.attested?.test?.serialConsole).to.equal('enabled');
+      pointCliAt(account);
+      const out = await runCli(['logs', build?.buildId ?? '']);
+      expect(out.stdout).to.include(
+        '[amibake: the account allowed the EC2 serial console when this report was believed: whoever could use it may have typed the attestation (aws ec2 disable-serial-console-access)]',
+      );
+      const status = await clients().ec2.send(new GetSerialConsoleAccessStatusCommand({}));
+      expect(status).to.include({ SerialConsoleAccessEnabled: false, ManagedBy: 'account' });
     });
 
     it('believes the real report once a late console posts its attestation (Xen instance types)', async () => {

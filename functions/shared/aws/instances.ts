@@ -2,6 +2,7 @@ import {
   DescribeInstancesCommand,
   type EC2Client,
   GetConsoleOutputCommand,
+  GetSerialConsoleAccessStatusCommand,
   type Instance,
   paginateDescribeInstances,
   RunInstancesCommand,
@@ -17,6 +18,7 @@ export const INSTANCES_ACTIONS = {
   terminateInstance: ['ec2:TerminateInstances'],
   findDeploymentInstances: ['ec2:DescribeInstances'],
   consoleOutput: ['ec2:GetConsoleOutput'],
+  serialConsoleAccess: ['ec2:GetSerialConsoleAccessStatus'],
 } as const;
 
 export async function runInstance(ec2: EC2Client, input: RunInstancesCommandInput): Promise<string> {
@@ -44,6 +46,12 @@ export async function describeInstance(ec2: EC2Client, instanceId: string): Prom
 export async function consoleOutput(ec2: EC2Client, instanceId: string, latest: boolean): Promise<string> {
   const result = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: latest }));
   return Buffer.from(result.Output ?? '', 'base64').toString('utf-8');
+}
+
+/** Whether the account allows the EC2 serial console in the client's region. */
+export async function serialConsoleAccess(ec2: EC2Client): Promise<boolean> {
+  const result = await ec2.send(new GetSerialConsoleAccessStatusCommand({}));
+  return result.SerialConsoleAccessEnabled === true;
 }
 
 /** Terminates an instance; one that no longer exists is not an error. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { instanceArchitecture, runsOnNitro } from '../../../functions/shared/aws-facts';
 import { type Answer, errorAnswer, xmlEscape } from '../answers';
@@ -78,6 +79,9 @@ export class Ec2Gaps {
   /** CreateImage requests run one at a time, so that the name check and the creation are atomic. */
   private imageQueue: Promise<unknown> = Promise.resolve();
 
+  /** Regions where the account allows the EC2 serial console (EC2's default: none). */
+  private readonly serialConsole = new Set<string>();
+
   constructor(private readonly toMoto: ToMoto) {}
 
   clear(): void {
@@ -85,6 +89,7 @@ export class Ec2Gaps {
     this.clientTokens.clear();
     this.provenance.clear();
     this.consoles.clear();
+    this.serialConsole.clear();
     this.postOnStateChange = true;
     this.imagesPending = false;
     this.imageStates.clear();
@@ -181,6 +186,10 @@ export class Ec2Gaps {
         return this.launchTemplateVersion(request, form, next);
       case 'GetConsoleOutput':
         return this.consoleOutput(request, form);
+      case 'GetSerialConsoleAccessStatus':
+      case 'EnableSerialConsoleAccess':
+      case 'DisableSerialConsoleAccess':
+        return Promise.resolve(this.serialConsoleAccess(request.operation, request.region));
       case 'StopInstances':
       case 'StartInstances':
       case 'RebootInstances':
@@ -474,6 +483,18 @@ export class Ec2Gaps {
     return { ...answer, body: Buffer.from(body) };
   }
 
+  /**
+   * The account's access to the EC2 serial console, a setting of each region that moto lacks:
+   * Enable and Disable answer the new state, Get the state and who manages it.
+   */
+  private serialConsoleAccess(operation: string, region: string): Answer {
+    if (operation === 'EnableSerialConsoleAccess') this.serialConsole.add(region);
+    if (operation === 'DisableSerialConsoleAccess') this.serialConsole.delete(region);
+    const enabled = `<serialConsoleAccessEnabled>${this.serialConsole.has(region)}</serialConsoleAccessEnabled>`;
+    const managed = operation === 'GetSerialConsoleAccessStatus' ? '<managedBy>account</managedBy>' : '';
+    return ec2Answer(operation, `${enabled}${managed}`);
+  }
+
   /** A query request to moto, signed as the original was (moto checks no signature). */
   private send(request: AwsRequest, form: URLSearchParams | Record<string, string>): Promise<Answer> {
     const body = Buffer.from(new URLSearchParams(form).toString());
@@ -506,4 +527,10 @@ function launchPermissionForm(form: URLSearchParams): URLSearchParams {
     else if (key !== 'Attribute' && key !== 'OperationType') out.append(key, value);
   }
   return out;
+}
+
+/** An EC2 answer of this layer's own, in the service's encoding. */
+function ec2Answer(operation: string, fields: string): Answer {
+  const body = `<?xml version="1.0" encoding="UTF-8"?><${operation}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>${randomUUID()}</requestId>${fields}</${operation}Response>`;
+  return { status: 200, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: Buffer.from(body) };
 }

@@ -130,6 +130,11 @@ export async function ec2Authorizations(
     }
     case 'GetConsoleOutput':
       return [await existing('instance', form.get('InstanceId') ?? '')];
+    // Account settings: the Service Authorization Reference lists no resource type for them.
+    case 'GetSerialConsoleAccessStatus':
+    case 'EnableSerialConsoleAccess':
+    case 'DisableSerialConsoleAccess':
+      return [{ action, resource: '*', facts: {} }];
     case 'TerminateInstances':
     case 'StopInstances':
     case 'StartInstances':
