@@ -3,19 +3,12 @@ import { planSweep, type SweepFacts } from '../../../functions/ami-image-create/
 import type { BuildInstance } from '../../../functions/shared/aws/instances';
 import type { BuildRecord, BuildStatus } from '../../../functions/shared/build-record';
 import { parseRecipe } from '../../../functions/shared/recipe';
+import { LIMITS, minutesAgo, NOW } from '../fixtures/sweep-limits';
 
-const NOW = new Date('2026-11-24T12:00:00Z');
-const LIMITS = {
-  deployment: 'amibake',
-  functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:amibake_ami_image_create',
-  launchGraceMinutes: 15,
-  bootMarginMinutes: 15,
-};
 const recipe = parseRecipe(
   { name: 'ecs', base: { describe: { name: 'al2023-*' } }, script: 's3://bucket/ecs.sh', timeoutMinutes: 60 },
   { scripts: 's3', deployment: 'amibake' },
 );
-const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
 function build(id: string, status: BuildStatus, fields: Partial<BuildRecord> = {}): BuildRecord {
   return {

@@ -6,31 +6,9 @@ import {
   planLaunch,
 } from '../../../functions/ami-ec2-instance-create/plan-launch';
 import type { BuildRecord } from '../../../functions/shared/build-record';
-import { parseRecipe } from '../../../functions/shared/recipe';
 import { sha256Hex } from '../../../functions/shared/recipe-hash';
+import { pending, recipe, SCRIPT, TEST_SCRIPT } from '../fixtures/launch-builds';
 
-const SCRIPT = '#!/bin/bash\necho customise\n';
-const TEST_SCRIPT = '#!/bin/bash\nsystemctl is-active ecs\n';
-const recipe = parseRecipe(
-  {
-    name: 'web',
-    base: { ssmParameter: '/vendor/base' },
-    script: 's3://artifacts-bucket/scripts/web.sh',
-    test: { script: 's3://artifacts-bucket/scripts/web-test.sh', scriptSha256: sha256Hex(TEST_SCRIPT) },
-  },
-  { scripts: 's3', deployment: 'amibake' },
-);
-const pending: BuildRecord = {
-  buildId: 'web-20261130063000-abc123',
-  recipeName: 'web',
-  recipeHash: 'h',
-  recipe,
-  baseImageId: 'ami-base',
-  script: { sha256: sha256Hex(SCRIPT), versionId: 'v7' },
-  status: 'pending',
-  createdAt: '2026-11-30T06:30:00.000Z',
-  updatedAt: '2026-11-30T06:30:00.000Z',
-};
 const testing: BuildRecord = { ...pending, status: 'testing', imageId: 'ami-new', instanceId: 'i-build' };
 const base: Image = { ImageId: 'ami-base', RootDeviceName: '/dev/xvda', Name: 'vendor-base' };
 const built: Image = {

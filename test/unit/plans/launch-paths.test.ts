@@ -7,8 +7,8 @@ import {
   planLaunch,
 } from '../../../functions/ami-ec2-instance-create/plan-launch';
 import type { BuildRecord } from '../../../functions/shared/build-record';
-import { parseRecipe } from '../../../functions/shared/recipe';
 import { sha256Hex } from '../../../functions/shared/recipe-hash';
+import { pending, recipeWithTest, SCRIPT, TEST_SCRIPT } from '../fixtures/launch-builds';
 import { type Answer, describePath, type Effect, effectOf, explore } from './explore';
 
 /**
@@ -17,33 +17,6 @@ import { type Answer, describePath, type Effect, effectOf, explore } from './exp
  * with its code before an instance exists, so there is nothing to clean up.
  */
 
-const SCRIPT = '#!/bin/bash\necho customise\n';
-const TEST_SCRIPT = '#!/bin/bash\nsystemctl is-active ecs\n';
-const recipeOf = (test: Record<string, unknown>) =>
-  parseRecipe(
-    {
-      name: 'web',
-      base: { ssmParameter: '/vendor/base' },
-      script: 's3://artifacts-bucket/scripts/web.sh',
-      test,
-    },
-    { scripts: 's3', deployment: 'amibake' },
-  );
-const recipe = recipeOf({
-  script: 's3://artifacts-bucket/scripts/web-test.sh',
-  scriptSha256: sha256Hex(TEST_SCRIPT),
-});
-const pending: BuildRecord = {
-  buildId: 'web-20261130063000-abc123',
-  recipeName: 'web',
-  recipeHash: 'h',
-  recipe,
-  baseImageId: 'ami-base',
-  script: { sha256: sha256Hex(SCRIPT), versionId: 'v7' },
-  status: 'pending',
-  createdAt: '2026-11-30T06:30:00.000Z',
-  updatedAt: '2026-11-30T06:30:00.000Z',
-};
 const testing: BuildRecord = {
   ...pending,
   status: 'testing',
@@ -109,7 +82,7 @@ const STARTS: { name: string; build: BuildRecord | undefined; stage: 'build' | '
   { name: 'a build to test', build: testing, stage: 'test', ends: 'launch' },
   {
     name: 'a build to test with the boot check',
-    build: { ...testing, recipe: recipeOf({}) },
+    build: { ...testing, recipe: recipeWithTest({}) },
     stage: 'test',
     ends: 'launch',
   },

@@ -7,7 +7,7 @@ import {
 } from '../../../functions/ami-image-create/plan-settle';
 import type { BuildRecord } from '../../../functions/shared/build-record';
 import { AmiBakeError } from '../../../functions/shared/errors';
-import { parseRecipe } from '../../../functions/shared/recipe';
+import { building, imaging, NOW, testing, UPDATED } from '../fixtures/settle-builds';
 import { type Answer, describePath, type Effect, effectOf, explore, type Path } from './explore';
 
 /**
@@ -17,39 +17,8 @@ import { type Answer, describePath, type Effect, effectOf, explore, type Path } 
  * sweep; a path of successes reaches the next stage.
  */
 
-const recipe = parseRecipe(
-  {
-    name: 'web',
-    base: { ssmParameter: '/vendor/base' },
-    script: 's3://artifacts-bucket/scripts/web.sh',
-    test: { script: 's3://artifacts-bucket/scripts/web-test.sh' },
-    distribution: { copies: [{ region: 'eu-west-1' }] },
-  },
-  { scripts: 's3', deployment: 'amibake' },
-);
-const UPDATED = '2026-11-30T06:30:00.000Z';
-const NOW = new Date('2026-11-30T06:32:00.000Z');
 /** Past the time an image CreateImage returned takes to show in DescribeImages. */
 const LATE = new Date('2026-11-30T06:40:00.000Z');
-const building: BuildRecord = {
-  buildId: 'web-20261130062000-abc123',
-  recipeName: 'web',
-  recipeHash: 'h',
-  recipe,
-  baseImageId: 'ami-base',
-  status: 'building',
-  instanceId: 'i-build',
-  ruleName: 'amibake.web-20261130062000-abc123',
-  logLocation: 's3://artifacts-bucket/builds/web/log',
-  createdAt: '2026-11-30T06:20:00.000Z',
-  updatedAt: UPDATED,
-};
-const imaging: BuildRecord = { ...building, status: 'imaging', imageId: 'ami-new' };
-const testing: BuildRecord = {
-  ...imaging,
-  status: 'testing',
-  test: { requestedAt: UPDATED, instanceId: 'i-test' },
-};
 const tested: BuildRecord = {
   ...imaging,
   test: { requestedAt: UPDATED, instanceId: 'i-test', outcome: 'passed' },

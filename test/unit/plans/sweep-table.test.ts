@@ -8,6 +8,7 @@ import {
 } from '../../../functions/shared/build-record';
 import { buildRuleName } from '../../../functions/shared/build-rule-name';
 import { parseRecipe } from '../../../functions/shared/recipe';
+import { LIMITS, minutesAgo, NOW } from '../fixtures/sweep-limits';
 
 /**
  * The sweep's plan as a table: every status a build in flight can have, against every state its
@@ -16,13 +17,6 @@ import { parseRecipe } from '../../../functions/shared/recipe';
  * of the build, so the sweep removes them with the record and nothing is left in flight.
  */
 
-const NOW = new Date('2026-11-24T12:00:00Z');
-const LIMITS = {
-  deployment: 'amibake',
-  functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:amibake_ami_image_create',
-  launchGraceMinutes: 15,
-  bootMarginMinutes: 15,
-};
 const recipe = parseRecipe(
   {
     name: 'ecs',
@@ -33,7 +27,7 @@ const recipe = parseRecipe(
   },
   { scripts: 's3', deployment: 'amibake' },
 );
-const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000);
+const ago = minutesAgo;
 const ID = 'ecs-20261124100000-abc123';
 const RULE = buildRuleName('amibake', ID);
 
