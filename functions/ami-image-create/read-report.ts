@@ -51,8 +51,11 @@ export async function readReport(
     : '';
   const judged = judgeAttestation(sha256Hex(status), text, { buildId, instanceId });
   if (judged.verdict === 'attested') {
-    const files = { ...attestedFiles(status), ...(await consoleAccess(deps.ec2)) };
-    await recordAttestedFiles(deps, build, stage, files);
+    // Recorded as the report is first believed: a repeated read (a resumed build) reads nothing more.
+    if (!build.attested?.[stage]) {
+      const files = { ...attestedFiles(status), ...(await consoleAccess(deps.ec2)) };
+      await recordAttestedFiles(deps, build, stage, files);
+    }
     return claimed;
   }
   if (judged.verdict === 'contradicted')
@@ -93,7 +96,7 @@ async function consoleAccess(ec2: EC2Client): Promise<Pick<AttestedFiles, 'seria
 
 /**
  * Keeps what the stage's instance attested of its log and manifest in the record, where the
- * operator's commands and the notification find it (a repeated read writes the same).
+ * operator's commands and the notification find it.
  */
 async function recordAttestedFiles(
   deps: ReportDeps,
